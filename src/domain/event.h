@@ -1,0 +1,58 @@
+// A playback event as the ingest use case accepts it and as the store keeps and returns it.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/timestamp.h"
+
+namespace mtrace::domain {
+
+struct SdkInfo {
+  std::string name;
+  std::string version;
+};
+
+enum class DeliveryStatus : std::uint8_t {
+  accepted,
+  duplicate_suspected,  // same (project, session, sequence_number) already seen (SPEC §8 scope)
+};
+
+struct PlaybackEvent {
+  // From the client (validated).
+  std::string event_name;
+  std::string project_id;
+  std::string session_id;
+  Micros client_timestamp = 0;
+  std::optional<std::int64_t> sequence_number;  // >= 0 when present
+  SdkInfo sdk;
+  boost::json::object meta;  // URL values already redacted; empty when the client sent none
+
+  // Assigned by the server.
+  Micros server_received_at = 0;   // one value for the whole batch
+  std::int64_t ingest_sequence = 0;  // unique, increasing in commit order within one process
+  std::string correlation_id;      // the session's
+  std::string trace_id;            // 32 lowercase hex: the batch's trace (SPEC §8)
+  std::string span_id;             // 16 lowercase hex: the server span of the ingest request
+  bool time_skew_warning = false;  // |server_received_at - client_timestamp| > 60 s
+  bool after_session_end = false;  // arrived after its session had ended
+  DeliveryStatus delivery = DeliveryStatus::accepted;
+};
+
+// A `session_boundaries[]` entry (reference backend.md §2.4). Upserted on
+// (project_id, session_id, kind, network_kind, adapter, reason).
+struct SessionBoundary {
+  std::string kind;  // always "network_signal_absent"
+  std::string project_id;
+  std::string session_id;
+  std::string network_kind;  // manifest | segment
+  std::string adapter;       // hls.js | native_hls | unknown
+  std::string reason;
+  Micros client_timestamp = 0;
+  Micros server_received_at = 0;
+};
+
+}  // namespace mtrace::domain

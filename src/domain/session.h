@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/qoe.h"
 #include "domain/timestamp.h"
 
 namespace mtrace::domain {
@@ -55,6 +56,7 @@ struct Session {
   SessionDimensions dimensions;
   std::string last_error_code;  // error_code of the latest playback_error, for filtering
   std::int64_t error_count = 0;  // playback_error events
+  Qoe qoe;  // as of the latest batch
   std::vector<NetworkSignalAbsent> network_signal_absent;  // filled by the store on reads
 };
 

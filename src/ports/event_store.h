@@ -91,6 +91,14 @@ struct PruneResult {
   std::int64_t events = 0;
 };
 
+// The result of a stream analysis linked to a session (POST /api/analyze with a session link).
+struct StoredAnalysis {
+  std::string project_id;
+  std::string session_id;
+  Micros created_at = 0;
+  std::string result_json;  // the analysis object as the API answered it
+};
+
 using AppendDone = std::function<void(const domain::Status&)>;
 
 // Thread safety: every method may be called from any thread at the same time.
@@ -138,6 +146,22 @@ class EventStore {
 
   // Sequence numbers already stored for a session (duplicate detection after a restart).
   virtual domain::Result<std::vector<std::int64_t>> sequence_numbers(
+      const std::string& project_id, const std::string& session_id) = 0;
+
+  // Finds a session by its correlation_id (analysis linking).
+  virtual domain::Result<std::optional<domain::Session>> find_session_by_correlation(
+      const std::string& project_id, const std::string& correlation_id) = 0;
+
+  // Sessions started in [from, until), at most `max_rows`, with their QoE and dimensions, for
+  // aggregates (GET /api/qoe). nullopt project: every project.
+  virtual domain::Result<std::vector<domain::Session>> sessions_started_between(
+      const std::optional<std::string>& project_id, Micros from, Micros until,
+      std::size_t max_rows) = 0;
+
+  // Analyses linked to a session: saved synchronously, listed oldest first. Erasing the session
+  // erases them.
+  virtual domain::Status save_analysis(const StoredAnalysis& analysis) = 0;
+  virtual domain::Result<std::vector<StoredAnalysis>> list_analyses(
       const std::string& project_id, const std::string& session_id) = 0;
 
   // Cheap liveness probe for /api/health: a read that touches the database file.

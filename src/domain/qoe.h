@@ -28,6 +28,10 @@ struct Qoe {
   std::int64_t dropped_frames = 0;
   std::int64_t decoded_frames = 0;
   std::optional<double> live_latency_s;  // latest reported
+  // Upscaling (player size / video size − 1 on the dimension that fits first, ≥ 0), time-weighted
+  // and peak; needs metrics_sampled player_width/player_height and bitrate_switch width/height.
+  std::optional<double> upscale_avg;
+  std::optional<double> upscale_max;
   std::optional<double> startup_score;     // 0..100, published formulas (anchors §1)
   std::optional<double> smoothness_score;
   std::optional<double> quality_score;

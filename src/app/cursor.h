@@ -46,7 +46,8 @@ std::string encode_session_cursor(std::string_view project_id,
                                   const ports::SessionPosition& position);
 std::string encode_event_cursor(std::string_view project_id, std::string_view session_id,
                                 const ports::EventPosition& position);
-std::string encode_search_cursor(std::string_view project_id, std::int64_t before_ingest_sequence);
+std::string encode_search_cursor(std::string_view project_id,
+                                 std::int64_t before_ingest_sequence);
 
 CursorResult<ports::SessionPosition> decode_session_cursor(std::string_view cursor,
                                                            std::string_view project_id);

@@ -27,7 +27,8 @@ bool is_url_key(std::string_view key);
 bool needs_redaction(std::string_view key, std::string_view value);
 
 // Redacts, in place, every string value of `meta` that needs it, except kRedactedUrlKey.
-// Nested objects and arrays are left as they are (only top-level string values are URLs).
+// Values nested in objects and arrays are redacted too (an array element under its array's key),
+// so a URL cannot slip through by being wrapped. Recursion depth is the parser's depth limit.
 void redact_meta_urls(boost::json::object& meta);
 
 // The kRedactedUrlKey check: true when `value` parses with scheme and host, has no userinfo,

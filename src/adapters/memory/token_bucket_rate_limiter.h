@@ -20,9 +20,11 @@ namespace mtrace::adapters {
 // or, when one of them lacks it, from none. A cost <= 0 is always allowed and debits nothing; a
 // cost above capacity is always denied (retry_after 1).
 //
-// At most `max_buckets` buckets are kept: buckets that have refilled to full carry no state and
-// are dropped as they are met, and when the limit is reached the least recently used bucket makes
-// room for a new key. Thread-safe (one mutex; each call is a few hash lookups).
+// At most `max_buckets` buckets are kept (plus, transiently, the keys of one call if there are
+// more of them than that): buckets that have refilled to full carry no state and are dropped as
+// they reach the cold end of the LRU list, and when the limit is reached the least recently used
+// bucket makes room for a new key. Repeated keys in one call count once. Thread-safe (one mutex;
+// each call is a few hash lookups).
 class TokenBucketRateLimiter final : public ports::RateLimiter {
  public:
   // Throws std::invalid_argument unless capacity > 0, refill_per_second > 0 and max_buckets > 0.
@@ -45,7 +47,7 @@ class TokenBucketRateLimiter final : public ports::RateLimiter {
   };
 
   double refilled(const Bucket& bucket, domain::Micros now) const;
-  Lru::iterator find_or_create(const std::string& key, domain::Micros now);
+  Lru::iterator find_or_create(const std::string& key, domain::Micros now, std::size_t in_use);
   void drop_full_tail(domain::Micros now);
 
   const double capacity_;

@@ -86,10 +86,12 @@ std::optional<double> QoeTracker::TimeWeighted::mean(Micros until,
   return total > 0 ? sum / total : *value;
 }
 
-void QoeTracker::apply(const PlaybackEvent& event) {
-  if (event.delivery == DeliveryStatus::duplicate_suspected) return;
+Observed QoeTracker::apply(const PlaybackEvent& event) {
+  Observed observed;
+  if (event.delivery == DeliveryStatus::duplicate_suspected) return observed;
   const Micros at = event.client_timestamp;
-  if (timeline_.ended_at && at > *timeline_.ended_at) return;  // after the end: not experience
+  // After the end: not experience.
+  if (timeline_.ended_at && at > *timeline_.ended_at) return observed;
 
   if (event.server_received_at > 0) timeline_.clock_offset = event.server_received_at - at;
   keep_earliest(timeline_.first_event_at, at);
@@ -100,14 +102,15 @@ void QoeTracker::apply(const PlaybackEvent& event) {
   if (name == "play_requested") {
     on_play_requested(at);
   } else if (name == "playback_started") {
-    on_first_frame(at, std::nullopt);
+    on_first_frame(at, std::nullopt, observed);
   } else if (name == "startup_time_measured") {
-    on_first_frame(at, number(event.meta, "duration_ms", kMaxDurationMs));
+    on_first_frame(at, number(event.meta, "duration_ms", kMaxDurationMs), observed);
   } else if (name == "rebuffer_started") {
     on_rebuffer_started(at);
   } else if (name == "rebuffer_ended") {
-    on_rebuffer_ended(at);
+    on_rebuffer_ended(at, observed);
   } else if (name == "seek_started") {
+    close_stall(at, observed);  // a stall the viewer seeks out of ends there
     seeking_ = true;
   } else if (name == "seek_ended") {
     seeking_ = false;
@@ -122,8 +125,9 @@ void QoeTracker::apply(const PlaybackEvent& event) {
   } else if (name == "resumed") {
     on_resumed(at);
   } else if (name == "session_ended") {
-    on_ended(at);
+    on_ended(at, observed);
   }
+  return observed;
 }
 
 void QoeTracker::on_play_requested(Micros at) {
@@ -131,9 +135,26 @@ void QoeTracker::on_play_requested(Micros at) {
   timeline_.startup_from = play_requested_at_;
 }
 
-void QoeTracker::on_first_frame(Micros at, std::optional<double> measured_ms) {
+void QoeTracker::on_first_frame(Micros at, std::optional<double> measured_ms,
+                                Observed& observed) {
+  const bool first = !timeline_.first_frame_at;
   if (measured_ms && !measured_startup_ms_) measured_startup_ms_ = measured_ms;
   keep_earliest(timeline_.first_frame_at, at);
+  if (first) {
+    if (const auto ms = startup_ms()) observed.startup_seconds = static_cast<double>(*ms) / 1000.0;
+  }
+}
+
+std::optional<std::int64_t> QoeTracker::startup_ms() const {
+  const auto& first_frame = timeline_.first_frame_at;
+  if (first_frame && play_requested_at_) {
+    return positive(*first_frame - *play_requested_at_) / kMicrosPerMilli;
+  }
+  if (measured_startup_ms_) return static_cast<std::int64_t>(std::llround(*measured_startup_ms_));
+  if (first_frame && timeline_.first_event_at) {
+    return positive(*first_frame - *timeline_.first_event_at) / kMicrosPerMilli;
+  }
+  return std::nullopt;
 }
 
 bool QoeTracker::in_startup(Micros at) const {
@@ -153,18 +174,19 @@ void QoeTracker::on_rebuffer_started(Micros at) {
   }
 }
 
-void QoeTracker::on_rebuffer_ended(Micros at) {
+void QoeTracker::on_rebuffer_ended(Micros at, Observed& observed) {
   if (seeking_) {
     seeking_ = false;  // the seek's own stall is over; a lost seek_ended must not hide later stalls
     return;
   }
-  close_stall(at);
+  close_stall(at, observed);
 }
 
-void QoeTracker::close_stall(Micros at) {
+void QoeTracker::close_stall(Micros at, Observed& observed) {
   if (!open_stall_since_) return;
   const Micros end = std::max(at, *open_stall_since_);
   closed_rebuffer_us_ += end - *open_stall_since_;
+  observed.stall_seconds = static_cast<double>(end - *open_stall_since_) / kMicrosPerSecond;
   if (open_stall_kept_) timeline_.stalls.back().end = end;
   open_stall_since_.reset();
 }
@@ -273,16 +295,18 @@ void QoeTracker::on_resumed(Micros at) {
   paused_since_.reset();
 }
 
-void QoeTracker::on_ended(Micros at) {
+void QoeTracker::on_ended(Micros at, Observed& observed) {
   if (timeline_.ended_at) return;
-  close_stall(at);
+  close_stall(at, observed);
   on_resumed(at);
   timeline_.ended_at = at;
 }
 
-void QoeTracker::close(Micros now) {
-  if (timeline_.ended_at || !timeline_.last_event_at) return;
-  on_ended(open_stall_since_ ? to_client_time(now) : *timeline_.last_event_at);
+Observed QoeTracker::close(Micros now) {
+  Observed observed;
+  if (timeline_.ended_at || !timeline_.last_event_at) return observed;
+  on_ended(open_stall_since_ ? to_client_time(now) : *timeline_.last_event_at, observed);
+  return observed;
 }
 
 Micros QoeTracker::to_client_time(Micros server_time) const {
@@ -303,13 +327,7 @@ Qoe QoeTracker::snapshot(Micros now) const {
   qoe.exited_before_start = timeline_.ended_at.has_value() && !qoe.started;
   qoe.failed = first_fatal_at_.has_value();
   qoe.failed_before_start = first_fatal_at_ && (!first_frame || *first_fatal_at_ < *first_frame);
-  if (first_frame && play_requested_at_) {
-    qoe.startup_ms = positive(*first_frame - *play_requested_at_) / kMicrosPerMilli;
-  } else if (measured_startup_ms_) {
-    qoe.startup_ms = static_cast<std::int64_t>(std::llround(*measured_startup_ms_));
-  } else if (first_frame && timeline_.first_event_at) {
-    qoe.startup_ms = positive(*first_frame - *timeline_.first_event_at) / kMicrosPerMilli;
-  }
+  qoe.startup_ms = startup_ms();
 
   Micros rebuffer_us = closed_rebuffer_us_;
   if (open_stall_since_) rebuffer_us += positive(end - *open_stall_since_);

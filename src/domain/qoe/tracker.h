@@ -63,15 +63,21 @@ struct SessionTimeline {
   std::int64_t errors_not_kept = 0;
 };
 
+// What one applied event completed, for the histograms of the Metrics port.
+struct Observed {
+  std::optional<double> startup_seconds;  // the first frame arrived: the session's startup time
+  std::optional<double> stall_seconds;    // a rebuffer ended (or the session ended during one)
+};
+
 // Thread safety: none; one tracker per session, used under the session's lock.
 class QoeTracker {
  public:
   // Applies one accepted event of this session.
-  void apply(const PlaybackEvent& event);
+  Observed apply(const PlaybackEvent& event);
 
   // Ends the session without a session_ended event (the sweeper), at server time `now`: an open
   // stall lasts until `now`, otherwise the session ends at its latest event. Idempotent.
-  void close(Micros now);
+  Observed close(Micros now);
 
   // The QoE as of server time `now` (converted to client time with the clock offset of the latest
   // event). An open stall counts until `now`, or until the session end when it has ended.
@@ -91,21 +97,22 @@ class QoeTracker {
     std::optional<double> mean(Micros until, std::optional<Micros> from) const;
   };
 
+  std::optional<std::int64_t> startup_ms() const;
   Micros to_client_time(Micros server_time) const;
   Micros watch_end(Micros client_now) const;
   bool in_startup(Micros at) const;
   void on_play_requested(Micros at);
-  void on_first_frame(Micros at, std::optional<double> measured_ms);
+  void on_first_frame(Micros at, std::optional<double> measured_ms, Observed& observed);
   void on_rebuffer_started(Micros at);
-  void on_rebuffer_ended(Micros at);
-  void close_stall(Micros at);
+  void on_rebuffer_ended(Micros at, Observed& observed);
+  void close_stall(Micros at, Observed& observed);
   void on_bitrate(Micros at, double bitrate_bps);
   void on_bitrate_switch(const PlaybackEvent& event);
   void on_metrics_sampled(const PlaybackEvent& event);
   void on_error(const PlaybackEvent& event);
   void on_paused(Micros at);
   void on_resumed(Micros at);
-  void on_ended(Micros at);
+  void on_ended(Micros at, Observed& observed);
   void observe_upscale(Micros at);
 
   SessionTimeline timeline_;

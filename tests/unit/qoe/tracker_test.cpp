@@ -256,6 +256,21 @@ TEST(QoeTracker, AbsurdValuesAreIgnored) {
   EXPECT_EQ(*q.startup_ms, 0);  // from the first event (0 s) to the first frame (0 s)
 }
 
+TEST(QoeTracker, ApplyReportsStartupAndEachEndedStall) {
+  QoeTracker t;
+  EXPECT_FALSE(t.apply(event("play_requested", 0)).startup_seconds);
+  EXPECT_EQ(t.apply(event("playback_started", 1.5)).startup_seconds, 1.5);
+  EXPECT_FALSE(t.apply(event("playback_started", 1.6)).startup_seconds);  // once per session
+  EXPECT_FALSE(t.apply(event("rebuffer_started", 4)).stall_seconds);
+  EXPECT_EQ(t.apply(event("rebuffer_ended", 6.5)).stall_seconds, 2.5);
+  t.apply(event("rebuffer_started", 10));
+  EXPECT_EQ(t.apply(event("seek_started", 11)).stall_seconds, 1.0);  // seeking out of a stall
+  t.apply(event("seek_ended", 12));
+  t.apply(event("rebuffer_started", 20));
+  EXPECT_EQ(t.close(at(23)).stall_seconds, 3.0);
+  EXPECT_EQ(t.snapshot(at(30)).rebuffer_count, 3);
+}
+
 TEST(QoeTracker, EventsAfterTheEndAreIgnored) {
   QoeTracker t;
   t.apply(event("playback_started", 0));

@@ -1,0 +1,52 @@
+// Small building blocks shared by the views. All text goes through h(), so it is escaped.
+
+import { h, type Child } from './dom';
+import { formatDateTime, formatTime, formatValue, isoTitle } from './format';
+import { sessionPath } from './router';
+
+export function statePill(state: string | undefined): HTMLElement {
+  const known = ['active', 'stalled', 'ended'].includes(state ?? '') ? state : 'unknown';
+  return h('span', { class: `pill pill-${known}` }, state || 'unknown');
+}
+
+export function tile(label: string, value: Child, options: { testid?: string; hint?: string } = {}): HTMLElement {
+  return h('div', { class: 'tile' },
+    h('div', { class: 'tile-label' }, label),
+    h('div', { class: 'tile-value', 'data-testid': options.testid }, value),
+    options.hint ? h('div', { class: 'tile-hint' }, options.hint) : null);
+}
+
+export function time(iso: string | undefined, withDate = false): HTMLElement {
+  return h('time', { datetime: iso, title: isoTitle(iso) }, withDate ? formatDateTime(iso) : formatTime(iso));
+}
+
+export function sessionLink(id: string, testid?: string): HTMLElement {
+  return h('a', { href: sessionPath(id), class: 'mono', 'data-testid': testid }, id);
+}
+
+// A table with a caption for screen readers; `rows` are arrays of cells.
+export function table(caption: string, headers: string[], rows: HTMLElement[]): HTMLElement {
+  return h('div', { class: 'table-wrap' },
+    h('table', null,
+      h('caption', { class: 'visually-hidden' }, caption),
+      h('thead', null, h('tr', null, headers.map((name) => h('th', { scope: 'col' }, name)))),
+      h('tbody', null, rows)));
+}
+
+export function row(cells: Child[], props: Record<string, string | undefined> = {}): HTMLElement {
+  return h('tr', props, cells.map((cell) => h('td', null, cell)));
+}
+
+// Key/value pairs as a definition list; values of any JSON type are shown as text.
+export function keyValues(entries: [string, unknown][], testid?: string): HTMLElement {
+  return h('dl', { class: 'kv', 'data-testid': testid },
+    entries.map(([key, value]) => [h('dt', null, key), h('dd', null, value instanceof Node ? value : formatValue(value))]));
+}
+
+export function section(title: string, ...children: Child[]): HTMLElement {
+  return h('section', { class: 'panel', 'aria-label': title }, h('h2', null, title), ...children);
+}
+
+export function button(label: string, onClick: () => void, props: Record<string, string | undefined> = {}): HTMLElement {
+  return h('button', { type: 'button', ...props, on: { click: onClick } }, label);
+}

@@ -1,0 +1,222 @@
+// Sessions list: server-side filters in the URL, "load more" by cursor, and live updates from
+// session_updated frames (new sessions and state changes appear without reload).
+
+import { statePill, time, sessionLink } from '../components';
+import type { View } from '../context';
+import { empty, errorBox, h, loading, replaceChildren } from '../dom';
+import { formatNumber, localInputToRfc3339, rfc3339ToLocalInput } from '../format';
+import type { SessionFilters, StreamSession } from '../types';
+
+const TEXT_FILTERS: [keyof SessionFilters, string][] = [
+  ['q', 'Session id'],
+  ['content_id', 'Content id'],
+  ['player_name', 'Player'],
+  ['error_code', 'Error code'],
+  ['project_id', 'Project'],
+];
+
+const FILTER_KEYS: (keyof SessionFilters)[] = ['state', 'project_id', 'content_id', 'player_name', 'error_code', 'q', 'from', 'until'];
+
+export function filtersFromQuery(query: URLSearchParams): SessionFilters {
+  const filters: SessionFilters = {};
+  for (const key of FILTER_KEYS) {
+    const value = query.get(key);
+    if (value) filters[key] = value;
+  }
+  return filters;
+}
+
+// Whether a session pushed by the live stream belongs in the filtered list. The server decides
+// for pages it answers; this mirrors its filters for frames.
+export function matchesFilters(session: StreamSession, filters: SessionFilters): boolean {
+  if (filters.state && session.state !== filters.state) return false;
+  if (filters.project_id && session.project_id !== filters.project_id) return false;
+  if (filters.content_id && session.dimensions?.content_id !== filters.content_id) return false;
+  if (filters.player_name && session.dimensions?.player_name !== filters.player_name) return false;
+  if (filters.error_code && session.last_error_code !== filters.error_code) return false;
+  if (filters.q && !session.session_id.startsWith(filters.q)) return false;
+  const started = Date.parse(session.started_at);
+  if (filters.from && !(started >= Date.parse(filters.from))) return false;
+  if (filters.until && !(started < Date.parse(filters.until))) return false;
+  return true;
+}
+
+function sessionRow(session: StreamSession): HTMLElement {
+  const dims = session.dimensions ?? {};
+  const errors = session.error_count ?? 0;
+  return h('tr', { 'data-testid': 'session-row', 'data-session-id': session.session_id, 'data-state': session.state },
+    h('td', null, sessionLink(session.session_id, 'session-link')),
+    h('td', null, statePill(session.state),
+      session.end_source ? h('span', { class: 'muted small' }, ` via ${session.end_source}`) : null),
+    h('td', null, session.project_id),
+    h('td', null, dims.content_title || dims.content_id || '—'),
+    h('td', null, [dims.player_name, dims.player_version].filter(Boolean).join(' ') || '—'),
+    h('td', { class: 'num', 'data-testid': 'session-event-count' }, formatNumber(session.event_count ?? 0)),
+    h('td', { class: errors ? 'num bad' : 'num' }, formatNumber(errors),
+      session.last_error_code ? h('span', { class: 'muted small' }, ` ${session.last_error_code}`) : null),
+    h('td', null, time(session.started_at, true)),
+    h('td', null, time(session.last_event_at)));
+}
+
+export const sessionsView: View = (root, context) => {
+  context.setTitle('Sessions');
+  let filters = filtersFromQuery(context.query);
+  let sessions: StreamSession[] = [];
+  let nextCursor: string | undefined;
+  let abort: AbortController | null = null;
+  const rows = new Map<string, HTMLElement>();
+
+  const tbody = h('tbody');
+  const summary = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });
+  const body = h('div');
+  const more = h('button', { type: 'button', on: { click: () => void load(true) } }, 'Load more');
+
+  const inputs = new Map<keyof SessionFilters, HTMLInputElement | HTMLSelectElement>();
+  const stateSelect = h('select', { id: 'filter-state', name: 'state', 'data-testid': 'filter-state' },
+    ['', 'active', 'stalled', 'ended'].map((state) => h('option', { value: state }, state || 'any'))) as HTMLSelectElement;
+  stateSelect.value = filters.state ?? '';
+  inputs.set('state', stateSelect);
+
+  const field = (id: string, label: string, control: HTMLElement) =>
+    h('div', { class: 'field' }, h('label', { for: id }, label), control);
+
+  const textFields = TEXT_FILTERS.map(([key, label]) => {
+    const input = h('input', { id: `filter-${key}`, name: key, type: key === 'q' ? 'search' : 'text', value: filters[key] ?? '', 'data-testid': `filter-${key}`, autocomplete: 'off' }) as HTMLInputElement;
+    inputs.set(key, input);
+    return field(`filter-${key}`, label, input);
+  });
+  const timeFields = (['from', 'until'] as const).map((key) => {
+    const input = h('input', { id: `filter-${key}`, name: key, type: 'datetime-local', value: rfc3339ToLocalInput(filters[key] ?? '') }) as HTMLInputElement;
+    inputs.set(key, input);
+    return field(`filter-${key}`, key === 'from' ? 'Started from' : 'Started before', input);
+  });
+
+  const form = h('form', {
+    class: 'filters',
+    role: 'search',
+    'aria-label': 'Session filters',
+    on: {
+      submit: (event) => {
+        event.preventDefault();
+        applyFilters();
+      },
+      change: (event) => {
+        if (event.target === stateSelect) applyFilters();
+      },
+    },
+  },
+  textFields[0], field('filter-state', 'State', stateSelect), ...textFields.slice(1), ...timeFields,
+  h('div', { class: 'field actions' },
+    h('button', { type: 'submit', class: 'primary' }, 'Apply'),
+    h('button', { type: 'button', on: { click: () => { for (const input of inputs.values()) input.value = ''; applyFilters(); } } }, 'Clear')));
+
+  function applyFilters(): void {
+    const next: SessionFilters = {};
+    for (const [key, input] of inputs) {
+      const value = key === 'from' || key === 'until' ? localInputToRfc3339(input.value) : input.value.trim();
+      if (value) next[key] = value;
+    }
+    filters = next;
+    const query = new URLSearchParams(filters as Record<string, string>).toString();
+    context.navigate(`/sessions${query ? `?${query}` : ''}`, { replace: true, render: false });
+    void load(false);
+  }
+
+  function renderTable(): void {
+    if (sessions.length === 0) {
+      replaceChildren(body, empty(Object.keys(filters).length ? 'No session matches these filters.' : 'No sessions yet. Start a player with the SDK, or open the demo.'));
+    } else {
+      replaceChildren(body, h('div', { class: 'table-wrap' },
+        h('table', { 'data-testid': 'sessions-table' },
+          h('caption', { class: 'visually-hidden' }, 'Sessions, newest first'),
+          h('thead', null, h('tr', null, ['Session', 'State', 'Project', 'Content', 'Player', 'Events', 'Errors', 'Started', 'Last event'].map((name) => h('th', { scope: 'col' }, name)))),
+          tbody)),
+      nextCursor ? more : null);
+    }
+    replaceChildren(summary, `${sessions.length} session${sessions.length === 1 ? '' : 's'} shown${nextCursor ? ' (more available)' : ''}`);
+  }
+
+  function rebuildRows(): void {
+    rows.clear();
+    replaceChildren(tbody);
+    for (const session of sessions) {
+      const tr = sessionRow(session);
+      rows.set(session.session_id, tr);
+      tbody.appendChild(tr);
+    }
+    renderTable();
+  }
+
+  async function load(append: boolean): Promise<void> {
+    abort?.abort();
+    const controller = new AbortController();
+    abort = controller;
+    if (!append) replaceChildren(body, loading('Loading sessions…'));
+    try {
+      const page = await context.api.listSessions(filters, append ? nextCursor : undefined, 100, controller.signal);
+      const incoming = page.sessions ?? [];
+      sessions = append ? sessions.concat(incoming.filter((s) => !rows.has(s.session_id))) : incoming;
+      nextCursor = page.next_cursor;
+      rebuildRows();
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      replaceChildren(body, errorBox(error));
+    }
+  }
+
+  function upsert(session: StreamSession): void {
+    if (!session || typeof session.session_id !== 'string') return;
+    const index = sessions.findIndex((s) => s.session_id === session.session_id);
+    const existing = rows.get(session.session_id);
+    if (!matchesFilters(session, filters)) {
+      if (existing) {
+        existing.remove();
+        rows.delete(session.session_id);
+        sessions.splice(index, 1);
+        renderTable();
+      }
+      return;
+    }
+    const tr = sessionRow(session);
+    if (existing) {
+      existing.replaceWith(tr);
+      sessions[index] = session;
+    } else {
+      const started = Date.parse(session.started_at);
+      let position = sessions.findIndex((s) => Date.parse(s.started_at) < started);
+      if (position < 0) {
+        // Older than everything shown: it belongs to a later page unless this is the last one.
+        if (nextCursor) return;
+        position = sessions.length;
+      }
+      sessions.splice(position, 0, session);
+      const before = position + 1 < sessions.length ? rows.get(sessions[position + 1].session_id) : undefined;
+      tbody.insertBefore(tr, before ?? null);
+    }
+    rows.set(session.session_id, tr);
+    renderTable();
+  }
+
+  const unsubscribe = context.live.subscribe({
+    sessionUpdated: upsert,
+    eventAppended: (event) => {
+      const session = sessions.find((s) => s.session_id === event.session_id);
+      if (!session) return;
+      session.event_count = (session.event_count ?? 0) + 1;
+      const cell = rows.get(session.session_id)?.querySelector('[data-testid="session-event-count"]');
+      if (cell) cell.textContent = formatNumber(session.event_count);
+    },
+    backfillTruncated: () => void load(false),
+  });
+
+  root.append(
+    h('div', { class: 'page-head' }, h('h1', null, 'Sessions'),
+      h('button', { type: 'button', on: { click: () => void load(false) } }, 'Refresh')),
+    form, summary, body);
+  void load(false);
+
+  return () => {
+    abort?.abort();
+    unsubscribe();
+  };
+};

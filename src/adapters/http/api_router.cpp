@@ -1,0 +1,404 @@
+#include "adapters/http/api_router.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "app/cursor.h"
+#include "app/wire_json.h"
+
+namespace mtrace::adapters::http {
+namespace {
+
+namespace json = boost::json;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::size_t kDefaultLimit = 100;
+constexpr std::size_t kMaxLimit = 1000;
+constexpr std::string_view kSessionsPrefix = "/api/stream-sessions/";
+constexpr std::string_view kIngestHeaders =
+    "Content-Type, Authorization, X-MTrace-Token, X-MTrace-Session-Token, traceparent";
+constexpr std::string_view kReadHeaders = "Content-Type, X-MTrace-Project, X-MTrace-Token, Last-Event-ID";
+
+Response json_response(int status, const json::value& body) { return Response::json(status, json::serialize(body)); }
+
+// The route pattern of an API path (bounded label values for metrics), and its methods.
+struct RouteInfo {
+  std::string_view pattern;
+  std::string_view methods;  // for Allow and preflights
+  std::string_view allowed_headers;
+};
+
+std::optional<RouteInfo> route_info(std::string_view path) {
+  if (path == "/api/playback-events") return RouteInfo{"/api/playback-events", "POST, OPTIONS", kIngestHeaders};
+  if (path == "/api/analyze") return RouteInfo{"/api/analyze", "POST, OPTIONS", kIngestHeaders};
+  if (path == "/api/health" || path == "/api/metrics" || path == "/api/config" || path == "/api/status" ||
+      path == "/api/overview" || path == "/api/events" || path == "/api/qoe" || path == "/api/stream-sessions" ||
+      path == "/api/stream-sessions/stream") {
+    return RouteInfo{path, "GET, OPTIONS", kReadHeaders};
+  }
+  if (path.starts_with(kSessionsPrefix) && path.size() > kSessionsPrefix.size() &&
+      path.find('/', kSessionsPrefix.size()) == std::string_view::npos) {
+    return RouteInfo{"/api/stream-sessions/{id}", "GET, DELETE, OPTIONS", kReadHeaders};
+  }
+  return std::nullopt;
+}
+
+bool allows_method(const RouteInfo& route, std::string_view method) {
+  if (method == "HEAD") method = "GET";
+  std::string_view methods = route.methods;
+  while (!methods.empty()) {
+    const auto comma = methods.find(", ");
+    if (methods.substr(0, comma) == method) return true;
+    if (comma == std::string_view::npos) break;
+    methods.remove_prefix(comma + 2);
+  }
+  return false;
+}
+
+// limit-style parameters: absent, empty or 0 → default; negative or not a number → nullopt;
+// above the maximum → the maximum.
+std::optional<std::size_t> parse_limit(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return kDefaultLimit;
+  long long value = 0;
+  const auto* end = text->data() + text->size();
+  const auto [ptr, ec] = std::from_chars(text->data(), end, value);
+  if (ec != std::errc() || ptr != end || value < 0) return std::nullopt;
+  if (value == 0) return kDefaultLimit;
+  return static_cast<std::size_t>(std::min<long long>(value, kMaxLimit));
+}
+
+std::string percent_decode_path(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+Response cursor_error(app::CursorError error) {
+  json::object body{{"error", app::cursor_error_code(error)},
+                    {"message", app::cursor_error_reason(error)},
+                    {"reason", app::cursor_error_reason(error)}};
+  return json_response(400, body);
+}
+
+Response store_unavailable() {
+  return Response::error(503, "store_unavailable", "the event store is unavailable; retry later")
+      .with_header("Retry-After", "1");
+}
+
+}  // namespace
+
+ApiRouter::ApiRouter(ApiDependencies dependencies)
+    : deps_(std::move(dependencies)),
+      live_streams_(deps_.live_bus, deps_.store),
+      started_at_(deps_.clock.now()) {}
+
+std::size_t ApiRouter::body_limit(const Request& head) const {
+  if (head.method == "POST" && head.path == "/api/playback-events") return 256 * 1024;
+  if (head.method == "POST" && head.path == "/api/analyze") return 1024 * 1024;
+  return 16 * 1024;
+}
+
+std::optional<app::ReadGrant> ApiRouter::read_grant(const Request& request) const {
+  return deps_.projects.grant_for_read_token(request.header("x-mtrace-token"));
+}
+
+void ApiRouter::record_accepted(std::size_t events) {
+  const auto second = deps_.clock.now() / domain::kMicrosPerSecond;
+  const auto slot = static_cast<std::size_t>(second % kRateSlots);
+  if (slot_second_[slot].exchange(second) != second) accepted_per_second_[slot] = 0;
+  accepted_per_second_[slot] += static_cast<std::int64_t>(events);
+}
+
+double ApiRouter::events_per_second() const {
+  const auto now = deps_.clock.now() / domain::kMicrosPerSecond;
+  std::int64_t total = 0;
+  for (int i = 0; i < kRateSlots; ++i) {
+    if (now - slot_second_[i].load() < kRateSlots) total += accepted_per_second_[i].load();
+  }
+  return double(total) / kRateSlots;
+}
+
+void ApiRouter::handle(Request& request, Exchange exchange) {
+  deps_.metrics.request_served();
+  const auto origin = request.header("origin");
+  const auto host = request.header("host");
+  const bool same_origin = !origin.empty() && !host.empty() &&
+                           (origin == "http://" + std::string(host) || origin == "https://" + std::string(host));
+  const bool origin_known = origin.empty() || same_origin || deps_.projects.origin_known(origin);
+
+  Headers cors{{"Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}};
+  if (!origin.empty() && origin_known) {
+    cors.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+    cors.emplace_back("Access-Control-Expose-Headers", "Retry-After");
+  }
+  // Every answer, synchronous or not, carries the CORS headers.
+  exchange.respond = [respond = std::move(exchange.respond), cors](Response response) {
+    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
+    respond(std::move(response));
+  };
+
+  const auto info = route_info(request.path);
+  if (request.path.starts_with("/api/")) {
+    if (!info) return exchange.respond(Response::error(404, "not_found", "no such API route"));
+    if (request.method == "OPTIONS") {
+      if (origin.empty() || !origin_known) {
+        deps_.metrics.cors_preflight_refused(info->pattern);
+        return exchange.respond(Response::error(403, "origin_not_allowed", "this Origin is not allowed")
+                                    .with_header("Cache-Control", "no-store"));
+      }
+      Response preflight;
+      preflight.status = 204;
+      preflight.content_type.clear();
+      preflight.with_header("Access-Control-Allow-Methods", std::string(info->methods))
+          .with_header("Access-Control-Allow-Headers", std::string(info->allowed_headers))
+          .with_header("Access-Control-Max-Age", "600")
+          .with_header("Cache-Control", "no-store");
+      return exchange.respond(std::move(preflight));
+    }
+    if (!allows_method(*info, request.method)) {
+      return exchange.respond(Response::error(405, "method_not_allowed", "this route does not take " + request.method)
+                                  .with_header("Allow", std::string(info->methods)));
+    }
+    // The ingest route checks the Origin against its project; open routes answer anyone.
+    const bool open_route = info->pattern == "/api/playback-events" || info->pattern == "/api/health" ||
+                            info->pattern == "/api/metrics" || info->pattern == "/api/config";
+    if (!origin_known && !open_route) {
+      return exchange.respond(Response::error(403, "origin_not_allowed", "this Origin is not allowed"));
+    }
+    return route(request, exchange, cors);
+  }
+
+  for (const auto& mount : deps_.mounts) {
+    if (request.path.starts_with(mount.prefix)) return mount.handler(request, std::move(exchange));
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    return exchange.respond(Response::error(405, "method_not_allowed", "static files take GET only")
+                                .with_header("Allow", "GET"));
+  }
+  if (request.path.starts_with("/sdk/")) {
+    if (auto file = deps_.sdk.file(request.path.substr(4))) {
+      file->with_header("Access-Control-Allow-Origin", "*");  // public script, no credentials
+      return exchange.respond(std::move(*file));
+    }
+    return exchange.respond(Response::error(404, "not_found", "no such SDK file"));
+  }
+  if (auto file = deps_.dashboard.file(request.path)) return exchange.respond(std::move(*file));
+  // Single-page app: every other path is a dashboard route.
+  if (auto index = deps_.dashboard.file("/index.html")) return exchange.respond(std::move(*index));
+  exchange.respond(Response::error(404, "not_found", "the dashboard is not built into this binary"));
+}
+
+void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors) {
+  const std::string_view path = request.path;
+
+  if (path == "/api/playback-events") {
+    std::string client_address = request.peer_address;
+    if (deps_.trust_forwarded_for) {
+      const auto forwarded = request.header("x-forwarded-for");
+      const auto last = forwarded.rfind(',');
+      auto entry = forwarded.substr(last == std::string_view::npos ? 0 : last + 1);
+      while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+      while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+      if (!entry.empty() && entry.size() <= 45) client_address = std::string(entry);
+    }
+    app::IngestCall call{request.header("x-mtrace-token"), request.header("origin"),  client_address,
+                         request.header("user-agent"),     request.header("traceparent"), request.body,
+                         request.body_too_large};
+    return deps_.ingest.ingest(call, [this, respond = exchange.respond](app::IngestReply reply) {
+      if (reply.status == 202) record_accepted(reply.batch_size);
+      auto response = Response::json(reply.status, std::move(reply.json_body));
+      if (reply.retry_after_seconds > 0) response.with_header("Retry-After", std::to_string(reply.retry_after_seconds));
+      respond(std::move(response));
+    });
+  }
+  if (path == "/api/health") {
+    const auto status = deps_.store.ping();
+    if (!status.ok()) return exchange.respond(json_response(503, {{"status", "unavailable"}}));
+    return exchange.respond(json_response(200, {{"status", "ok"}}));
+  }
+  if (path == "/api/metrics") {
+    Response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = deps_.metrics.scrape();
+    return exchange.respond(std::move(response));
+  }
+  if (path == "/api/config") return exchange.respond(json_response(200, deps_.config));
+  if (path == "/api/analyze") {
+    if (analyze_) return analyze_(request, std::move(exchange));
+    return exchange.respond(Response::error(404, "not_found", "the analyzer is not available"));
+  }
+
+  // Everything below reads project data: a read token is required.
+  const auto grant = read_grant(request);
+  if (!grant) return exchange.respond(Response::error(401, "unauthorized", "missing or unknown X-MTrace-Token"));
+  const std::string cursor_project = grant->project_id.value_or("*");
+
+  if (path == "/api/qoe") {
+    if (qoe_) return qoe_(request, std::move(exchange));
+    return exchange.respond(Response::error(404, "not_found", "QoE aggregates are not available"));
+  }
+  if (path == "/api/status") {
+    json::object body{{"status", deps_.store.ping().ok() ? "ok" : "degraded"},
+                      {"version", deps_.version},
+                      {"uptime_s", (deps_.clock.now() - started_at_) / domain::kMicrosPerSecond},
+                      {"store", {{"kind", "sqlite"}, {"ok", deps_.store.ping().ok()}}},
+                      {"live", {{"subscribers", live_streams_.open_count()}}}};
+    body["lab"] = deps_.lab_status ? json::value(deps_.lab_status()) : json::value({{"ffmpeg", "off"}});
+    return exchange.respond(json_response(200, body));
+  }
+  if (path == "/api/overview") {
+    const auto counts = deps_.sessions.counts(grant->project_id);
+    ports::EventSearchQuery errors;
+    errors.project_id = grant->project_id;
+    errors.errors_only = true;
+    errors.limit = kMaxLimit;
+    errors.received_from = deps_.clock.now() - 3600 * domain::kMicrosPerSecond;
+    auto found = deps_.store.search_events(errors);
+    if (!found.ok()) return exchange.respond(store_unavailable());
+    json::object body{{"sessions", {{"active", counts.active}, {"stalled", counts.stalled}, {"ended", counts.ended}}},
+                      {"events_per_second", events_per_second()},
+                      {"errors_last_hour", found.value().events.size()},
+                      {"errors_last_hour_capped", found.value().next_before.has_value()}};
+    return exchange.respond(json_response(200, body));
+  }
+  if (path == "/api/stream-sessions/stream") {
+    std::optional<std::int64_t> last_id;
+    const auto header = request.header("last-event-id");
+    std::int64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(header.data(), header.data() + header.size(), value);
+    if (!header.empty() && ec == std::errc() && ptr == header.data() + header.size() && value >= 0) last_id = value;
+    return live_streams_.open(std::move(exchange), grant->project_id.value_or(""), last_id, cors);
+  }
+  if (path == "/api/stream-sessions") {
+    ports::SessionListQuery query;
+    const auto limit = parse_limit(request.query_param("limit"));
+    if (!limit) return exchange.respond(Response::error(400, "limit_invalid", "limit must be an integer >= 0"));
+    query.limit = *limit;
+    query.project_id = grant->project_id;
+    if (grant->admin()) {
+      if (auto project = request.query_param("project_id"); project && !project->empty()) query.project_id = *project;
+    } else if (auto project = request.query_param("project_id"); project && !project->empty() && *project != *grant->project_id) {
+      return exchange.respond(Response::error(403, "project_forbidden", "the token does not read that project"));
+    }
+    if (auto cursor = request.query_param("cursor"); cursor && !cursor->empty()) {
+      auto decoded = app::decode_session_cursor(*cursor, cursor_project);
+      if (!decoded.ok()) return exchange.respond(cursor_error(decoded.error()));
+      query.after = decoded.value();
+    }
+    if (auto state = request.query_param("state"); state && !state->empty()) {
+      query.state = domain::session_state_from(*state);
+      if (!query.state) return exchange.respond(Response::error(400, "state_invalid", "state must be active, stalled or ended"));
+    }
+    auto text_filter = [&](std::string_view name, std::optional<std::string>& target) {
+      if (auto value = request.query_param(name); value && !value->empty()) target = value->substr(0, 256);
+    };
+    text_filter("content_id", query.content_id);
+    text_filter("player_name", query.player_name);
+    text_filter("error_code", query.error_code);
+    text_filter("q", query.session_id_prefix);
+    for (auto [name, target] : {std::pair{"from", &query.started_from}, std::pair{"until", &query.started_until}}) {
+      if (auto value = request.query_param(name); value && !value->empty()) {
+        *target = domain::parse_rfc3339(*value);
+        if (!*target) return exchange.respond(Response::error(400, "time_invalid", std::string(name) + " must be RFC 3339"));
+      }
+    }
+    auto page = deps_.store.list_sessions(query);
+    if (!page.ok()) return exchange.respond(store_unavailable());
+    json::array sessions;
+    for (const auto& session : page.value().sessions) sessions.push_back(app::session_to_json(session));
+    json::object body{{"sessions", std::move(sessions)}};
+    if (page.value().next) body["next_cursor"] = app::encode_session_cursor(cursor_project, *page.value().next);
+    return exchange.respond(json_response(200, body));
+  }
+  if (path == "/api/events") {
+    ports::EventSearchQuery query;
+    const auto limit = parse_limit(request.query_param("limit"));
+    if (!limit) return exchange.respond(Response::error(400, "limit_invalid", "limit must be an integer >= 0"));
+    query.limit = *limit;
+    query.project_id = grant->project_id;
+    if (auto cursor = request.query_param("cursor"); cursor && !cursor->empty()) {
+      auto decoded = app::decode_search_cursor(*cursor, cursor_project);
+      if (!decoded.ok()) return exchange.respond(cursor_error(decoded.error()));
+      query.before_ingest_sequence = decoded.value();
+    }
+    if (auto name = request.query_param("event_name"); name && !name->empty()) query.event_name = name->substr(0, 64);
+    const auto errors_only = request.query_param("errors_only");
+    query.errors_only = errors_only && (*errors_only == "1" || *errors_only == "true");
+    for (auto [name, target] : {std::pair{"from", &query.received_from}, std::pair{"until", &query.received_until}}) {
+      if (auto value = request.query_param(name); value && !value->empty()) {
+        *target = domain::parse_rfc3339(*value);
+        if (!*target) return exchange.respond(Response::error(400, "time_invalid", std::string(name) + " must be RFC 3339"));
+      }
+    }
+    auto page = deps_.store.search_events(query);
+    if (!page.ok()) return exchange.respond(store_unavailable());
+    json::array events;
+    for (const auto& event : page.value().events) events.push_back(app::event_to_json(event));
+    json::object body{{"events", std::move(events)}};
+    if (page.value().next_before) body["next_cursor"] = app::encode_search_cursor(cursor_project, *page.value().next_before);
+    return exchange.respond(json_response(200, body));
+  }
+
+  // /api/stream-sessions/{id}
+  const std::string session_id = percent_decode_path(path.substr(kSessionsPrefix.size()));
+  std::string project_id = grant->project_id.value_or("");
+  if (grant->admin()) project_id = request.query_param("project_id").value_or("");
+  if (session_id.empty() || project_id.empty()) {
+    return exchange.respond(Response::error(404, "session_not_found", "no such session"));
+  }
+  if (request.method == "DELETE") {
+    auto erased = deps_.store.erase_session(project_id, session_id);
+    if (!erased.ok()) return exchange.respond(store_unavailable());
+    deps_.sessions.forget({project_id, session_id});
+    if (!erased.value()) return exchange.respond(Response::error(404, "session_not_found", "no such session"));
+    Response gone;
+    gone.status = 204;
+    gone.content_type.clear();
+    return exchange.respond(std::move(gone));
+  }
+  auto session = deps_.store.find_session(project_id, session_id);
+  if (!session.ok()) return exchange.respond(store_unavailable());
+  if (!session.value()) return exchange.respond(Response::error(404, "session_not_found", "no such session"));
+
+  ports::EventListQuery events_query{project_id, session_id, kDefaultLimit, std::nullopt};
+  const auto events_limit = parse_limit(request.query_param("events_limit"));
+  if (!events_limit) {
+    return exchange.respond(Response::error(400, "events_limit_invalid", "events_limit must be an integer >= 0"));
+  }
+  events_query.limit = *events_limit;
+  if (auto cursor = request.query_param("events_cursor"); cursor && !cursor->empty()) {
+    auto decoded = app::decode_event_cursor(*cursor, cursor_project, session_id);
+    if (!decoded.ok()) return exchange.respond(cursor_error(decoded.error()));
+    events_query.after = decoded.value();
+  }
+  auto events = deps_.store.list_events(events_query);
+  auto analyses = deps_.store.list_analyses(project_id, session_id);
+  if (!events.ok() || !analyses.ok()) return exchange.respond(store_unavailable());
+
+  auto session_json = app::session_to_json(*session.value());
+  json::array analysis_list;
+  for (const auto& analysis : analyses.value()) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(analysis.result_json, ec);
+    if (!ec) analysis_list.push_back(std::move(parsed));
+  }
+  session_json["analyses"] = std::move(analysis_list);
+  json::array event_list;
+  for (const auto& event : events.value().events) event_list.push_back(app::event_to_json(event));
+  json::object body{{"session", std::move(session_json)}, {"events", std::move(event_list)}};
+  if (events.value().next) {
+    body["next_cursor"] = app::encode_event_cursor(cursor_project, session_id, *events.value().next);
+  }
+  exchange.respond(json_response(200, body));
+}
+
+}  // namespace mtrace::adapters::http

@@ -1,0 +1,81 @@
+// ApiRouter: maps requests to the use cases — the API of reference/backend.md §1 with SPEC §3's
+// fixes and docs/decisions.md's additions — plus CORS, the static trees and the live stream.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "adapters/http/exchange.h"
+#include "adapters/http/live_streams.h"
+#include "adapters/http/static_files.h"
+#include "app/ingest_playback_events.h"
+#include "app/project_registry.h"
+#include "app/session_registry.h"
+#include "ports/clock.h"
+#include "ports/event_store.h"
+#include "ports/metrics.h"
+
+namespace mtrace::adapters::http {
+
+// Requests whose path starts with `prefix` go to `handler` (the lab's media, for instance).
+struct MountedHandler {
+  std::string prefix;
+  Handler handler;
+};
+
+struct ApiDependencies {
+  const app::ProjectRegistry& projects;
+  app::SessionRegistry& sessions;
+  app::IngestPlaybackEvents& ingest;
+  ports::EventStore& store;
+  ports::LiveBus& live_bus;
+  ports::Metrics& metrics;
+  const ports::Clock& clock;
+  StaticFiles dashboard;
+  StaticFiles sdk;
+  std::vector<MountedHandler> mounts;
+  bool trust_forwarded_for = false;
+  std::string version;
+  boost::json::object config;                       // GET /api/config
+  std::function<boost::json::object()> lab_status;  // GET /api/status "lab"; empty: not a lab
+};
+
+class ApiRouter {
+ public:
+  explicit ApiRouter(ApiDependencies dependencies);
+
+  // The Handler of the HTTP server. Thread-safe.
+  void handle(Request& request, Exchange exchange);
+  // Body limit per route: 256 KiB ingest, 1 MiB analyze, 16 KiB otherwise.
+  std::size_t body_limit(const Request& head) const;
+
+  // Adds a route for POST /api/analyze (set by the wiring when the analyzer is available).
+  void set_analyze_handler(Handler handler) { analyze_ = std::move(handler); }
+  // Adds a route for GET /api/qoe.
+  void set_qoe_handler(Handler handler) { qoe_ = std::move(handler); }
+
+  LiveStreams& live_streams() { return live_streams_; }
+
+  // Accepted events per second over the last minute (for the overview).
+  double events_per_second() const;
+
+ private:
+  struct Route;
+  void route(Request& request, Exchange& exchange, std::vector<std::pair<std::string, std::string>>& cors);
+  std::optional<app::ReadGrant> read_grant(const Request& request) const;
+  void record_accepted(std::size_t events);
+
+  ApiDependencies deps_;
+  LiveStreams live_streams_;
+  Handler analyze_;
+  Handler qoe_;
+  const domain::Micros started_at_;
+  static constexpr int kRateSlots = 60;
+  mutable std::array<std::atomic<std::int64_t>, kRateSlots> accepted_per_second_{};
+  mutable std::array<std::atomic<std::int64_t>, kRateSlots> slot_second_{};
+};
+
+}  // namespace mtrace::adapters::http

@@ -1,0 +1,396 @@
+// The only translation unit that instantiates Beast's server side.
+#include "adapters/http/server.h"
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+namespace mtrace::adapters::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+
+class Connection;
+
+}  // namespace
+
+// Members are declared so that the io_context is destroyed before what its pending handlers
+// (connections) touch in their destructors.
+struct HttpServer::State {
+  State(ServerOptions server_options, Handler request_handler, BodyLimit limit)
+      : options(std::move(server_options)),
+        handler(std::move(request_handler)),
+        body_limit(std::move(limit)),
+        io(options.threads),
+        acceptor(net::make_strand(io)) {}
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+
+  ServerOptions options;
+  Handler handler;
+  BodyLimit body_limit;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::mutex connections_mutex;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> live_connections;
+  net::io_context io;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket&& socket, std::shared_ptr<HttpServer::State> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {
+    beast::error_code ec;
+    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_address_ = endpoint.address().to_string();
+  }
+
+  ~Connection() { --state_->connections; }
+
+  void start() {
+    {
+      std::lock_guard lock(state_->connections_mutex);
+      state_->live_connections.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read_header(); });
+  }
+
+  // Shutdown: closes the connection unless a response is being produced or written.
+  void close_unless_busy() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_ || self->streaming_) self->do_close();
+    });
+  }
+
+  // Event-stream side, called on the strand.
+  void enqueue_stream_bytes(std::string bytes) {
+    if (closed_) return;
+    out_.push_back(std::move(bytes));
+    if (!writing_) do_write_stream();
+  }
+  void on_stream_close(std::function<void()> callback) {
+    if (closed_) {
+      callback();
+    } else {
+      close_callbacks_.push_back(std::move(callback));
+    }
+  }
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+  // Bytes handed to the event stream and not yet written to the socket.
+  std::atomic<std::size_t> stream_backlog{0};
+  void close_on_strand() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
+  }
+
+ private:
+  void do_read_header() {
+    if (state_->stopping) return do_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
+    busy_ = false;
+    stream_.expires_after(served_ == 0 ? state_->options.header_timeout : state_->options.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Connection::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return do_close();  // timeout, client gone, malformed or oversized header
+    busy_ = true;
+    const auto& message = parser_->get();
+    request_ = Request{};
+    request_.method = std::string(message.method_string());
+    const std::string_view target = message.target();
+    const auto question = target.find('?');
+    request_.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) request_.query = std::string(target.substr(question + 1));
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request_.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request_.peer_address = peer_address_;
+    keep_alive_ = message.keep_alive();
+
+    const std::size_t limit = state_->body_limit(request_);
+    const auto length = parser_->content_length();
+    if (length && *length > limit) {
+      // The body is not read: answer and close, so the unread bytes go nowhere.
+      request_.body_too_large = true;
+      keep_alive_ = false;
+      return dispatch_request();
+    }
+    if (parser_->is_done()) return dispatch_request();
+    parser_->body_limit(limit);
+    stream_.expires_after(state_->options.body_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Connection::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::body_limit) {
+      request_.body_too_large = true;
+      keep_alive_ = false;
+      return dispatch_request();
+    }
+    if (ec) return do_close();
+    request_.body = std::move(parser_->get().body());
+    dispatch_request();
+  }
+
+  void dispatch_request() {
+    stream_.expires_never();  // the handler may wait for the store; writes set their own deadline
+    ++state_->in_flight;
+    ++served_;
+    auto self = shared_from_this();
+    Exchange exchange;
+    exchange.respond = [self](Response response) {
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response)]() mutable { self->do_write(std::move(response)); });
+    };
+    exchange.start_stream = [self](Response head) -> std::shared_ptr<EventStream> {
+      auto stream = std::make_shared<ConnectionStreamHandle>(self, self->state_->options.stream_buffer_limit);
+      net::post(self->stream_.get_executor(),
+                [self, head = std::move(head)]() mutable { self->do_write_stream_head(std::move(head)); });
+      return stream;
+    };
+    state_->handler(request_, std::move(exchange));
+  }
+
+  template <class Body>
+  void fill(bhttp::response<Body>& out, const Response& response) {
+    out.set(bhttp::field::server, "mtrace");
+    if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) out.insert(name, value);
+  }
+
+  void do_write(Response response) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(response.status), 11);
+    fill(*out, response);
+    out->body() = std::move(response.body);
+    out->keep_alive(keep_alive_ && !state_->stopping);
+    out->prepare_payload();
+    stream_.expires_after(state_->options.body_timeout);
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+      self->on_write(ec, out->keep_alive());
+    });
+  }
+
+  void on_write(beast::error_code ec, bool keep_alive) {
+    --state_->in_flight;
+    if (ec || !keep_alive) return do_close();
+    do_read_header();
+  }
+
+  // --- event streams -------------------------------------------------------------------------
+  void do_write_stream_head(Response head) {
+    streaming_ = true;
+    --state_->in_flight;  // a stream is not a request in flight: shutdown closes it
+    auto out = std::make_shared<bhttp::response<bhttp::empty_body>>(static_cast<bhttp::status>(head.status), 11);
+    fill(*out, head);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*out);
+    writing_ = true;
+    stream_.expires_never();
+    bhttp::async_write_header(stream_, *serializer,
+                              [self = shared_from_this(), out, serializer](beast::error_code ec, std::size_t) {
+                                self->writing_ = false;
+                                if (ec) return self->do_close();
+                                self->do_watch_client();
+                                if (!self->out_.empty()) self->do_write_stream();
+                              });
+  }
+
+  // The client sends nothing on an event stream; a read completes only when it goes away.
+  void do_watch_client() {
+    stream_.socket().async_read_some(net::buffer(discard_),
+                                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                       if (ec) return self->do_close();
+                                       self->do_watch_client();
+                                     });
+  }
+
+  void do_write_stream() {
+    if (closed_ || out_.empty() || !streaming_) return;
+    writing_ = true;
+    net::async_write(stream_.socket(), net::buffer(out_.front()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->writing_ = false;
+                       if (ec) return self->do_close();
+                       self->stream_backlog -= self->out_.front().size();
+                       self->out_.pop_front();
+                       self->do_write_stream();
+                     });
+  }
+
+  void do_close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+    auto callbacks = std::move(close_callbacks_);
+    for (auto& callback : callbacks) callback();
+    std::lock_guard lock(state_->connections_mutex);
+    state_->live_connections.erase(this);
+  }
+
+ private:
+  beast::tcp_stream stream_;
+  std::shared_ptr<HttpServer::State> state_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request request_;
+  std::string peer_address_;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  bool streaming_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+  std::size_t served_ = 0;
+  std::deque<std::string> out_;
+  std::vector<std::function<void()>> close_callbacks_;
+  std::array<char, 64> discard_{};
+
+ public:
+  // The EventStream a handler holds: thread-safe, bounded by the bytes not yet written.
+  class ConnectionStreamHandle final : public EventStream {
+   public:
+    ConnectionStreamHandle(std::shared_ptr<Connection> connection, std::size_t limit)
+        : connection_(std::move(connection)), limit_(limit) {}
+    ~ConnectionStreamHandle() override { close(); }
+
+    bool send(std::string bytes) override {
+      if (closed_) return false;
+      const auto size = bytes.size();
+      if (connection_->stream_backlog.load() + size > limit_) {
+        close();  // too slow: the client reconnects with Last-Event-ID
+        return false;
+      }
+      connection_->stream_backlog += size;
+      net::post(connection_->executor(), [connection = connection_, bytes = std::move(bytes)]() mutable {
+        connection->enqueue_stream_bytes(std::move(bytes));
+      });
+      return true;
+    }
+    void close() override {
+      if (closed_.exchange(true)) return;
+      connection_->close_on_strand();
+    }
+    void on_close(std::function<void()> callback) override {
+      net::post(connection_->executor(), [connection = connection_, callback = std::move(callback)]() mutable {
+        connection->on_stream_close(std::move(callback));
+      });
+    }
+
+   private:
+    std::shared_ptr<Connection> connection_;
+    const std::size_t limit_;
+    std::atomic<bool> closed_{false};
+  };
+};
+
+}  // namespace
+
+void HttpServer::State::do_accept() {
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopping || !acceptor.is_open()) return;
+  if (!ec) {
+    if (connections.load() >= options.max_connections) {
+      socket.close(ec);  // over the bound: refuse rather than grow
+    } else {
+      ++connections;
+      // The server outlives every connection: shutdown joins the threads first.
+      std::shared_ptr<State> unowned(this, [](State*) {});
+      std::make_shared<Connection>(std::move(socket), std::move(unowned))->start();
+    }
+  }
+  do_accept();
+}
+
+HttpServer::HttpServer(ServerOptions options, Handler handler, BodyLimit body_limit)
+    : state_(std::make_shared<State>(std::move(options), std::move(handler), std::move(body_limit))) {}
+
+HttpServer::~HttpServer() { shutdown(std::chrono::milliseconds(0)); }
+
+domain::Result<std::uint16_t> HttpServer::listen() {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(state_->options.address, ec);
+  if (ec) return domain::Error{domain::ErrorCode::invalid_argument, "bad listen address '" + state_->options.address + "'"};
+  const tcp::endpoint endpoint(address, state_->options.port);
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return domain::Error{domain::ErrorCode::unavailable,
+                         "cannot listen on " + state_->options.address + ":" +
+                             std::to_string(state_->options.port) + ": " + ec.message()};
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void HttpServer::start() {
+  state_->do_accept();
+  for (int i = 0; i < state_->options.threads; ++i) {
+    state_->threads.emplace_back([state = state_] { state->io.run(); });
+  }
+}
+
+void HttpServer::shutdown(std::chrono::milliseconds grace) {
+  auto& state = *state_;
+  if (state.stopping.exchange(true)) {
+    for (auto& thread : state.threads) {
+      if (thread.joinable()) thread.join();
+    }
+    return;
+  }
+  net::post(state.acceptor.get_executor(), [&state] {
+    beast::error_code ec;
+    state.acceptor.close(ec);
+  });
+  {
+    std::lock_guard lock(state.connections_mutex);
+    for (auto& [raw, weak] : state.live_connections) {
+      if (auto connection = weak.lock()) connection->close_unless_busy();
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (state.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  state.io.stop();
+  for (auto& thread : state.threads) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+std::size_t HttpServer::open_connections() const { return state_->connections.load(); }
+std::size_t HttpServer::requests_in_flight() const { return state_->in_flight.load(); }
+
+}  // namespace mtrace::adapters::http

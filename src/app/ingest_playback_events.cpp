@@ -1,0 +1,160 @@
+#include "app/ingest_playback_events.h"
+
+#include <boost/json/serialize.hpp>
+#include <memory>
+
+#include "app/playback_batch_decoder.h"
+#include "app/wire_json.h"
+#include "domain/ids.h"
+#include "domain/user_agent.h"
+
+namespace mtrace::app {
+namespace {
+
+IngestReply refusal(IngestReply reply, const IngestRejection& rejection, std::string outcome) {
+  reply.status = rejection.http_status;
+  reply.json_body = error_body(rejection.code, rejection.message);
+  reply.outcome = std::move(outcome);
+  return reply;
+}
+
+std::vector<ports::LiveFrame> live_frames(const std::vector<domain::PlaybackEvent>& events,
+                                          const SessionChanges& changes) {
+  std::vector<ports::LiveFrame> frames;
+  frames.reserve(events.size() + changes.created_or_moved.size());
+  for (const auto index : changes.created_or_moved) {
+    const auto& session = changes.touched[index];
+    frames.push_back({session.project_id, "session_updated", 0,
+                      boost::json::serialize(session_to_json(session))});
+  }
+  for (const auto& event : events) {
+    boost::json::object data{{"project_id", event.project_id},
+                             {"session_id", event.session_id},
+                             {"ingest_sequence", event.ingest_sequence},
+                             {"event_name", event.event_name}};
+    if (event.time_skew_warning) data["time_skew_warning"] = true;
+    frames.push_back({event.project_id, "event_appended", event.ingest_sequence,
+                      boost::json::serialize(data)});
+  }
+  return frames;
+}
+
+// Sessions of the batch not held in memory are read from the store first (outside the registry's
+// lock): an ended session stays ended, and duplicates are checked against what is stored.
+domain::Status load_missing_sessions(const std::vector<domain::PlaybackEvent>& events,
+                                     SessionRegistry& sessions, ports::EventStore& store) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& event = events[i];
+    bool seen_before = false;
+    for (std::size_t j = 0; j < i && !seen_before; ++j) seen_before = events[j].session_id == event.session_id;
+    if (seen_before || sessions.holds({event.project_id, event.session_id})) continue;
+    auto found = store.find_session(event.project_id, event.session_id);
+    if (!found.ok()) return found.error();
+    if (!found.value()) continue;
+    std::vector<std::int64_t> stored;
+    if (found.value()->state != domain::SessionState::ended) {
+      auto sequences = store.sequence_numbers(event.project_id, event.session_id);
+      if (!sequences.ok()) return sequences.error();
+      stored = std::move(sequences.value());
+    }
+    sessions.adopt(std::move(*found.value()), stored);
+  }
+  return domain::Ok{};
+}
+
+}  // namespace
+
+void report_sessions(ports::Metrics& metrics, const SessionChanges& changes) {
+  for (std::size_t i = 0; i < changes.created; ++i) metrics.session_started();
+  for (const auto seconds : changes.startups_s) metrics.startup_observed(seconds);
+  for (const auto seconds : changes.stalls_s) metrics.stall_observed(seconds);
+  for (const auto& qoe : changes.ended) metrics.session_ended(qoe);
+}
+
+void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(IngestReply)> reply) {
+  IngestReply base;
+  base.span_id = domain::new_span_id();
+  if (auto parent = domain::parse_traceparent(call.traceparent)) {
+    base.trace_id = parent->trace_id;
+    base.parent_span_id = parent->span_id;
+  } else {
+    base.trace_id = domain::new_trace_id();
+    base.traceparent_invalid = !call.traceparent.empty();
+  }
+
+  const Project* project = deps_.projects.project_for_ingest_token(call.token);
+  if (project == nullptr) {
+    return reply(refusal(std::move(base), {401, "unauthorized", "missing or unknown X-MTrace-Token", 0},
+                         "unauthorized"));
+  }
+  if (!ProjectRegistry::origin_allowed(*project, call.origin)) {
+    return reply(refusal(std::move(base), {403, "origin_not_allowed", "this Origin may not post to the project", 0},
+                         "forbidden"));
+  }
+  if (call.body_too_large) {
+    return reply(refusal(std::move(base),
+                         {413, "payload_too_large", "the body exceeds 262144 bytes", 0}, "too_large"));
+  }
+
+  auto decoded = decode_playback_batch(call.body, project->id);
+  if (auto* rejection = std::get_if<IngestRejection>(&decoded)) {
+    if (rejection->http_status == 401) return reply(refusal(std::move(base), *rejection, "unauthorized"));
+    if (rejection->invalid_events > 0) deps_.metrics.events_invalid(rejection->invalid_events);
+    return reply(refusal(std::move(base), *rejection, "invalid"));
+  }
+  auto batch = std::get<DecodedBatch>(std::move(decoded));
+  const auto event_count = static_cast<std::int64_t>(batch.events.size());
+  base.batch_size = batch.events.size();
+
+  // Sizes were checked above, so a batch that could never fit is a 422, not a 429.
+  const auto decision = deps_.rate_limiter.allow(
+      {"project:" + project->id, call.client_address.empty() ? "" : "ip:" + std::string(call.client_address),
+       call.origin.empty() ? "" : "origin:" + std::string(call.origin)},
+      event_count);
+  if (!decision.allowed) {
+    deps_.metrics.events_rate_limited(event_count);
+    base.retry_after_seconds = decision.retry_after_seconds;
+    return reply(refusal(std::move(base), {429, "rate_limited", "too many events; retry later", 0},
+                         "rate_limited"));
+  }
+
+  if (auto loaded = load_missing_sessions(batch.events, deps_.sessions, deps_.store); !loaded.ok()) {
+    base.retry_after_seconds = 1;
+    return reply(refusal(std::move(base), {503, "store_unavailable", "the event store is unavailable", 0},
+                         "unavailable"));
+  }
+
+  const auto user_agent = domain::reduce_user_agent(call.user_agent);
+  BatchContext context{deps_.clock.now(), base.parent_span_id.empty() ? "" : base.trace_id,
+                       base.span_id, user_agent.browser_family, user_agent.os_family};
+  for (auto& boundary : batch.boundaries) boundary.server_received_at = context.received_at;
+
+  auto events = std::make_shared<std::vector<domain::PlaybackEvent>>(std::move(batch.events));
+  deps_.sessions.apply(*events, context, [&](SessionChanges& changes) {
+    base.session_count = changes.touched.size();
+    auto frames = std::make_shared<std::vector<ports::LiveFrame>>(live_frames(*events, changes));
+    auto observed = std::make_shared<SessionChanges>();
+    observed->created = changes.created;
+    observed->startups_s = std::move(changes.startups_s);
+    observed->stalls_s = std::move(changes.stalls_s);
+    observed->ended = std::move(changes.ended);
+    ports::AppendBatch append{*events, std::move(batch.boundaries), std::move(changes.touched)};
+    deps_.store.append(std::move(append), [this, events, frames, observed, base,
+                                           reply](const domain::Status& status) mutable {
+      if (!status.ok()) {
+        base.retry_after_seconds = 1;
+        return reply(refusal(std::move(base), {503, "store_unavailable", status.error().message, 0},
+                             "unavailable"));
+      }
+      deps_.live_bus.publish(*frames);
+      deps_.metrics.events_accepted(*events);
+      report_sessions(deps_.metrics, *observed);
+      base.status = 202;
+      base.outcome = "accepted";
+      base.json_body = "{\"accepted\":" + std::to_string(events->size()) + "}";
+      reply(std::move(base));
+    });
+  });
+}
+
+}  // namespace mtrace::app

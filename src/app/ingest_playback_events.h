@@ -1,0 +1,68 @@
+// IngestPlaybackEvents: the use case behind POST /api/playback-events. Authenticates, validates,
+// rate-limits, applies a batch to its sessions, persists it, and only then acknowledges it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "app/project_registry.h"
+#include "app/session_registry.h"
+#include "ports/clock.h"
+#include "ports/event_store.h"
+#include "ports/live_bus.h"
+#include "ports/metrics.h"
+#include "ports/rate_limiter.h"
+
+namespace mtrace::app {
+
+// One ingest request as the HTTP adapter received it. Views stay valid until `ingest` returns.
+struct IngestCall {
+  std::string_view token;           // X-MTrace-Token
+  std::string_view origin;          // Origin, empty when absent
+  std::string_view client_address;  // the peer, or the trusted X-Forwarded-For entry
+  std::string_view user_agent;
+  std::string_view traceparent;
+  std::string_view body;
+  bool body_too_large = false;      // the body was cut at the size limit
+};
+
+struct IngestReply {
+  int status = 202;
+  std::string json_body;
+  std::int64_t retry_after_seconds = 0;  // > 0: send Retry-After
+  std::string outcome;                   // accepted, unauthorized, forbidden, too_large, invalid, rate_limited, unavailable
+  std::size_t batch_size = 0;
+  std::size_t session_count = 0;
+  std::string trace_id;                  // of the server span (continued from traceparent)
+  std::string parent_span_id;            // the client's span, when traceparent was valid
+  std::string span_id;
+  bool traceparent_invalid = false;
+};
+
+// Reports what a batch or a sweep did to sessions: starts, startup times, stalls, ends.
+void report_sessions(ports::Metrics& metrics, const SessionChanges& changes);
+
+class IngestPlaybackEvents {
+ public:
+  struct Dependencies {
+    const ProjectRegistry& projects;
+    SessionRegistry& sessions;
+    ports::EventStore& store;
+    ports::RateLimiter& rate_limiter;
+    ports::LiveBus& live_bus;
+    ports::Metrics& metrics;
+    const ports::Clock& clock;
+  };
+  explicit IngestPlaybackEvents(Dependencies dependencies) : deps_(dependencies) {}
+
+  // Handles one request. `reply` is called exactly once: at once for a refusal, or from the store's
+  // writer thread once the batch is durable (202) or could not be stored (503). Thread-safe.
+  void ingest(const IngestCall& call, std::function<void(IngestReply)> reply);
+
+ private:
+  Dependencies deps_;
+};
+
+}  // namespace mtrace::app

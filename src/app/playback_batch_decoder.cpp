@@ -1,0 +1,228 @@
+#include "app/playback_batch_decoder.h"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <limits>
+
+#include "domain/event_rules.h"
+#include "domain/url_redaction.h"
+
+namespace mtrace::app {
+namespace {
+
+namespace json = boost::json;
+constexpr std::size_t kMaxIdBytes = 128;
+constexpr std::size_t kMaxNestingDepth = 16;
+
+struct Fault {
+  IngestRejection rejection;
+};
+
+[[noreturn]] void fail(int status, std::string code, std::string message) {
+  throw Fault{{status, std::move(code), std::move(message), 0}};
+}
+
+std::string where(std::size_t index, std::string_view field) {
+  return "events[" + std::to_string(index) + "]." + std::string(field);
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+// A string member: absent or null gives "", another type is a 400 (as a JSON type error).
+std::string_view string_member(const json::object& object, std::string_view key,
+                               const std::string& path) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return {};
+  const auto* text = value->if_string();
+  if (text == nullptr) fail(400, "invalid_json", path + " must be a string");
+  return *text;
+}
+
+// A required identifier: non-empty after trimming, bounded, no control characters.
+std::string required_id(const json::object& object, std::string_view key, const std::string& path) {
+  const auto text = trim(string_member(object, key, path));
+  if (text.empty()) fail(422, "invalid_event", path + " is required");
+  if (text.size() > kMaxIdBytes) {
+    fail(422, "invalid_event", path + " is longer than " + std::to_string(kMaxIdBytes) + " bytes");
+  }
+  for (const unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) fail(422, "invalid_event", path + " contains control characters");
+  }
+  return std::string(text);
+}
+
+domain::PlaybackEvent decode_event(const json::value& value, std::size_t index,
+                                   std::string_view project_id) {
+  const auto* object = value.if_object();
+  if (object == nullptr) fail(400, "invalid_json", "events[" + std::to_string(index) + "] must be an object");
+
+  domain::PlaybackEvent event;
+  event.event_name = required_id(*object, "event_name", where(index, "event_name"));
+  if (!domain::is_valid_event_name(event.event_name)) {
+    fail(422, "invalid_event",
+         where(index, "event_name") + " must be a known name or match ^[a-z][a-z0-9_.]{0,63}$");
+  }
+  event.project_id = required_id(*object, "project_id", where(index, "project_id"));
+  event.session_id = required_id(*object, "session_id", where(index, "session_id"));
+
+  const auto timestamp = string_member(*object, "client_timestamp", where(index, "client_timestamp"));
+  if (trim(timestamp).empty()) fail(422, "invalid_event", where(index, "client_timestamp") + " is required");
+  const auto parsed = domain::parse_rfc3339(timestamp);
+  if (!parsed) fail(422, "invalid_event", where(index, "client_timestamp") + " is not RFC 3339");
+  event.client_timestamp = *parsed;
+
+  const auto* sdk = object->if_contains("sdk");
+  if (sdk != nullptr && !sdk->is_null() && !sdk->is_object()) {
+    fail(400, "invalid_json", where(index, "sdk") + " must be an object");
+  }
+  if (sdk == nullptr || !sdk->is_object()) fail(422, "invalid_event", where(index, "sdk") + " is required");
+  event.sdk.name = required_id(sdk->get_object(), "name", where(index, "sdk.name"));
+  event.sdk.version = required_id(sdk->get_object(), "version", where(index, "sdk.version"));
+
+  if (const auto* sequence = object->if_contains("sequence_number");
+      sequence != nullptr && !sequence->is_null()) {
+    if (sequence->is_int64()) {
+      event.sequence_number = sequence->get_int64();
+    } else if (sequence->is_uint64() &&
+               sequence->get_uint64() <= std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+      event.sequence_number = static_cast<std::int64_t>(sequence->get_uint64());
+    } else if (sequence->is_uint64()) {
+      fail(422, "invalid_event", where(index, "sequence_number") + " is out of range");
+    } else {
+      fail(400, "invalid_json", where(index, "sequence_number") + " must be an integer");
+    }
+    if (*event.sequence_number < 0) {
+      fail(422, "invalid_event", where(index, "sequence_number") + " must be >= 0");
+    }
+  }
+
+  if (const auto* meta = object->if_contains("meta"); meta != nullptr && !meta->is_null()) {
+    if (!meta->is_object()) fail(400, "invalid_json", where(index, "meta") + " must be an object");
+    event.meta = meta->get_object();
+    if (auto problem = domain::check_reserved_meta(event.meta)) {
+      fail(422, "invalid_event", where(index, "meta") + ": " + *problem);
+    }
+    domain::redact_meta_urls(event.meta);
+  }
+
+  // Checked last, as the reference does: a malformed event of another project is a 422.
+  if (event.project_id != project_id) {
+    fail(401, "project_mismatch", where(index, "project_id") + " is not the token's project");
+  }
+  return event;
+}
+
+domain::SessionBoundary decode_boundary(const json::value& value, std::size_t index,
+                                        std::string_view project_id,
+                                        const std::vector<domain::PlaybackEvent>& events) {
+  const std::string path = "session_boundaries[" + std::to_string(index) + "]";
+  const auto* object = value.if_object();
+  if (object == nullptr) fail(400, "invalid_json", path + " must be an object");
+  auto field = [&](std::string_view key) {
+    const auto text = string_member(*object, key, path + "." + std::string(key));
+    if (text.empty()) fail(422, "invalid_boundary", path + "." + std::string(key) + " is required");
+    if (text.size() > kMaxIdBytes) fail(422, "invalid_boundary", path + "." + std::string(key) + " is too long");
+    return std::string(text);
+  };
+  domain::SessionBoundary boundary;
+  boundary.kind = field("kind");
+  boundary.project_id = field("project_id");
+  boundary.session_id = field("session_id");
+  boundary.network_kind = field("network_kind");
+  boundary.adapter = field("adapter");
+  boundary.reason = field("reason");
+  const auto timestamp = field("client_timestamp");
+  if (boundary.project_id != project_id) fail(422, "invalid_boundary", path + ".project_id is not the token's project");
+  if (auto problem = domain::check_boundary_fields(boundary.kind, boundary.network_kind,
+                                                   boundary.adapter, boundary.reason)) {
+    fail(422, "invalid_boundary", path + ": " + *problem);
+  }
+  bool session_in_batch = false;
+  for (const auto& event : events) session_in_batch = session_in_batch || event.session_id == boundary.session_id;
+  if (!session_in_batch) fail(422, "invalid_boundary", path + ".session_id has no event in this batch");
+  const auto parsed = domain::parse_rfc3339(timestamp);
+  if (!parsed) fail(422, "invalid_boundary", path + ".client_timestamp is not RFC 3339");
+  boundary.client_timestamp = *parsed;
+  return boundary;
+}
+
+DecodedBatch decode_events(const json::object& batch, const json::array& events,
+                           std::string_view project_id);
+
+DecodedBatch decode(std::string_view body, std::string_view project_id) {
+  json::parse_options options;
+  options.max_depth = kMaxNestingDepth;
+  boost::system::error_code ec;
+  json::monotonic_resource resource;
+  const auto root = json::parse(body, ec, &resource, options);
+  if (ec) fail(400, "invalid_json", "the body is not valid JSON: " + ec.message());
+  const auto* batch = root.if_object();
+  if (batch == nullptr) fail(400, "invalid_json", "the body must be a JSON object");
+
+  const json::array empty;
+  const json::array* events = &empty;
+  if (const auto* value = batch->if_contains("events"); value != nullptr && !value->is_null()) {
+    events = value->if_array();
+    if (events == nullptr) fail(400, "invalid_json", "events must be an array");
+  }
+  try {
+    return decode_events(*batch, *events, project_id);
+  } catch (Fault& fault) {
+    // A batch refused by a rule counts all its events as invalid (reference §2.5).
+    auto& rejection = fault.rejection;
+    if (rejection.http_status == 422 || rejection.code == "unsupported_schema_version") {
+      rejection.invalid_events = static_cast<std::int64_t>(events->size());
+    }
+    throw;
+  }
+}
+
+DecodedBatch decode_events(const json::object& batch, const json::array& events_array,
+                           std::string_view project_id) {
+  const auto* events = &events_array;
+  const auto schema = string_member(batch, "schema_version", "schema_version");
+  if (schema != "1.0") fail(400, "unsupported_schema_version", "schema_version must be \"1.0\"");
+  if (events->empty()) fail(422, "batch_empty", "a batch needs at least one event");
+  if (events->size() > domain::kMaxEventsPerBatch) {
+    fail(422, "batch_too_large",
+         "a batch holds at most " + std::to_string(domain::kMaxEventsPerBatch) + " events");
+  }
+
+  DecodedBatch decoded;
+  decoded.events.reserve(events->size());
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    decoded.events.push_back(decode_event((*events)[i], i, project_id));
+  }
+
+  if (const auto* value = batch.if_contains("session_boundaries"); value != nullptr && !value->is_null()) {
+    const auto* boundaries = value->if_array();
+    if (boundaries == nullptr) fail(400, "invalid_json", "session_boundaries must be an array");
+    if (boundaries->size() > domain::kMaxBoundariesPerBatch) {
+      fail(422, "invalid_boundary",
+           "a batch holds at most " + std::to_string(domain::kMaxBoundariesPerBatch) + " session_boundaries");
+    }
+    for (std::size_t i = 0; i < boundaries->size(); ++i) {
+      decoded.boundaries.push_back(decode_boundary((*boundaries)[i], i, project_id, decoded.events));
+    }
+  }
+  return decoded;
+}
+
+}  // namespace
+
+std::variant<DecodedBatch, IngestRejection> decode_playback_batch(std::string_view body,
+                                                                  std::string_view project_id) {
+  try {
+    return decode(body, project_id);
+  } catch (Fault& fault) {
+    return std::move(fault.rejection);
+  }
+}
+
+}  // namespace mtrace::app

@@ -1,0 +1,237 @@
+#include "app/session_registry.h"
+
+#include <cmath>
+
+#include "domain/ids.h"
+
+namespace mtrace::app {
+namespace {
+
+using domain::Micros;
+using domain::SessionState;
+
+// The first non-empty string (or number) value of `key` in `meta` fills an empty dimension.
+void fill_dimension(std::string& dimension, const boost::json::object& meta, std::string_view key) {
+  if (!dimension.empty()) return;
+  const auto* value = meta.if_contains(key);
+  if (value == nullptr) return;
+  if (const auto* text = value->if_string(); text != nullptr && !text->empty()) {
+    dimension.assign(text->data(), std::min<std::size_t>(text->size(), 256));
+  }
+}
+
+std::string error_code_of(const boost::json::object& meta) {
+  const auto* value = meta.if_contains("error_code");
+  if (value == nullptr) return "unknown";
+  if (const auto* text = value->if_string(); text != nullptr && !text->empty()) {
+    return std::string(text->data(), std::min<std::size_t>(text->size(), 64));
+  }
+  if (value->is_int64()) return std::to_string(value->get_int64());
+  if (value->is_uint64()) return std::to_string(value->get_uint64());
+  return "unknown";
+}
+
+void apply_sample_rate(domain::Session& session, const boost::json::object& meta) {
+  if (session.sample_rate_ppm != domain::kFullSampleRatePpm) return;  // immutable once set
+  const auto* value = meta.if_contains("session_sample_rate");
+  if (value == nullptr) return;
+  const double rate = value->is_double() ? value->get_double()
+                      : value->is_int64() ? double(value->get_int64())
+                                          : 0.0;
+  if (rate > 0 && rate <= 1) {
+    session.sample_rate_ppm = std::max<std::int64_t>(1, std::llround(rate * 1e6));
+  }
+}
+
+}  // namespace
+
+void SessionRegistry::restore(
+    std::int64_t max_ingest_sequence, std::vector<domain::Session> open_sessions,
+    const std::function<std::vector<std::int64_t>(const domain::Session&)>& stored_sequences) {
+  std::lock_guard lock(mutex_);
+  next_ingest_sequence_ = max_ingest_sequence + 1;
+  for (auto& session : open_sessions) {
+    auto tracked = std::make_unique<TrackedSession>();
+    for (const auto n : stored_sequences(session)) tracked->seen_sequence_numbers.insert(n);
+    SessionKey key{session.project_id, session.session_id};
+    tracked->session = std::move(session);
+    sessions_.emplace(std::move(key), std::move(tracked));
+  }
+}
+
+bool SessionRegistry::holds(const SessionKey& key) const {
+  std::lock_guard lock(mutex_);
+  return sessions_.contains(key);
+}
+
+void SessionRegistry::adopt(domain::Session session, const std::vector<std::int64_t>& stored_sequences) {
+  std::lock_guard lock(mutex_);
+  SessionKey key{session.project_id, session.session_id};
+  if (sessions_.contains(key)) return;
+  auto tracked = std::make_unique<TrackedSession>();
+  for (const auto n : stored_sequences) tracked->seen_sequence_numbers.insert(n);
+  tracked->session = std::move(session);
+  sessions_.emplace(std::move(key), std::move(tracked));
+}
+
+TrackedSession& SessionRegistry::session_for(const domain::PlaybackEvent& event,
+                                             const BatchContext& context, bool& created) {
+  SessionKey key{event.project_id, event.session_id};
+  auto found = sessions_.find(key);
+  if (found != sessions_.end()) return *found->second;
+  created = true;
+  auto tracked = std::make_unique<TrackedSession>();
+  auto& session = tracked->session;
+  session.project_id = event.project_id;
+  session.session_id = event.session_id;
+  session.state = SessionState::active;
+  session.started_at = context.received_at;
+  session.last_event_at = context.received_at;
+  session.correlation_id = domain::new_uuid_v4();
+  session.trace_id = context.trace_id.empty() ? domain::new_trace_id() : context.trace_id;
+  session.dimensions.browser_family = context.browser_family;
+  session.dimensions.os_family = context.os_family;
+  return *sessions_.emplace(std::move(key), std::move(tracked)).first->second;
+}
+
+void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const BatchContext& context,
+                            const std::function<void(SessionChanges&)>& commit) {
+  std::lock_guard lock(mutex_);
+  SessionChanges changes;
+  // Sessions touched by this batch, in first-seen order, with their state before it.
+  struct Before {
+    TrackedSession* tracked;
+    std::optional<SessionState> state;  // nullopt: created by this batch
+    domain::Qoe qoe;
+  };
+  std::vector<Before> touched;
+
+  for (auto& event : events) {
+    bool created = false;
+    auto& tracked = session_for(event, context, created);
+    auto& session = tracked.session;
+    auto seen = std::find_if(touched.begin(), touched.end(),
+                             [&](const Before& entry) { return entry.tracked == &tracked; });
+    if (seen == touched.end()) {
+      touched.push_back({&tracked, created ? std::nullopt : std::optional(session.state), session.qoe});
+    }
+
+    event.server_received_at = context.received_at;
+    event.ingest_sequence = next_ingest_sequence_++;
+    event.correlation_id = session.correlation_id;
+    event.trace_id = context.trace_id.empty() ? session.trace_id : context.trace_id;
+    event.span_id = context.span_id;
+    event.time_skew_warning = std::llabs(context.received_at - event.client_timestamp) >
+                              60 * domain::kMicrosPerSecond;
+    if (event.sequence_number && !tracked.seen_sequence_numbers.insert(*event.sequence_number)) {
+      event.delivery = domain::DeliveryStatus::duplicate_suspected;
+    }
+
+    session.event_count += 1;
+    session.last_event_at = context.received_at;
+    if (session.state == SessionState::ended) {
+      event.after_session_end = true;
+      continue;
+    }
+    if (session.state == SessionState::stalled) session.state = SessionState::active;
+    if (event.delivery == domain::DeliveryStatus::duplicate_suspected) continue;
+
+    auto& dimensions = session.dimensions;
+    fill_dimension(dimensions.content_id, event.meta, "content_id");
+    fill_dimension(dimensions.content_title, event.meta, "content_title");
+    fill_dimension(dimensions.player_name, event.meta, "player_name");
+    fill_dimension(dimensions.player_version, event.meta, "player_version");
+    apply_sample_rate(session, event.meta);
+    if (event.event_name == "playback_error") {
+      session.error_count += 1;
+      session.last_error_code = error_code_of(event.meta);
+    }
+    tracked.qoe.apply(event);
+    if (event.event_name == "session_ended") {
+      session.state = SessionState::ended;
+      session.ended_at = context.received_at;
+      session.end_source = domain::EndSource::client;
+    }
+  }
+
+  for (auto& before : touched) {
+    auto& session = before.tracked->session;
+    session.qoe = before.tracked->qoe.snapshot(context.received_at);
+    if (!before.state || *before.state != session.state) {
+      changes.created_or_moved.push_back(changes.touched.size());
+    }
+    if (!before.state) ++changes.created;
+    if (session.qoe.startup_ms && !before.qoe.startup_ms) changes.startups_s.push_back(*session.qoe.startup_ms / 1e3);
+    const auto new_stalls = session.qoe.rebuffer_count - before.qoe.rebuffer_count;
+    for (std::int64_t i = 0; i < new_stalls; ++i) {
+      changes.stalls_s.push_back(double(session.qoe.rebuffer_ms - before.qoe.rebuffer_ms) / double(new_stalls) / 1e3);
+    }
+    if (session.state == SessionState::ended && before.state != SessionState::ended) {
+      changes.ended.push_back(session.qoe);
+    }
+    changes.touched.push_back(session);
+  }
+  commit(changes);
+}
+
+std::vector<domain::Session> SessionRegistry::sweep(Micros now) {
+  std::lock_guard lock(mutex_);
+  std::vector<domain::Session> changed;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto& tracked = *it->second;
+    auto& session = tracked.session;
+    const Micros idle = now - session.last_event_at;
+    if (session.state == SessionState::ended) {
+      const Micros ended_for = now - session.ended_at.value_or(session.last_event_at);
+      if (ended_for > kEndedRetention) {
+        it = sessions_.erase(it);
+        continue;
+      }
+      ++it;
+      continue;
+    }
+    const auto before = session.state;
+    if (session.state == SessionState::active && idle > domain::kStalledAfter) {
+      session.state = SessionState::stalled;
+    }
+    if (session.state == SessionState::stalled && idle > domain::kEndedAfter) {
+      session.state = SessionState::ended;
+      session.ended_at = now;
+      session.end_source = domain::EndSource::sweeper;
+    }
+    if (session.state != before) {
+      session.qoe = tracked.qoe.snapshot(session.state == SessionState::ended ? now : session.last_event_at);
+      changed.push_back(session);
+    }
+    ++it;
+  }
+  return changed;
+}
+
+void SessionRegistry::forget(const SessionKey& key) {
+  std::lock_guard lock(mutex_);
+  sessions_.erase(key);
+}
+
+SessionRegistry::Counts SessionRegistry::counts(const std::optional<std::string>& project_id) const {
+  std::lock_guard lock(mutex_);
+  Counts counts;
+  for (const auto& [key, tracked] : sessions_) {
+    if (project_id && key.project_id != *project_id) continue;
+    switch (tracked->session.state) {
+      case SessionState::active: ++counts.active; break;
+      case SessionState::stalled: ++counts.stalled; break;
+      case SessionState::ended: ++counts.ended; break;
+    }
+  }
+  return counts;
+}
+
+std::optional<domain::Session> SessionRegistry::find(const SessionKey& key) const {
+  std::lock_guard lock(mutex_);
+  auto found = sessions_.find(key);
+  if (found == sessions_.end()) return std::nullopt;
+  return found->second->session;
+}
+
+}  // namespace mtrace::app

@@ -1,0 +1,19 @@
+// mtrace: one binary — `serve` (API, live stream, dashboard), `lab` (serve plus a local test
+// stream and demo), `check` (the stream analyzer).
+#include <CLI/CLI.hpp>
+
+#include "cli/serve.h"
+
+int main(int argc, char** argv) {
+  CLI::App root{"m-trace: self-hosted observability for live media streaming", "mtrace"};
+  root.set_version_flag("--version", MTRACE_VERSION);
+  root.require_subcommand(1);
+  int exit_code = 0;
+  mtrace::cli::add_serve_command(root, exit_code);
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return root.exit(error);
+  }
+  return exit_code;
+}

@@ -1,0 +1,98 @@
+import type { AdapterHandle, Tracker } from '../types';
+import { defined, monitorVideo, safeText, seconds, withUrl, type MonitorOptions } from './playback';
+
+interface RepresentationLike { bandwidth?: number; width?: number; height?: number; absoluteIndex?: number; index?: number }
+
+/** The part of a dash.js 5 MediaPlayer the adapter uses (dash.js is not bundled: pass your player). */
+export interface DashPlayerLike {
+  on(type: any, listener: any, scope?: object): void;
+  off(type: any, listener: any, scope?: object): void;
+  getVideoElement(): HTMLVideoElement;
+  getCurrentRepresentationForType(type: any): RepresentationLike | null;
+  isDynamic(): boolean;
+  getCurrentLiveLatency(): number;
+}
+
+export type DashJsAdapterOptions = Pick<MonitorOptions, 'metricsIntervalMs'>;
+
+
+
+const elapsedMs = (from: unknown, to: unknown) =>
+  from instanceof Date && to instanceof Date && to >= from ? to.getTime() - from.getTime() : undefined;
+
+/** Reports a dash.js 5 MediaPlayer and its `<video>` element into `tracker`. */
+export function attachDashJs(tracker: Tracker, player: DashPlayerLike, video?: HTMLMediaElement, options: DashJsAdapterOptions = {}): AdapterHandle {
+  const media = video ?? player.getVideoElement();
+  if (!media) throw new Error('m-trace: attachDashJs needs the video element (or player.attachView first)');
+  const levelOf = (r: RepresentationLike) => r.absoluteIndex ?? r.index;
+
+  const monitor = monitorVideo(tracker, media, {
+    metricsIntervalMs: options.metricsIntervalMs,
+    videoErrors: false,
+    sample: () => {
+      const latency = player.isDynamic() ? player.getCurrentLiveLatency() : NaN;
+      return defined({
+        bitrate_bps: player.getCurrentRepresentationForType('video')?.bandwidth,
+        live_latency_s: Number.isFinite(latency) ? seconds(latency) : undefined,
+      });
+    },
+  });
+
+  const listeners: Record<string, (e: any) => void> = {
+    manifestLoaded(e) {
+      tracker.track('manifest_loaded', withUrl(defined({
+        'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: 'mpd',
+        live: e?.data?.type === 'dynamic',
+      }), e?.data?.url));
+    },
+    fragmentLoadingCompleted(e) {
+      const request = e?.request;
+      if (!request || e?.error) return;
+      const isInit = request.type === 'InitializationSegment';
+      tracker.track('segment_loaded', withUrl(defined({
+        'network.kind': 'segment', 'network.detail_status': 'available', is_init: isInit || undefined,
+        media_type: typeof request.mediaType === 'string' ? request.mediaType : undefined,
+        representation_id: typeof request.representationId === 'string' ? request.representationId : undefined,
+        segment_duration_s: !isInit && Number.isFinite(request.duration) ? seconds(request.duration) : undefined,
+        bytes: Number.isFinite(request.bytesLoaded) ? request.bytesLoaded : undefined,
+        duration_ms: elapsedMs(request.startDate, request.requestEndDate),
+      }), request.url));
+    },
+    qualityChangeRendered(e) {
+      const next: RepresentationLike | undefined = e?.newRepresentation;
+      const previous: RepresentationLike | undefined = e?.oldRepresentation;
+      if (e?.mediaType !== 'video' || !next || typeof next.bandwidth !== 'number') return;
+      if (!previous || typeof previous.bandwidth !== 'number') return;  // the first selection is not a switch
+      tracker.track('bitrate_switch', defined({
+        bitrate_bps: next.bandwidth, width: next.width, height: next.height, level: levelOf(next),
+        previous_bitrate_bps: previous.bandwidth, direction: next.bandwidth >= previous.bandwidth ? 'up' : 'down',
+      }));
+    },
+    error(e) {
+      const error = e?.error ?? {};
+      tracker.track('playback_error', defined({
+        fatal: true,
+        error_type: 'dashjs',
+        error_code: safeText(error.code ?? 'unknown'),
+        error_details: safeText(error.message ?? 'unknown'),
+      }));
+    },
+    playbackError(e) {
+      const error = e?.error ?? {};
+      tracker.track('playback_error', defined({
+        fatal: true,
+        error_type: 'media',
+        error_code: safeText(error.code ?? 'unknown'),
+        error_details: safeText(error.message || 'media error'),
+      }));
+    },
+  };
+  for (const [name, fn] of Object.entries(listeners)) player.on(name, fn);
+
+  return {
+    detach() {
+      for (const [name, fn] of Object.entries(listeners)) player.off(name, fn);
+      monitor.detach();
+    },
+  };
+}

@@ -1,0 +1,300 @@
+import { createSessionId, createTraceId, traceparent } from './ids';
+import { needsRedaction, redactUrl } from './redact';
+import { createHttpTransport, type Transport, type TransportOptions } from './transport';
+import type {
+  BoundaryDraft, EventMeta, PlaybackEventName, SessionBoundary, Tracker, TrackerStats,
+} from './types';
+import { SCHEMA_VERSION, SDK_NAME, SDK_VERSION } from './version';
+
+export interface TrackerOptions {
+  /** URL of `POST /api/playback-events` (absolute, or relative to the page). */
+  endpoint: string;
+  /** The project's ingest token, sent as `X-MTrace-Token`. */
+  token: string;
+  projectId: string;
+  /** Defaults to a random UUID. */
+  sessionId?: string;
+  /** Session dimensions (`content_id`, `content_title`, `player_name`, `player_version`). */
+  meta?: EventMeta;
+  /** Consent: `false` sends nothing and starts no timer (default true). */
+  enabled?: boolean;
+  /** Share of sessions that report, decided once per session, in [0, 1] (default 1). */
+  sampleRate?: number;
+  /** Queue length that triggers a send (default 10, 1..100). */
+  batchSize?: number;
+  /** Periodic send (default 5000 ms; 0 disables). */
+  flushIntervalMs?: number;
+  /** Queue bound; events past it are dropped and counted (default 1000). */
+  maxQueueEvents?: number;
+  /** Hook `pagehide` / `visibilitychange` to deliver the last events (default true). */
+  pageLifecycle?: boolean;
+  /** Retry and timeout settings of the default transport. */
+  retry?: Omit<TransportOptions, 'endpoint' | 'token' | 'fetch'>;
+  fetch?: typeof fetch;
+  /** Replaces the HTTP transport entirely. */
+  transport?: Transport;
+  /** Source of randomness for sampling (tests). */
+  random?: () => number;
+}
+
+/** Server limits of one request (reference backend.md §2.1). */
+export const MAX_BATCH_EVENTS = 100;
+export const MAX_BATCH_BYTES = 256 * 1024;
+/** Body cap of a keepalive request: the browser allows 64 KiB in flight, headers included. */
+export const MAX_KEEPALIVE_BYTES = 60 * 1024;
+export const MAX_BOUNDARIES = 20;
+/** Meta key carrying the number of events dropped since the last report. */
+export const DROPPED_EVENTS_KEY = 'sdk_dropped_events';
+
+interface Queued {
+  name: string;
+  at: number;
+  sequence: number;
+  meta?: EventMeta;
+}
+
+interface Batch {
+  body: string;
+  events: number;
+  carriedDrops: number;
+  carriedDimensions: boolean;
+}
+
+const utf8 = new TextEncoder();
+
+function required(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new Error(`m-trace: ${name} is required`);
+  return value;
+}
+
+function clampInt(value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || !Number.isFinite(value)) return fallback;
+  return Math.min(max, Math.max(min, Math.floor(value)));
+}
+
+/** Rewrites, in place, the meta strings the server would redact (URLs), as the server does. */
+function redactMeta(meta: EventMeta): void {
+  for (const key in meta) {
+    const value = meta[key];
+    if (typeof value === 'string' && key !== 'network.redacted_url' && needsRedaction(key, value)) {
+      meta[key] = redactUrl(value);
+    }
+  }
+}
+
+export function createTracker(options: TrackerOptions): Tracker {
+  const endpoint = required(options.endpoint, 'endpoint');
+  const token = required(options.token, 'token');
+  const projectId = required(options.projectId, 'projectId');
+  const sessionId = options.sessionId ?? createSessionId();
+  const traceId = createTraceId();
+  const batchSize = clampInt(options.batchSize, 10, 1, MAX_BATCH_EVENTS);
+  const flushIntervalMs = clampInt(options.flushIntervalMs, 5000, 0, 2 ** 31 - 1);
+  const maxQueueEvents = clampInt(options.maxQueueEvents, 1000, 1, 1_000_000);
+  const rawRate = options.sampleRate ?? 1;
+  const sampleRate = Number.isFinite(rawRate) ? Math.min(1, Math.max(0, rawRate)) : 1;
+  const sampledIn = sampleRate > 0 && (sampleRate === 1 || (options.random ?? Math.random)() < sampleRate);
+  const dimensions = options.meta ? { ...options.meta } : undefined;
+  const transport =
+    options.transport ?? createHttpTransport({ endpoint, token, fetch: options.fetch, ...options.retry });
+  const sdk = { name: SDK_NAME, version: SDK_VERSION };
+
+  let enabled = options.enabled !== false;
+  let ended = false;
+  let sequence = 0;
+  let queue: Queued[] = [];
+  let boundaries: SessionBoundary[] = [];
+  let dimensionsDelivered = dimensions === undefined;
+  let unreportedDrops = 0;
+  const counters: TrackerStats = { queued: 0, sent: 0, dropped: 0 };
+  let chain: Promise<void> = Promise.resolve();
+  let scheduled = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let destroyed: Promise<void> | undefined;
+
+  const active = () => enabled && sampledIn && !ended;
+
+  function drop(count: number): void {
+    counters.dropped += count;
+    unreportedDrops += count;
+  }
+
+  function serialize(entry: Queued, extra: EventMeta | undefined): string {
+    let meta: EventMeta | undefined = entry.meta;
+    if (extra || sampleRate < 1) {
+      meta = { ...extra, ...meta };
+      if (sampleRate < 1) meta.session_sample_rate = sampleRate;
+    }
+    if (meta) redactMeta(meta);
+    return JSON.stringify({
+      event_name: entry.name,
+      project_id: projectId,
+      session_id: sessionId,
+      client_timestamp: new Date(entry.at).toISOString(),
+      sequence_number: entry.sequence,
+      sdk,
+      meta,
+    });
+  }
+
+  /** Takes the next batch off the queue, within the count and byte limits; undefined when empty. */
+  function nextBatch(maxBytes: number): Batch | undefined {
+    while (queue.length > 0) {
+      const carriedDrops = unreportedDrops;
+      const carriedDimensions = !dimensionsDelivered;
+      const extra: EventMeta = carriedDimensions ? { ...dimensions } : {};
+      if (carriedDrops > 0) extra[DROPPED_EVENTS_KEY] = carriedDrops;
+      const boundaryJson = boundaries.length ? `,"session_boundaries":${JSON.stringify(boundaries)}` : '';
+      const head = `{"schema_version":"${SCHEMA_VERSION}","events":[`;
+      const tail = `]${boundaryJson}}`;
+      let bytes = utf8.encode(head).length + utf8.encode(tail).length;
+      const parts: string[] = [];
+      while (queue.length > 0 && parts.length < MAX_BATCH_EVENTS) {
+        const json = serialize(queue[0], parts.length === 0 && (carriedDimensions || carriedDrops > 0) ? extra : undefined);
+        const size = utf8.encode(json).length + (parts.length > 0 ? 1 : 0);
+        if (bytes + size > maxBytes) break;
+        bytes += size;
+        parts.push(json);
+        queue.shift();
+      }
+      if (parts.length === 0) {
+        queue.shift();  // one event larger than a whole request: it can never be sent
+        drop(1);
+        continue;
+      }
+      unreportedDrops -= carriedDrops;
+      boundaries = [];
+      return { body: head + parts.join(',') + tail, events: parts.length, carriedDrops, carriedDimensions };
+    }
+    return undefined;
+  }
+
+  async function deliver(batch: Batch, keepalive: boolean): Promise<void> {
+    try {
+      await transport.send(batch.body, { traceparent: traceparent(traceId), keepalive });
+      counters.sent += batch.events;
+      if (batch.carriedDimensions) dimensionsDelivered = true;
+    } catch {
+      drop(batch.events);
+      unreportedDrops += batch.carriedDrops;
+    }
+  }
+
+  async function drain(): Promise<void> {
+    scheduled = false;
+    for (let batch = nextBatch(MAX_BATCH_BYTES); batch; batch = nextBatch(MAX_BATCH_BYTES)) {
+      await deliver(batch, false);
+    }
+  }
+
+  function flush(): Promise<void> {
+    chain = chain.then(drain);
+    return chain;
+  }
+
+  function enqueue(name: string, meta: EventMeta | undefined): void {
+    sequence += 1;
+    queue.push({ name, at: Date.now(), sequence, meta: meta && { ...meta } });
+    counters.queued += 1;
+  }
+
+  /** Page hide: everything queued goes out now, in keepalive requests of at most 60 KiB. */
+  function sendOnHide(): void {
+    for (let batch = nextBatch(MAX_KEEPALIVE_BYTES); batch; batch = nextBatch(MAX_KEEPALIVE_BYTES)) {
+      void deliver(batch, true);
+    }
+  }
+
+  const onVisibilityChange = () => {
+    if (document.visibilityState === 'hidden' && active()) sendOnHide();
+  };
+  const onPageHide = (event: PageTransitionEvent) => {
+    if (!active()) return;
+    if (!event.persisted) {
+      enqueue('session_ended', undefined);
+      ended = true;
+      stopTimers();
+    }
+    sendOnHide();
+  };
+  const hooksPage = options.pageLifecycle !== false && typeof window !== 'undefined' && typeof document !== 'undefined';
+
+  function startTimers(): void {
+    if (timer !== undefined || flushIntervalMs === 0 || !active()) return;
+    timer = setInterval(() => {
+      if (queue.length > 0) void flush();
+    }, flushIntervalMs);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  function stopTimers(): void {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  }
+
+  if (hooksPage) {
+    window.addEventListener('pagehide', onPageHide);
+    document.addEventListener('visibilitychange', onVisibilityChange);
+  }
+  startTimers();
+
+  return {
+    sessionId,
+    traceId,
+    get active() {
+      return active();
+    },
+    track(name: PlaybackEventName | string, meta?: EventMeta) {
+      if (!active()) return;
+      if (queue.length >= maxQueueEvents) {
+        drop(1);
+        return;
+      }
+      enqueue(name, meta);
+      if (queue.length >= batchSize && !scheduled) {
+        scheduled = true;
+        setTimeout(() => void flush(), 0);
+      }
+    },
+    addBoundary(draft: BoundaryDraft) {
+      if (!active()) return;
+      if (boundaries.some((b) => b.network_kind === draft.networkKind && b.adapter === draft.adapter && b.reason === draft.reason)) return;
+      if (boundaries.length >= MAX_BOUNDARIES) boundaries.shift();
+      boundaries.push({
+        kind: 'network_signal_absent',
+        project_id: projectId,
+        session_id: sessionId,
+        network_kind: draft.networkKind,
+        adapter: draft.adapter,
+        reason: draft.reason,
+        client_timestamp: new Date().toISOString(),
+      });
+    },
+    setEnabled(on: boolean) {
+      enabled = on;
+      if (on) {
+        startTimers();
+        return;
+      }
+      stopTimers();
+      queue = [];
+      boundaries = [];
+    },
+    flush,
+    destroy() {
+      if (destroyed) return destroyed;
+      if (hooksPage) {
+        window.removeEventListener('pagehide', onPageHide);
+        document.removeEventListener('visibilitychange', onVisibilityChange);
+      }
+      stopTimers();
+      if (active()) enqueue('session_ended', undefined);
+      ended = true;
+      destroyed = flush();
+      return destroyed;
+    },
+    stats() {
+      return { ...counters };
+    },
+  };
+}

@@ -13,6 +13,7 @@ export interface LineChart {
 export function lineChart(
   container: HTMLElement, label: string, color: string, formatValue: (value: number) => string, stepped = false,
 ): LineChart {
+  if (!document.createElement('canvas').getContext('2d')) throw new Error('this browser cannot draw on a canvas');
   const width = () => Math.max(240, container.clientWidth || 600);
   const options: uPlot.Options = {
     width: width(),

@@ -104,7 +104,7 @@ function render(focus = false): void {
       tokenProblem = '';
       live.start();
       render(true);
-    }));
+    }, readToken() ? () => { tokenProblem = ''; render(true); } : undefined));
   } else if (route.name === 'not_found') {
     context.setTitle('Not found');
     replaceChildren(main, h('h1', null, 'Not found'), errorBox(`Nothing lives at ${route.path}.`));

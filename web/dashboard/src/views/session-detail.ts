@@ -172,14 +172,19 @@ export const sessionDetailView: View = (root, context) => {
     const buffer = bufferSeries(events);
     replaceChildren(bitrateText, seriesSummary(bitrate, formatBitrate));
     replaceChildren(bufferText, seriesSummary(buffer, (value) => `${value.toFixed(1)} s`));
-    if (!charts.bitrate) {
-      const { lineChart } = await import('../chart');
-      if (closed || charts.bitrate) return;
-      charts.bitrate = lineChart(bitrateBox, 'Bitrate', '#2563eb', formatBitrate, true);
-      charts.buffer = lineChart(bufferBox, 'Buffer', '#059669', (value) => `${value.toFixed(1)} s`);
+    try {
+      if (!charts.bitrate) {
+        const { lineChart } = await import('../chart');
+        if (closed || charts.bitrate) return;
+        charts.bitrate = lineChart(bitrateBox, 'Bitrate', '#2563eb', formatBitrate, true);
+        charts.buffer = lineChart(bufferBox, 'Buffer', '#059669', (value) => `${value.toFixed(1)} s`);
+      }
+      charts.bitrate.update(bitrate);
+      charts.buffer?.update(buffer);
+    } catch (error) {
+      // The figures above stay readable without the drawing (no canvas, chunk failed to load).
+      replaceChildren(bitrateBox, errorBox(`Chart unavailable: ${error instanceof Error ? error.message : String(error)}`));
     }
-    charts.bitrate.update(bitrate);
-    charts.buffer?.update(buffer);
   }
 
   function renderTimeline(events: PlaybackEvent[]): void {

@@ -1,7 +1,10 @@
 import { h } from '../dom';
 
 // Asks for the read token. `problem` says why (a refused token); `suggested` is the lab's demo token.
-export function tokenForm(problem: string, suggested: string | undefined, onToken: (token: string) => void): HTMLElement {
+// `onCancel`, when given, keeps the current token.
+export function tokenForm(
+  problem: string, suggested: string | undefined, onToken: (token: string) => void, onCancel?: () => void,
+): HTMLElement {
   const input = h('input', {
     id: 'token-input',
     name: 'token',
@@ -26,7 +29,8 @@ export function tokenForm(problem: string, suggested: string | undefined, onToke
   h('p', null, 'The dashboard reads through the API with a project read token. It is kept in this browser only.'),
   problem ? h('p', { class: 'state error', role: 'alert' }, problem) : null,
   h('label', { for: 'token-input' }, 'Read token'),
-  h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Save')));
+  h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Save'),
+    onCancel ? h('button', { type: 'button', on: { click: onCancel } }, 'Cancel') : null));
   queueMicrotask(() => input.focus());
   return form;
 }

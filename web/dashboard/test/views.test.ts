@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sessionDetailView } from '../src/views/session-detail';
+import { matchesFilters, sessionsView } from '../src/views/sessions';
+import type { StreamSession } from '../src/types';
+import { json, makeContext, settle } from './helpers';
+
+function session(id: string, startedAt: string, state = 'active', extra: Partial<StreamSession> = {}): StreamSession {
+  return { session_id: id, project_id: 'demo', state, started_at: startedAt, event_count: 1, ...extra };
+}
+
+let root: HTMLElement;
+afterEach(() => {
+  root?.remove();
+  vi.useRealTimers();
+});
+
+function mount(): HTMLElement {
+  root = document.createElement('div');
+  document.body.appendChild(root);
+  return root;
+}
+
+const rowIds = () => [...root.querySelectorAll('[data-testid="session-row"]')].map((row) => row.getAttribute('data-session-id'));
+
+describe('sessions list', () => {
+  it('sends the filters of the URL to the server', async () => {
+    const { context, calls } = makeContext(() => json({ sessions: [] }), '/sessions?state=ended&player_name=hls.js&q=ab');
+    sessionsView(mount(), context);
+    await settle();
+    const query = new URL(calls[0].url, 'http://x').searchParams;
+    expect(query.get('state')).toBe('ended');
+    expect(query.get('player_name')).toBe('hls.js');
+    expect(query.get('q')).toBe('ab');
+    expect(root.textContent).toContain('No session matches these filters.');
+  });
+
+  it('adds new sessions and applies state changes from session_updated frames', async () => {
+    const { context, live } = makeContext(() => json({ sessions: [session('old', '2026-05-01T10:00:00Z')] }), '/sessions?state=active');
+    const cleanup = sessionsView(mount(), context);
+    await settle();
+    expect(rowIds()).toEqual(['old']);
+
+    live.dispatch({ event: 'session_updated', data: JSON.stringify(session('new', '2026-05-01T11:00:00Z')) });
+    expect(rowIds()).toEqual(['new', 'old']);
+
+    live.dispatch({ id: '10', event: 'event_appended', data: JSON.stringify({ session_id: 'new', ingest_sequence: 10, event_name: 'x' }) });
+    expect(root.querySelector('[data-session-id="new"] [data-testid="session-event-count"]')!.textContent).toBe('2');
+
+    // It ends: with the filter state=active it leaves the list.
+    live.dispatch({ event: 'session_updated', data: JSON.stringify(session('new', '2026-05-01T11:00:00Z', 'ended')) });
+    expect(rowIds()).toEqual(['old']);
+    cleanup?.();
+  });
+
+  it('mirrors the server filters for live frames', () => {
+    const s = session('abc123', '2026-05-01T11:00:00Z', 'active', { dimensions: { player_name: 'dash.js' }, last_error_code: 'E1' });
+    expect(matchesFilters(s, { q: 'abc', player_name: 'dash.js', error_code: 'E1' })).toBe(true);
+    expect(matchesFilters(s, { q: 'bc' })).toBe(false);
+    expect(matchesFilters(s, { from: '2026-05-01T11:00:00Z', until: '2026-05-01T11:00:01Z' })).toBe(true);
+    expect(matchesFilters(s, { until: '2026-05-01T11:00:00Z' })).toBe(false);
+    expect(matchesFilters(s, { content_id: 'x' })).toBe(false);
+  });
+});
+
+describe('session detail', () => {
+  const base = session('s1', '2026-05-01T12:00:00Z', 'active', { qoe: { startup_ms: 1234, rebuffer_count: 0 } });
+  function ev(seq: number, name = 'segment_loaded') {
+    return { event_name: name, project_id: 'demo', session_id: 's1', server_received_at: `2026-05-01T12:00:0${seq}Z`, ingest_sequence: seq };
+  }
+
+  it('shows the startup time and fetches new events when they land', async () => {
+    let events = [ev(1, 'play_requested'), ev(2, 'playback_started')];
+    const { context, live, calls } = makeContext(() => json({ session: base, events }), '/sessions/s1');
+    const cleanup = sessionDetailView(mount(), context);
+    await settle(20);
+    expect(root.querySelector('[data-testid="startup-time"]')!.textContent).toBe('1.23 s');
+    const names = () => [...root.querySelectorAll('[data-testid="timeline-event"]')].map((item) => item.getAttribute('data-event-name'));
+    expect(names()).toEqual(['play_requested', 'playback_started']);
+
+    events = [...events, ev(3, 'rebuffer_started')];
+    calls.length = 0;
+    // Frames of other sessions change nothing; this session's frames trigger one fetch.
+    live.dispatch({ id: '50', event: 'event_appended', data: JSON.stringify({ session_id: 'other', ingest_sequence: 50, event_name: 'x' }) });
+    live.dispatch({ id: '3', event: 'event_appended', data: JSON.stringify({ session_id: 's1', ingest_sequence: 3, event_name: 'rebuffer_started' }) });
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await settle(20);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].url).toBe('/api/stream-sessions/s1?events_limit=1000');
+    expect(names()).toEqual(['play_requested', 'playback_started', 'rebuffer_started']);
+    expect(root.querySelector('[data-testid="stall-count"]')!.textContent).toBe('0');
+    cleanup?.();
+  });
+
+  it('says so when the session does not exist', async () => {
+    const { context } = makeContext(() => json({ error: 'not_found', message: 'no such session' }, 404), '/sessions/gone');
+    sessionDetailView(mount(), context);
+    await settle(20);
+    expect(root.textContent).toContain('This session does not exist');
+  });
+
+  it('deletes the session after confirmation and goes back to the list', async () => {
+    const { context, calls, navigations } = makeContext((_url, init) =>
+      init.method === 'DELETE' ? new Response(null, { status: 204 }) : json({ session: base, events: [] }), '/sessions/s1');
+    vi.stubGlobal('confirm', () => true);
+    sessionDetailView(mount(), context);
+    await settle(20);
+    (root.querySelector('[data-testid="delete-session"]') as HTMLButtonElement).click();
+    await settle();
+    expect(calls.some((call) => call.init.method === 'DELETE' && call.url === '/api/stream-sessions/s1')).toBe(true);
+    expect(navigations).toEqual(['/sessions']);
+    vi.unstubAllGlobals();
+  });
+});

@@ -1,0 +1,98 @@
+// The only translation unit of the OTLP adapter that instantiates Asio and Beast.
+#include "adapters/otlp/http_post.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <charconv>
+
+namespace mtrace::adapters::otlp {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+constexpr std::size_t kMaxResponseBody = 64 * 1024;
+
+std::optional<std::chrono::seconds> delta_seconds(std::string_view text) {
+  std::int64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc{} || end != text.data() + text.size() || seconds < 0) return std::nullopt;
+  return std::chrono::seconds{seconds};
+}
+
+asio::awaitable<void> exchange(const HttpEndpoint& endpoint,
+                               http::request<http::string_body>& request,
+                               std::chrono::steady_clock::time_point deadline, HttpResult& result) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  const auto addresses = co_await resolver.async_resolve(
+      endpoint.host, std::to_string(endpoint.port), asio::use_awaitable);
+  beast::tcp_stream stream(executor);
+  stream.expires_at(deadline);
+  co_await stream.async_connect(addresses, asio::use_awaitable);
+  stream.expires_at(deadline);
+  co_await http::async_write(stream, request, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBody);
+  stream.expires_at(deadline);
+  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+  const auto& response = parser.get();
+  result.status = static_cast<int>(response.result_int());
+  if (const auto it = response.find(http::field::retry_after); it != response.end()) {
+    result.retry_after = delta_seconds(it->value());
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace
+
+HttpResult post_json(const HttpEndpoint& endpoint,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     std::string body, std::chrono::milliseconds timeout) {
+  http::request<http::string_body> request{http::verb::post, endpoint.target, 11};
+  request.set(http::field::host, endpoint.host_header);
+  request.set(http::field::content_type, "application/json");
+  request.set(http::field::user_agent, "mtrace-otlp");
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.body() = std::move(body);
+  request.prepare_payload();
+
+  HttpResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::io_context io;
+  asio::co_spawn(io, exchange(endpoint, request, deadline, result),
+                 [&result](std::exception_ptr failure) {
+                   if (!failure) return;
+                   try {
+                     std::rethrow_exception(failure);
+                   } catch (const std::exception& e) {
+                     result.status = 0;
+                     result.error = e.what();
+                   }
+                 });
+  // The stream's own expiry covers connect, write and read; this bounds the resolve too.
+  io.run_until(deadline + std::chrono::milliseconds{50});
+  if (!io.stopped()) {
+    io.stop();
+    result.status = 0;
+    result.error = "timed out";
+  }
+  return result;
+}
+
+}  // namespace mtrace::adapters::otlp

@@ -53,7 +53,8 @@ export interface FetchCall { url: string; init: RequestInit; body: any }
 export function fakeFetch(responses: Array<() => Response | Promise<Response>> = [() => new Response('{"accepted":1}', { status: 202 })]) {
   const calls: FetchCall[] = [];
   const fn = async (url: RequestInfo | URL, init: RequestInit = {}) => {
-    calls.push({ url: String(url), init, body: typeof init.body === 'string' ? JSON.parse(init.body) : init.body });
+    const body = typeof init.body === 'string' && init.body.startsWith('{') ? JSON.parse(init.body) : init.body;
+    calls.push({ url: String(url), init, body });
     return responses[Math.min(calls.length - 1, responses.length - 1)]();
   };
   return { fetch: fn as typeof fetch, calls };

@@ -1,0 +1,90 @@
+// @vitest-environment happy-dom
+// The adapter against a real dash.js 5 MediaPlayer's event bus and event names; the player is not
+// initialised (no MediaSource here), so its stream state getters are stubbed on the instance.
+import dashjs from 'dashjs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { attachDashJs } from '../../src/adapters/dashjs';
+import { FakeVideo, recordingTracker } from './helpers';
+
+const events = dashjs.MediaPlayer.events;
+const low = { bandwidth: 400_000, width: 320, height: 180, absoluteIndex: 0 };
+const high = { bandwidth: 1_000_000, width: 640, height: 360, absoluteIndex: 1 };
+
+function setup() {
+  const player = dashjs.MediaPlayer().create();
+  const state = { dynamic: false, latency: NaN, representation: low as typeof low | null };
+  Object.assign(player, {
+    isDynamic: () => state.dynamic,
+    getCurrentLiveLatency: () => state.latency,
+    getCurrentRepresentationForType: () => state.representation,
+  });
+  const video = new FakeVideo();
+  const tracker = recordingTracker();
+  const handle = attachDashJs(tracker, player, video.asMedia(), { metricsIntervalMs: 1000 });
+  const emit = (type: string, payload: object) => player.trigger(type as any, payload, {});
+  return { player, video, tracker, handle, state, emit };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('dash.js adapter', () => {
+  it('reports the MPD and fragment loads with redacted URLs', () => {
+    const { tracker, emit } = setup();
+    emit(events.MANIFEST_LOADED, { data: { url: 'https://cdn.example.com/vod/manifest.mpd?sig=abc', type: 'static' } });
+    const start = new Date(1_000_000);
+    emit(events.FRAGMENT_LOADING_COMPLETED, { request: { url: 'https://cdn.example.com/vod/chunk-stream1-00004.m4s', mediaType: 'video', type: 'MediaSegment', representationId: '1', duration: 2, bytesLoaded: 240_000, startDate: start, requestEndDate: new Date(1_000_120) } });
+    emit(events.FRAGMENT_LOADING_COMPLETED, { request: { url: 'https://cdn.example.com/vod/init-stream1.m4s', mediaType: 'video', type: 'InitializationSegment', representationId: '1', bytesLoaded: 900 } });
+    expect(tracker.events).toEqual([
+      { name: 'manifest_loaded', meta: { 'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: 'mpd', live: false, 'network.redacted_url': 'https://cdn.example.com/vod/manifest.mpd' } },
+      { name: 'segment_loaded', meta: { 'network.kind': 'segment', 'network.detail_status': 'available', media_type: 'video', representation_id: '1', segment_duration_s: 2, bytes: 240_000, duration_ms: 120, 'network.redacted_url': 'https://cdn.example.com/vod/chunk-stream1-00004.m4s' } },
+      { name: 'segment_loaded', meta: { 'network.kind': 'segment', 'network.detail_status': 'available', is_init: true, media_type: 'video', representation_id: '1', bytes: 900, 'network.redacted_url': 'https://cdn.example.com/vod/init-stream1.m4s' } },
+    ]);
+  });
+
+  it('reports rendered video quality changes as bitrate switches, ignoring audio and the first selection', () => {
+    const { tracker, emit } = setup();
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'video', newRepresentation: low, oldRepresentation: null });
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'audio', newRepresentation: { bandwidth: 64_000 }, oldRepresentation: { bandwidth: 32_000 } });
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'video', newRepresentation: high, oldRepresentation: low });
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'video', newRepresentation: low, oldRepresentation: high });
+    expect(tracker.events).toEqual([
+      { name: 'bitrate_switch', meta: { bitrate_bps: 1_000_000, width: 640, height: 360, level: 1, previous_bitrate_bps: 400_000, direction: 'up' } },
+      { name: 'bitrate_switch', meta: { bitrate_bps: 400_000, width: 320, height: 180, level: 0, previous_bitrate_bps: 1_000_000, direction: 'down' } },
+    ]);
+  });
+
+  // A message shaped like "Scheme: …" would be redacted whole by the server, so it is defused.
+  it('reports player and media errors as fatal with code and details', () => {
+    const { tracker, emit } = setup();
+    emit(events.ERROR, { error: { code: 27, message: 'Failed loading fragment: 404', data: {} } });
+    emit(events.PLAYBACK_ERROR, { error: { code: 3, message: 'NotSupportedError: no decoder' } });
+    expect(tracker.events).toEqual([
+      { name: 'playback_error', meta: { fatal: true, error_type: 'dashjs', error_code: '27', error_details: 'Failed loading fragment: 404' } },
+      { name: 'playback_error', meta: { fatal: true, error_type: 'media', error_code: '3', error_details: 'NotSupportedError : no decoder' } },
+    ]);
+  });
+
+  it('samples the rendered bitrate and, for dynamic MPDs, the live latency', async () => {
+    vi.useFakeTimers();
+    const { video, tracker, state } = setup();
+    video.emit('play');
+    video.emit('playing');
+    state.representation = high;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(tracker.events.at(-1)).toMatchObject({ name: 'metrics_sampled', meta: { bitrate_bps: 1_000_000 } });
+    expect(tracker.events.at(-1)!.meta).not.toHaveProperty('live_latency_s');
+    state.dynamic = true;
+    state.latency = 4.25;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(tracker.events.at(-1)!.meta.live_latency_s).toBe(4.25);
+  });
+
+  it('detach() removes every listener', () => {
+    const { tracker, emit, handle, video } = setup();
+    handle.detach();
+    emit(events.ERROR, { error: { code: 1, message: 'x' } });
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'video', newRepresentation: high, oldRepresentation: low });
+    video.emit('play');
+    expect(tracker.events).toEqual([]);
+  });
+});

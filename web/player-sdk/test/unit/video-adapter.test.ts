@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { attachVideo } from '../../src/adapters/video';
+import { FakeVideo, recordingTracker } from './helpers';
+
+let clock = 0;
+beforeEach(() => {
+  clock = 1000;
+  vi.spyOn(performance, 'now').mockImplementation(() => clock);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+function setup() {
+  const video = new FakeVideo();
+  const tracker = recordingTracker();
+  const handle = attachVideo(tracker, video.asMedia(), { metricsIntervalMs: 0 });
+  return { video, tracker, handle };
+}
+
+function start(video: FakeVideo) {
+  video.paused = false;
+  video.emit('play');
+  clock += 850;
+  video.emit('playing');
+}
+
+describe('video element monitoring (shared by every adapter)', () => {
+  it('marks the session as lacking network signals (native HLS)', () => {
+    const { tracker } = setup();
+    expect(tracker.boundaries).toEqual([
+      { networkKind: 'manifest', adapter: 'native_hls', reason: 'native_hls_unavailable' },
+      { networkKind: 'segment', adapter: 'native_hls', reason: 'native_hls_unavailable' },
+    ]);
+  });
+
+  it('measures startup from the play request to the first frame; a wait before it is not a rebuffer', () => {
+    const { video, tracker } = setup();
+    video.paused = false;
+    video.emit('play');
+    clock += 300;
+    video.emit('waiting');
+    clock += 500;
+    video.emit('playing');
+    expect(tracker.events).toEqual([
+      { name: 'play_requested', meta: { playhead_s: 0 } },
+      { name: 'playback_started', meta: { playhead_s: 0 } },
+      { name: 'startup_time_measured', meta: { duration_ms: 800 } },
+    ]);
+  });
+
+  it('measures a rebuffer from waiting to playing with its duration and running totals', () => {
+    const { video, tracker } = setup();
+    start(video);
+    video.currentTime = 6;
+    video.emit('waiting');
+    video.emit('waiting');
+    clock += 1234;
+    video.emit('playing');
+    clock += 100;
+    video.emit('waiting');
+    clock += 66;
+    video.emit('playing');
+    expect(tracker.events.slice(3)).toEqual([
+      { name: 'rebuffer_started', meta: { playhead_s: 6 } },
+      { name: 'rebuffer_ended', meta: { duration_ms: 1234, rebuffer_count: 1, total_rebuffer_duration_ms: 1234, playhead_s: 6 } },
+      { name: 'rebuffer_started', meta: { playhead_s: 6 } },
+      { name: 'rebuffer_ended', meta: { duration_ms: 66, rebuffer_count: 2, total_rebuffer_duration_ms: 1300, playhead_s: 6 } },
+    ]);
+  });
+
+  it('keeps seeks apart from rebuffering', () => {
+    const { video, tracker } = setup();
+    start(video);
+    video.currentTime = 3;
+    video.emit('timeupdate');
+    video.seeking = true;
+    video.currentTime = 12;
+    video.emit('seeking');
+    video.emit('waiting');
+    clock += 400;
+    video.seeking = false;
+    video.emit('seeked');
+    video.emit('playing');
+    expect(tracker.names().slice(3)).toEqual(['seek_started', 'seek_ended']);
+    expect(tracker.events[3].meta).toEqual({ from_s: 3, to_s: 12 });
+    expect(tracker.events[4].meta).toEqual({ from_s: 3, to_s: 12, duration_ms: 400 });
+  });
+
+  it('reports pause and resume, and no pause at the end of the media', () => {
+    const { video, tracker } = setup();
+    start(video);
+    video.currentTime = 5;
+    video.paused = true;
+    video.emit('pause');
+    video.emit('waiting');
+    video.paused = false;
+    video.emit('play');
+    video.ended = true;
+    video.emit('pause');
+    expect(tracker.events.slice(3)).toEqual([
+      { name: 'paused', meta: { playhead_s: 5 } },
+      { name: 'resumed', meta: { playhead_s: 5 } },
+    ]);
+  });
+
+  it('reports <video> errors as fatal media errors', () => {
+    const { video, tracker } = setup();
+    video.error = { code: 4, message: 'DEMUXER_ERROR_COULD_NOT_OPEN' };
+    video.emit('error');
+    expect(tracker.events).toEqual([{ name: 'playback_error', meta: { fatal: true, error_type: 'media', error_code: 'MEDIA_ERR_SRC_NOT_SUPPORTED', error_details: 'DEMUXER_ERROR_COULD_NOT_OPEN' } }]);
+  });
+
+  it('samples metrics on the interval and stops after detach', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const video = new FakeVideo();
+    const tracker = recordingTracker();
+    const handle = attachVideo(tracker, video.asMedia(), { metricsIntervalMs: 10_000 });
+    start(video);
+    video.currentTime = 2.5;
+    video.bufferedEnd = 8;
+    video.quality = { droppedVideoFrames: 1, totalVideoFrames: 60 };
+    vi.advanceTimersByTime(10_000);
+    expect(tracker.events.at(-1)).toEqual({ name: 'metrics_sampled', meta: { playhead_s: 2.5, buffer_length_s: 5.5, dropped_frames: 1, decoded_frames: 60, player_width: 640, player_height: 360 } });
+    handle.detach();
+    const count = tracker.events.length;
+    vi.advanceTimersByTime(30_000);
+    video.emit('pause');
+    expect(tracker.events).toHaveLength(count);
+  });
+});

@@ -10,6 +10,13 @@ export interface LineChart {
   destroy(): void;
 }
 
+// Local 24-hour clock, like the rest of the dashboard.
+function clockLabel(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}${date.getSeconds() ? `:${pad(date.getSeconds())}` : ''}`;
+}
+
 export function lineChart(
   container: HTMLElement, label: string, color: string, formatValue: (value: number) => string, stepped = false,
 ): LineChart {
@@ -22,8 +29,8 @@ export function lineChart(
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true } },
     axes: [
-      { stroke: '#5b6472', grid: { stroke: '#e5e8ee' } },
-      { stroke: '#5b6472', grid: { stroke: '#e5e8ee' }, size: 76, values: (_u, ticks) => ticks.map(formatValue) },
+      { stroke: '#5b6472', grid: { stroke: '#e5e8ee' }, values: (_u, ticks) => ticks.map(clockLabel) },
+      { stroke: '#5b6472', grid: { stroke: '#e5e8ee' }, size: 92, values: (_u, ticks) => ticks.map(formatValue) },
     ],
     series: [
       {},

@@ -124,7 +124,8 @@ function playerPanel(options: PanelOptions) {
     setStatus('starting…');
     try {
       const sdk = await loadSdk();
-      running = await attach(sdk, urlInput.value.trim());
+      // Absolute, so players that resolve against the stream URL (dash.js CMCD) have a base.
+      running = await attach(sdk, new URL(urlInput.value.trim(), location.href).href);
       const id = running.tracker.sessionId;
       replaceChildren(linkArea, 'Recording session ',
         h('a', { href: sessionPath(id), class: 'mono break', 'data-testid': `demo-${kind}-session-link` }, id));

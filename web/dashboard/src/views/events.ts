@@ -24,10 +24,10 @@ function eventRow(event: PlaybackEvent, errors: boolean): HTMLElement {
   if (errors) {
     cells.push(
       h('td', { class: 'mono' }, formatValue(meta.error_code)),
-      h('td', null, [meta.error_type, meta.error_details].filter((part) => part !== undefined).map(formatValue).join(' · ') || '—'),
-      h('td', null, meta.fatal === true ? h('span', { class: 'pill pill-bad' }, 'fatal') : meta.fatal === false ? 'no' : '—'));
+      h('td', { class: 'wide-only' }, [meta.error_type, meta.error_details].filter((part) => part !== undefined).map(formatValue).join(' · ') || '—'),
+      h('td', { class: 'wide-only' }, meta.fatal === true ? h('span', { class: 'pill pill-bad' }, 'fatal') : meta.fatal === false ? 'no' : '—'));
   } else {
-    cells.push(h('td', null, summarize(event) || '—'));
+    cells.push(h('td', { class: 'wide-only' }, summarize(event) || '—'));
   }
   return h('tr', { 'data-testid': errors ? 'error-row' : 'event-row', 'data-event-name': event.event_name, 'data-session-id': event.session_id }, cells);
 }
@@ -78,7 +78,9 @@ export function eventsView(root: HTMLElement, context: Parameters<View>[1], mode
   }
 
   function render(): void {
+    // Columns after the fourth (errors) or third (events) are hidden on narrow screens.
     const headers = errors ? ['Received', 'Event', 'Session', 'Code', 'Type · details', 'Fatal'] : ['Received', 'Event', 'Session', 'Details'];
+    const narrowColumns = errors ? 4 : 3;
     replaceChildren(summary, `${events.length} ${errors ? 'errors' : 'events'} shown${nextCursor ? ' (more available)' : ''}`);
     if (events.length === 0) {
       replaceChildren(body, empty(errors ? 'No playback errors found.' : 'No events found.'));
@@ -87,7 +89,7 @@ export function eventsView(root: HTMLElement, context: Parameters<View>[1], mode
     replaceChildren(body,
       h('div', { class: 'table-wrap' }, h('table', { 'data-testid': `${mode}-table` },
         h('caption', { class: 'visually-hidden' }, `${title}, newest first`),
-        h('thead', null, h('tr', null, headers.map((name) => h('th', { scope: 'col' }, name)))),
+        h('thead', null, h('tr', null, headers.map((name, index) => h('th', { scope: 'col', class: index >= narrowColumns ? 'wide-only' : undefined }, name)))),
         h('tbody', null, events.map((event) => eventRow(event, errors))))),
       nextCursor ? h('button', { type: 'button', 'data-testid': 'load-more', on: { click: () => void load(true) } }, 'Load more') : null);
   }

@@ -48,15 +48,21 @@ function sessionRow(session: StreamSession): HTMLElement {
     h('td', null, sessionLink(session.session_id, 'session-link')),
     h('td', null, statePill(session.state),
       session.end_source ? h('span', { class: 'muted small' }, ` via ${session.end_source}`) : null),
-    h('td', null, session.project_id),
-    h('td', null, dims.content_title || dims.content_id || '—'),
-    h('td', null, [dims.player_name, dims.player_version].filter(Boolean).join(' ') || '—'),
+    h('td', { class: 'wide-only' }, session.project_id),
+    h('td', { class: 'wide-only' }, dims.content_title || dims.content_id || '—'),
+    h('td', { class: 'wide-only' }, [dims.player_name, dims.player_version].filter(Boolean).join(' ') || '—'),
     h('td', { class: 'num', 'data-testid': 'session-event-count' }, formatNumber(session.event_count ?? 0)),
-    h('td', { class: errors ? 'num bad' : 'num' }, formatNumber(errors),
+    h('td', { class: errors ? 'num bad wide-only' : 'num wide-only' }, formatNumber(errors),
       session.last_error_code ? h('span', { class: 'muted small' }, ` ${session.last_error_code}`) : null),
-    h('td', null, time(session.started_at, true)),
+    h('td', { class: 'wide-only' }, time(session.started_at, true)),
     h('td', null, time(session.last_event_at)));
 }
+
+// Columns hidden on narrow screens carry the class wide-only.
+const COLUMNS: [string, boolean][] = [
+  ['Session', false], ['State', false], ['Project', true], ['Content', true], ['Player', true],
+  ['Events', false], ['Errors', true], ['Started', true], ['Last event', false],
+];
 
 export const sessionsView: View = (root, context) => {
   context.setTitle('Sessions');
@@ -129,7 +135,7 @@ export const sessionsView: View = (root, context) => {
       replaceChildren(body, h('div', { class: 'table-wrap' },
         h('table', { 'data-testid': 'sessions-table' },
           h('caption', { class: 'visually-hidden' }, 'Sessions, newest first'),
-          h('thead', null, h('tr', null, ['Session', 'State', 'Project', 'Content', 'Player', 'Events', 'Errors', 'Started', 'Last event'].map((name) => h('th', { scope: 'col' }, name)))),
+          h('thead', null, h('tr', null, COLUMNS.map(([name, wideOnly]) => h('th', { scope: 'col', class: wideOnly ? 'wide-only' : undefined }, name)))),
           tbody)),
       nextCursor ? more : null);
     }

@@ -1,0 +1,96 @@
+#include "analyzer/text.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace mtrace::analyzer::text {
+
+std::optional<std::uint64_t> parse_uint(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_decimal(std::string_view s) {
+  if (s.empty() || s.front() == '-' || s.front() == '+') return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+std::string format_number(double value) {
+  char buffer[32];
+  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    const auto [end, ec] =
+        std::to_chars(buffer, buffer + sizeof buffer, static_cast<std::int64_t>(value));
+    return std::string(buffer, end);
+  }
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, end);
+}
+
+std::string format_fixed3(double value) {
+  char buffer[40];
+  const auto [end, ec] =
+      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, 3);
+  if (ec != std::errc{}) return format_number(value);
+  return std::string(buffer, end);
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at `i`, or 0 (RFC 3629: no overlongs, no surrogates).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((b(k) & 0xC0) != 0x80) return 0;
+  if (c == 0xE0 && b(1) < 0xA0) return 0;
+  if (c == 0xED && b(1) > 0x9F) return 0;
+  if (c == 0xF0 && b(1) < 0x90) return 0;
+  if (c == 0xF4 && b(1) > 0x8F) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string to_valid_utf8(std::string bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size() && static_cast<unsigned char>(bytes[i]) < 0x80) ++i;
+  if (i == bytes.size()) return bytes;
+  std::string out = bytes.substr(0, i);
+  out.reserve(bytes.size() + 16);
+  const std::string_view view = bytes;
+  while (i < view.size()) {
+    const std::size_t n = utf8_sequence(view, i);
+    if (n == 0) {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    } else {
+      out.append(view.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string first_line(std::string_view body) {
+  if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  while (!body.empty()) {
+    const auto end = body.find('\n');
+    const auto line = trim(body.substr(0, end));
+    if (!line.empty()) return std::string(line.substr(0, 80));
+    if (end == std::string_view::npos) break;
+    body.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+}  // namespace mtrace::analyzer::text

@@ -89,6 +89,8 @@ export interface LiveListener {
   sessionUpdated?(session: StreamSession): void;
   // Events between the backfill and live were lost: views should reload over REST.
   backfillTruncated?(oldestIngestSequence: number): void;
+  // The stream is back after a break: session_updated frames of the break are not replayed.
+  reconnected?(): void;
 }
 
 export interface LiveStreamOptions {
@@ -121,6 +123,7 @@ export class LiveStream {
   private abort: AbortController | null = null;
   private timer: unknown = null;
   private attempt = 0;
+  private everConnected = false;
   private readonly fetchImpl: FetchLike;
   private readonly setTimer: (callback: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
@@ -185,6 +188,8 @@ export class LiveStream {
       this.setState('connected');
       this.attempt = 0;
       this.lastError = '';
+      if (this.everConnected) for (const listener of [...this.listeners]) listener.reconnected?.();
+      this.everConnected = true;
       await this.read(response.body);
       this.lastError = 'the server closed the live stream';
     } catch (error) {

@@ -76,10 +76,12 @@ describe('LiveStream', () => {
     });
     const appended: EventAppended[] = [];
     const updated: StreamSession[] = [];
-    live.subscribe({ eventAppended: (e) => appended.push(e), sessionUpdated: (s) => updated.push(s) });
+    let reconnects = 0;
+    live.subscribe({ eventAppended: (e) => appended.push(e), sessionUpdated: (s) => updated.push(s), reconnected: () => reconnects++ });
     live.start();
     await settle();
     expect(appended.map((e) => e.ingest_sequence)).toEqual([1]);
+    expect(reconnects).toBe(0);
     expect(updated.map((s) => s.state)).toEqual(['active']);
     expect(live.state).toBe('reconnecting');
     expect(timers).toHaveLength(1);
@@ -91,6 +93,7 @@ describe('LiveStream', () => {
     expect(calls[1].headers['Last-Event-ID']).toBe('1');
     expect(appended.map((e) => e.ingest_sequence)).toEqual([1, 2]);
     expect(live.lastEventId).toBe('2');
+    expect(reconnects).toBe(1);
 
     // The third connection hangs open; stop() aborts it.
     timers[1].callback();

@@ -25,13 +25,14 @@ const rowIds = () => [...root.querySelectorAll('[data-testid="session-row"]')].m
 describe('sessions list', () => {
   it('sends the filters of the URL to the server', async () => {
     const { context, calls } = makeContext(() => json({ sessions: [] }), '/sessions?state=ended&player_name=hls.js&q=ab');
-    sessionsView(mount(), context);
+    const cleanup = sessionsView(mount(), context);
     await settle();
     const query = new URL(calls[0].url, 'http://x').searchParams;
     expect(query.get('state')).toBe('ended');
     expect(query.get('player_name')).toBe('hls.js');
     expect(query.get('q')).toBe('ab');
     expect(root.textContent).toContain('No session matches these filters.');
+    cleanup?.();
   });
 
   it('adds new sessions and applies state changes from session_updated frames', async () => {
@@ -93,21 +94,23 @@ describe('session detail', () => {
 
   it('says so when the session does not exist', async () => {
     const { context } = makeContext(() => json({ error: 'not_found', message: 'no such session' }, 404), '/sessions/gone');
-    sessionDetailView(mount(), context);
+    const cleanup = sessionDetailView(mount(), context);
     await settle(20);
     expect(root.textContent).toContain('This session does not exist');
+    cleanup?.();
   });
 
   it('deletes the session after confirmation and goes back to the list', async () => {
     const { context, calls, navigations } = makeContext((_url, init) =>
       init.method === 'DELETE' ? new Response(null, { status: 204 }) : json({ session: base, events: [] }), '/sessions/s1');
     vi.stubGlobal('confirm', () => true);
-    sessionDetailView(mount(), context);
+    const cleanup = sessionDetailView(mount(), context);
     await settle(20);
     (root.querySelector('[data-testid="delete-session"]') as HTMLButtonElement).click();
     await settle();
     expect(calls.some((call) => call.init.method === 'DELETE' && call.url === '/api/stream-sessions/s1')).toBe(true);
     expect(navigations).toEqual(['/sessions']);
+    cleanup?.();
     vi.unstubAllGlobals();
   });
 });

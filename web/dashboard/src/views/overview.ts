@@ -109,7 +109,7 @@ export const overviewView: View = (root, context) => {
   }
 
   const refresh = debounce(() => void load(), 1000);
-  const unsubscribe = context.live.subscribe({ sessionUpdated: refresh });
+  const unsubscribe = context.live.subscribe({ sessionUpdated: refresh, reconnected: refresh });
   const timer = setInterval(() => void load(), REFRESH_MS);
 
   root.append(

@@ -15,6 +15,7 @@ import type { PlaybackEvent, StreamSession } from '../types';
 
 const PAGE_SIZE = 1000;
 const MAX_PAGES = 10;
+const POLL_MS = 5000;
 
 function timelineItem(event: PlaybackEvent): HTMLElement {
   const category = categoryOf(event.event_name);
@@ -264,7 +265,12 @@ export const sessionDetailView: View = (root, context) => {
       renderSummary(loaded.session, loaded.events);
     },
     backfillTruncated: () => follow(),
+    reconnected: () => follow(),
   });
+  // Without the live stream, poll while the session may still change.
+  const poll = setInterval(() => {
+    if (context.live.state !== 'connected' && loaded && loaded.session.state !== 'ended') follow();
+  }, POLL_MS);
 
   void reload();
 
@@ -273,6 +279,7 @@ export const sessionDetailView: View = (root, context) => {
     abort?.abort();
     follow.cancel();
     unsubscribe();
+    clearInterval(poll);
     charts.bitrate?.destroy();
     charts.buffer?.destroy();
   };

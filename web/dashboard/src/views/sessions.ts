@@ -15,6 +15,8 @@ const TEXT_FILTERS: [keyof SessionFilters, string][] = [
   ['project_id', 'Project'],
 ];
 
+const POLL_MS = 5000;
+
 const FILTER_KEYS: (keyof SessionFilters)[] = ['state', 'project_id', 'content_id', 'player_name', 'error_code', 'q', 'from', 'until'];
 
 export function filtersFromQuery(query: URLSearchParams): SessionFilters {
@@ -213,7 +215,10 @@ export const sessionsView: View = (root, context) => {
       if (cell) cell.textContent = formatNumber(session.event_count);
     },
     backfillTruncated: () => void load(false),
+    reconnected: () => void load(false),
   });
+  // Without the live stream, poll.
+  const poll = setInterval(() => { if (context.live.state !== 'connected') void load(false); }, POLL_MS);
 
   root.append(
     h('div', { class: 'page-head' }, h('h1', null, 'Sessions'),
@@ -224,5 +229,6 @@ export const sessionsView: View = (root, context) => {
   return () => {
     abort?.abort();
     unsubscribe();
+    clearInterval(poll);
   };
 };

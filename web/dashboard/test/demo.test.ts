@@ -1,0 +1,106 @@
+// The demo page: SDK from /sdk/mtrace.iife.js, hls.js and dash.js attached, session links, autostart.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { demoView } from '../src/views/demo';
+import { makeContext, settle } from './helpers';
+
+const hlsInstances: { source?: string; media?: unknown; destroyed: boolean }[] = [];
+vi.mock('hls.js', () => {
+  class Hls {
+    static version = '1.7.4-test';
+    static isSupported() { return true; }
+    source?: string; media?: unknown; destroyed = false;
+    constructor() { hlsInstances.push(this); }
+    loadSource(url: string) { this.source = url; }
+    attachMedia(video: unknown) { this.media = video; }
+    destroy() { this.destroyed = true; }
+  }
+  return { default: Hls };
+});
+
+const dashPlayers: { url?: string; autoplay?: boolean; reset: boolean }[] = [];
+vi.mock('dashjs', () => ({
+  MediaPlayer: () => ({
+    create: () => {
+      const player = {
+        url: undefined as string | undefined, autoplay: undefined as boolean | undefined, reset: false,
+        getVersion: () => '5.2.1-test',
+        initialize(_video: unknown, url: string, autoplay: boolean) { player.url = url; player.autoplay = autoplay; },
+        reset() { player.reset = true; },
+      };
+      dashPlayers.push(player);
+      return player;
+    },
+  }),
+}));
+
+interface TrackerOptions { endpoint: string; token: string; projectId: string; meta: Record<string, string> }
+
+function installSdk() {
+  const created: TrackerOptions[] = [];
+  const attached: string[] = [];
+  let destroyed = 0;
+  let n = 0;
+  const sdk = {
+    createTracker: (options: TrackerOptions) => {
+      created.push(options);
+      return { sessionId: `sess-${++n}-<b>`, destroy: async () => { destroyed++; } };
+    },
+    attachHlsJs: () => { attached.push('hls'); return { detach: () => {} }; },
+    attachDashJs: () => { attached.push('dash'); return { detach: () => {} }; },
+  };
+  (window as unknown as { MTrace: unknown }).MTrace = sdk;
+  return { created, attached, destroyed: () => destroyed };
+}
+
+let root: HTMLElement;
+afterEach(() => {
+  root?.remove();
+  delete (window as unknown as { MTrace?: unknown }).MTrace;
+});
+
+describe('demo page', () => {
+  it('autostarts both players with the SDK attached and links their sessions', async () => {
+    const sdk = installSdk();
+    HTMLMediaElement.prototype.play = () => Promise.resolve();
+    const { context } = makeContext(() => new Response(''), '/demo?autostart=1', {
+      lab: true, demo_token: 'demo-token', lab_streams: { hls: '/lab/hls/master.m3u8', dash: '/lab/dash/manifest.mpd' },
+    });
+    root = document.createElement('div');
+    document.body.appendChild(root);
+    const cleanup = demoView(root, context);
+    await settle(30);
+
+    expect(sdk.attached.sort()).toEqual(['dash', 'hls']);
+    const byPlayer = Object.fromEntries(sdk.created.map((options) => [options.meta.player_name, options]));
+    expect(byPlayer['hls.js']).toMatchObject({ endpoint: '/api/playback-events', token: 'demo-token', projectId: 'demo', meta: { content_id: 'lab-stream', player_version: '1.7.4-test' } });
+    expect(byPlayer['dash.js'].meta.player_version).toBe('5.2.1-test');
+    expect(hlsInstances.at(-1)!.source).toBe(new URL('/lab/hls/master.m3u8', location.href).href);
+    expect(dashPlayers.at(-1)!.url).toBe(new URL('/lab/dash/manifest.mpd', location.href).href);
+
+    const hlsLink = root.querySelector('[data-testid="demo-hls-session-link"]')!;
+    const dashLink = root.querySelector('[data-testid="demo-dash-session-link"]')!;
+    expect([hlsLink.textContent, dashLink.textContent].sort()).toEqual(['sess-1-<b>', 'sess-2-<b>']);
+    expect(hlsLink.getAttribute('href')).toBe(`/sessions/${encodeURIComponent(hlsLink.textContent!)}`);
+    expect((root.querySelector('[data-testid="demo-hls-video"]') as HTMLVideoElement).muted).toBe(true);
+
+    cleanup?.();
+    await settle();
+    expect(sdk.destroyed()).toBe(2);
+    expect(hlsInstances.at(-1)!.destroyed).toBe(true);
+    expect(dashPlayers.at(-1)!.reset).toBe(true);
+  });
+
+  it('waits for a click without autostart', async () => {
+    const sdk = installSdk();
+    const { context } = makeContext(() => new Response(''), '/demo', { lab: true, demo_token: 'demo-token', lab_streams: { hls: '/h.m3u8', dash: '/d.mpd' } });
+    root = document.createElement('div');
+    document.body.appendChild(root);
+    const cleanup = demoView(root, context);
+    await settle();
+    expect(sdk.created).toEqual([]);
+    (root.querySelector('[data-testid="demo-hls-start"]') as HTMLButtonElement).click();
+    await settle(30);
+    expect(sdk.created.map((options) => options.meta.player_name)).toEqual(['hls.js']);
+    cleanup?.();
+  });
+});

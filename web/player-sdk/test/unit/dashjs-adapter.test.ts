@@ -1,17 +1,17 @@
 // @vitest-environment happy-dom
 // The adapter against a real dash.js 5 MediaPlayer's event bus and event names; the player is not
 // initialised (no MediaSource here), so its stream state getters are stubbed on the instance.
-import dashjs from 'dashjs';
+import { MediaPlayer } from 'dashjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { attachDashJs } from '../../src/adapters/dashjs';
 import { FakeVideo, recordingTracker } from './helpers';
 
-const events = dashjs.MediaPlayer.events;
+const events = MediaPlayer.events;
 const low = { bandwidth: 400_000, width: 320, height: 180, absoluteIndex: 0 };
 const high = { bandwidth: 1_000_000, width: 640, height: 360, absoluteIndex: 1 };
 
 function setup() {
-  const player = dashjs.MediaPlayer().create();
+  const player = MediaPlayer().create();
   const state = { dynamic: false, latency: NaN, representation: low as typeof low | null };
   Object.assign(player, {
     isDynamic: () => state.dynamic,

@@ -1,0 +1,293 @@
+// OtlpHttpExporter against a loopback receiver (tests/peers/otlp-receiver) that decodes each
+// export with the OTLP protobuf definitions from npm: what was sent decodes to the same ids,
+// times, kinds and attributes; retries, rejections and dead or hanging collectors behave.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_to.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "adapters/otlp/otlp_http_exporter.h"
+#include "adapters/prometheus/prometheus_metrics.h"
+
+namespace mtrace::adapters::otlp {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+const std::filesystem::path kReceiverDir =
+    std::filesystem::path(MTRACE_SOURCE_DIR) / "tests/peers/otlp-receiver";
+
+// The receiver as a child process on a free loopback port; stopped by the destructor.
+class Receiver {
+ public:
+  explicit Receiver(std::vector<std::string> args) {
+    out_ = std::filesystem::temp_directory_path() /
+           ("mtrace-otlp-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".jsonl");
+    std::filesystem::remove(out_);
+    std::vector<std::string> argv = {"node", "--import", "tsx", "src/main.ts", "--out", out_.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (::chdir(kReceiverDir.c_str()) != 0) ::_exit(127);
+      const int devnull = ::open("/dev/null", O_RDONLY);
+      ::dup2(devnull, 0);
+      std::vector<char*> c_argv;
+      for (auto& a : argv) c_argv.push_back(a.data());
+      c_argv.push_back(nullptr);
+      ::execvp("node", c_argv.data());
+      ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto lines = read_lines();
+      if (!lines.empty()) {
+        port_ = static_cast<std::uint16_t>(lines[0].at("listening").to_number<int>());
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "the OTLP receiver did not start (npm ci in " << kReceiverDir << "?)";
+  }
+  ~Receiver() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::filesystem::remove(out_);
+  }
+
+  std::uint16_t port() const { return port_; }
+
+  std::vector<json::object> read_lines() const {
+    std::vector<json::object> lines;
+    std::ifstream in(out_);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty()) lines.push_back(json::parse(line).as_object());
+    }
+    return lines;
+  }
+
+  // The request records (every line after the first), once there are at least `n` of them.
+  std::vector<json::object> wait_for_requests(std::size_t n) const {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      auto lines = read_lines();
+      if (!lines.empty()) lines.erase(lines.begin());
+      if (lines.size() >= n || std::chrono::steady_clock::now() > deadline) return lines;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path out_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+ExporterConfig config_for(std::uint16_t port) {
+  ExporterConfig config;
+  config.endpoint.host = "127.0.0.1";
+  config.endpoint.host_header = "127.0.0.1:" + std::to_string(port);
+  config.endpoint.port = port;
+  config.resource = {{"service.name", std::string{"mtrace-test"}},
+                     {"deployment.environment", std::string{"ci"}}};
+  config.headers = {{"X-Tenant", "acme"}};
+  config.schedule_delay = 50ms;
+  config.initial_backoff = 50ms;
+  config.request_timeout = 2s;
+  config.shutdown_timeout = 2s;
+  return config;
+}
+
+ports::Span sample_span() {
+  ports::Span span;
+  span.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  span.span_id = "00f067aa0ba902b7";
+  span.parent_span_id = "a2fb4a1d1a96d312";
+  span.name = "playback session";
+  span.kind = ports::SpanKind::server;
+  span.start = 1'764'000'000'123'456;
+  span.end = 1'764'000'042'000'001;
+  span.attributes = {{"session.id", std::string{"s-1"}},
+                     {"mtrace.qoe.rebuffer_count", std::int64_t{9'007'199'254'740'993}},
+                     {"mtrace.qoe.rebuffer_ratio", 0.125},
+                     {"mtrace.qoe.failed", true}};
+  span.events = {{"bitrate_switch", 1'764'000'010'000'000, {{"bitrate_bps", 2.5e6}}}};
+  span.status = ports::SpanStatusCode::error;
+  span.status_message = "fatal playback error";
+  return span;
+}
+
+std::map<std::string, json::value> attributes_of(const json::value& list) {
+  std::map<std::string, json::value> out;
+  for (const auto& a : list.as_array()) out[json::value_to<std::string>(a.at("key"))] = a.at("value");
+  return out;
+}
+
+std::uint16_t closed_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);  // nothing listens there now
+  return ntohs(address.sin_port);
+}
+
+double scraped(PrometheusMetrics& metrics, const std::string& series) {
+  std::istringstream in(metrics.scrape());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+TEST(OtlpExport, SpansDecodeWithTheOtlpDefinitions) {
+  Receiver receiver({});
+  ASSERT_NE(receiver.port(), 0);
+  PrometheusMetrics metrics;
+  OtlpHttpExporter exporter(config_for(receiver.port()), metrics);
+  ports::Span child;
+  child.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  child.span_id = "b7ad6b7169203331";
+  child.parent_span_id = "00f067aa0ba902b7";
+  child.name = "rebuffer \xff odd";  // invalid UTF-8 is replaced, not sent
+  child.start = 1'764'000'020'000'000;
+  child.end = 1'764'000'021'500'000;
+  exporter.export_spans({sample_span(), child});
+
+  const auto requests = receiver.wait_for_requests(1);
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& request = requests[0];
+  ASSERT_EQ(request.at("status"), 200) << json::serialize(request);
+  EXPECT_EQ(request.at("path"), "/v1/traces");
+  EXPECT_EQ(request.at("headers").at("content-type"), "application/json");
+  EXPECT_EQ(request.at("headers").at("x-tenant"), "acme");
+
+  const auto& resource_spans = request.at("decoded").at("resourceSpans").at(0);
+  const auto resource = attributes_of(resource_spans.at("resource").at("attributes"));
+  EXPECT_EQ(resource.at("service.name").at("stringValue"), "mtrace-test");
+  EXPECT_EQ(resource.at("deployment.environment").at("stringValue"), "ci");
+  const auto& spans = resource_spans.at("scopeSpans").at(0).at("spans").as_array();
+  ASSERT_EQ(spans.size(), 2u);
+
+  const auto& root = spans[0];
+  EXPECT_EQ(root.at("traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(root.at("spanId"), "00f067aa0ba902b7");
+  EXPECT_EQ(root.at("parentSpanId"), "a2fb4a1d1a96d312");
+  EXPECT_EQ(root.at("name"), "playback session");
+  EXPECT_EQ(root.at("kind"), 2);
+  EXPECT_EQ(root.at("startTimeUnixNano"), "1764000000123456000");
+  EXPECT_EQ(root.at("endTimeUnixNano"), "1764000042000001000");
+  const auto attributes = attributes_of(root.at("attributes"));
+  EXPECT_EQ(attributes.at("session.id").at("stringValue"), "s-1");
+  EXPECT_EQ(attributes.at("mtrace.qoe.rebuffer_count").at("intValue"), "9007199254740993");
+  EXPECT_EQ(attributes.at("mtrace.qoe.rebuffer_ratio").at("doubleValue"), 0.125);
+  EXPECT_EQ(attributes.at("mtrace.qoe.failed").at("boolValue"), true);
+  const auto& event = root.at("events").at(0);
+  EXPECT_EQ(event.at("name"), "bitrate_switch");
+  EXPECT_EQ(event.at("timeUnixNano"), "1764000010000000000");
+  // JavaScript writes 2.5e6 as 2500000: compare numbers, not JSON types.
+  EXPECT_EQ(attributes_of(event.at("attributes")).at("bitrate_bps").at("doubleValue").to_number<double>(),
+            2.5e6);
+  EXPECT_EQ(root.at("status").at("code"), 2);
+  EXPECT_EQ(root.at("status").at("message"), "fatal playback error");
+
+  const auto& second = spans[1];
+  EXPECT_EQ(second.at("parentSpanId"), "00f067aa0ba902b7");
+  EXPECT_EQ(second.at("kind"), 1);
+  EXPECT_EQ(second.at("name"), "rebuffer \xEF\xBF\xBD odd");
+  EXPECT_EQ(second.at("endTimeUnixNano"), "1764000021500000000");
+  exporter.shutdown();
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"ok\"}"), 1);
+}
+
+TEST(OtlpExport, RetriesAfter503) {
+  Receiver receiver({"--responses", "503,200", "--retry-after", "0"});
+  ASSERT_NE(receiver.port(), 0);
+  PrometheusMetrics metrics;
+  OtlpHttpExporter exporter(config_for(receiver.port()), metrics);
+  exporter.export_spans({sample_span()});
+  const auto requests = receiver.wait_for_requests(2);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].at("status"), 503);
+  EXPECT_EQ(requests[1].at("status"), 200);
+  EXPECT_EQ(requests[1].at("decoded"), requests[0].at("decoded"));  // the same batch again
+  exporter.shutdown();
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"retryable\"}"), 1);
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"ok\"}"), 1);
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_spans_dropped_total"), 0);
+}
+
+TEST(OtlpExport, A400IsNotRetried) {
+  Receiver receiver({"--responses", "400"});
+  ASSERT_NE(receiver.port(), 0);
+  PrometheusMetrics metrics;
+  {
+    OtlpHttpExporter exporter(config_for(receiver.port()), metrics);
+    exporter.export_spans({sample_span()});
+    ASSERT_EQ(receiver.wait_for_requests(1).size(), 1u);
+    // Several backoff periods (50 ms, 100 ms, ...) pass without another attempt.
+    std::this_thread::sleep_for(800ms);
+  }
+  EXPECT_EQ(receiver.wait_for_requests(1).size(), 1u);
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"rejected\"}"), 1);
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_spans_dropped_total"), 1);
+}
+
+// Exports many spans and shuts down, within `bound`; the spans that do not fit are dropped.
+void export_without_blocking(ExporterConfig config, PrometheusMetrics& metrics,
+                             std::chrono::seconds bound) {
+  config.max_queue_spans = 100;
+  config.max_batch_spans = 10;
+  auto work = std::async(std::launch::async, [&] {
+    OtlpHttpExporter exporter(config, metrics);
+    for (int i = 0; i < 5000; ++i) exporter.export_spans({sample_span()});
+    exporter.shutdown();
+  });
+  ASSERT_EQ(work.wait_for(bound), std::future_status::ready) << "export_spans or shutdown blocked";
+  EXPECT_GT(scraped(metrics, "mtrace_otlp_spans_dropped_total"), 4000);
+}
+
+TEST(OtlpExport, AHangingCollectorNeverBlocksExport) {
+  Receiver receiver({"--hang"});
+  ASSERT_NE(receiver.port(), 0);
+  PrometheusMetrics metrics;
+  auto config = config_for(receiver.port());
+  config.request_timeout = 300ms;
+  config.shutdown_timeout = 500ms;
+  export_without_blocking(config, metrics, 20s);
+  EXPECT_GE(receiver.wait_for_requests(1).size(), 1u);  // it was reached, and never answered
+  EXPECT_GE(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"network_error\"}"), 1);
+}
+
+TEST(OtlpExport, ADeadCollectorNeverBlocksExport) {
+  PrometheusMetrics metrics;
+  auto config = config_for(closed_port());
+  config.shutdown_timeout = 500ms;
+  export_without_blocking(config, metrics, 20s);
+  EXPECT_GE(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"network_error\"}"), 1);
+}
+
+}  // namespace
+}  // namespace mtrace::adapters::otlp

@@ -17,15 +17,15 @@ vi.mock('hls.js', () => {
   return { default: Hls };
 });
 
-const dashPlayers: { url?: string; autoplay?: boolean; reset: boolean }[] = [];
+const dashPlayers: { url?: string; autoplay?: boolean; wasReset: boolean }[] = [];
 vi.mock('dashjs', () => ({
   MediaPlayer: () => ({
     create: () => {
       const player = {
-        url: undefined as string | undefined, autoplay: undefined as boolean | undefined, reset: false,
+        url: undefined as string | undefined, autoplay: undefined as boolean | undefined, wasReset: false,
         getVersion: () => '5.2.1-test',
         initialize(_video: unknown, url: string, autoplay: boolean) { player.url = url; player.autoplay = autoplay; },
-        reset() { player.reset = true; },
+        reset() { player.wasReset = true; },
       };
       dashPlayers.push(player);
       return player;
@@ -87,7 +87,7 @@ describe('demo page', () => {
     await settle();
     expect(sdk.destroyed()).toBe(2);
     expect(hlsInstances.at(-1)!.destroyed).toBe(true);
-    expect(dashPlayers.at(-1)!.reset).toBe(true);
+    expect(dashPlayers.at(-1)!.wasReset).toBe(true);
   });
 
   it('waits for a click without autostart', async () => {

@@ -3,7 +3,7 @@
 // chosen segment request (to force a stall).
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { distDir, mediaDir, packageRoot, pagesDir, repoRoot } from './paths';
@@ -35,12 +35,16 @@ export function ensureTestMedia(): void {
   execFileSync(`${repoRoot}scripts/make-test-media`, [mediaDir], { stdio: 'inherit' });
 }
 
-export async function startMediaServer(): Promise<MediaServer> {
+/** Extra dynamic routes; returns true when it answered the request. */
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse, path: string) => boolean;
+
+export async function startMediaServer(routes?: RouteHandler): Promise<MediaServer> {
   const requests: string[] = [];
   let stall: { pattern: RegExp; ms: number } | undefined;
   const server: Server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
     requests.push(path);
+    if (routes?.(request, response, path)) return;
     const root = ROOTS.find(([prefix]) => path.startsWith(prefix));
     const file = root && normalize(join(root[1], path.slice(root[0].length) || 'index.html'));
     if (!root || !file || !file.startsWith(root[1]) || !existsSync(file) || !statSync(file).isFile()) {

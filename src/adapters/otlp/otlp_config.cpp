@@ -102,7 +102,8 @@ bool Sampler::sample(const ports::Span& span) const {
       const char* digits = span.trace_id.data() + 16;
       if (std::from_chars(digits, digits + 16, low, 16).ec != std::errc{}) return false;
       if (ratio >= 1.0) return true;
-      return static_cast<double>(low) < ratio * 18446744073709551616.0;
+      const auto threshold = static_cast<std::uint64_t>(ratio * 18446744073709551616.0);  // < 2^64
+      return low < threshold;
     }
   }
   return false;

@@ -42,7 +42,8 @@ const LIVE_LABEL: Record<LiveState, string> = {
   stopped: 'live: off',
 };
 
-let tokenProblem = '';
+// Why the token form is up: null when it is not, '' when the viewer asked for it.
+let tokenRequest: string | null = null;
 let cleanup: (() => void) | void;
 
 const api = new ApiClient({ token: readToken, onUnauthorized: () => askForToken('The server refused the read token.') });
@@ -64,7 +65,7 @@ function layout(): HTMLElement {
 }
 
 function askForToken(problem: string): void {
-  tokenProblem = problem || ' ';
+  tokenRequest = problem;
   if (problem) clearToken();
   live.stop();
   render();
@@ -97,14 +98,15 @@ function render(focus = false): void {
   };
   main.setAttribute('aria-busy', 'false');
   // The demo page needs no read token: it only posts events with the ingest token.
-  if (route.name !== 'demo' && (tokenProblem || !readToken())) {
+  if (route.name !== 'demo' && (tokenRequest !== null || !readToken())) {
     context.setTitle('Read token');
-    replaceChildren(main, tokenForm(tokenProblem.trim(), config.demo_token, (token) => {
+    replaceChildren(main, tokenForm(tokenRequest ?? '', config.demo_token, (token) => {
       storeToken(token);
-      tokenProblem = '';
+      tokenRequest = null;
+      live.stop();
       live.start();
       render(true);
-    }, readToken() ? () => { tokenProblem = ''; render(true); } : undefined));
+    }, readToken() ? () => { tokenRequest = null; render(true); } : undefined));
   } else if (route.name === 'not_found') {
     context.setTitle('Not found');
     replaceChildren(main, h('h1', null, 'Not found'), errorBox(`Nothing lives at ${route.path}.`));

@@ -177,7 +177,7 @@ export const sessionsView: View = (root, context) => {
     const index = sessions.findIndex((s) => s.session_id === session.session_id);
     const existing = rows.get(session.session_id);
     if (!matchesFilters(session, filters)) {
-      if (existing) {
+      if (existing && index >= 0) {
         existing.remove();
         rows.delete(session.session_id);
         sessions.splice(index, 1);
@@ -186,7 +186,7 @@ export const sessionsView: View = (root, context) => {
       return;
     }
     const tr = sessionRow(session);
-    if (existing) {
+    if (existing && index >= 0) {
       existing.replaceWith(tr);
       sessions[index] = session;
     } else {

@@ -56,6 +56,14 @@ export function formatBitrate(bps: number | null | undefined): string {
   return `${Math.round(bps)} bit/s`;
 }
 
+// Bytes to "812 B", "312 kB", "1.4 MB" (decimal units, like transfer sizes).
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return NONE;
+  if (Math.abs(bytes) >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (Math.abs(bytes) >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
+  return `${Math.round(bytes)} B`;
+}
+
 // A ratio 0..1 to "1.25 %".
 export function formatPercent(ratio: number | null | undefined): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return NONE;

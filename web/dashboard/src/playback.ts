@@ -1,6 +1,6 @@
 // What the session detail derives from a session's events (SPEC §8 vocabulary).
 
-import { formatBitrate, formatDuration, formatValue } from './format';
+import { formatBitrate, formatBytes, formatDuration, formatValue } from './format';
 import type { PlaybackEvent } from './types';
 
 export type Category = 'lifecycle' | 'startup' | 'network' | 'quality' | 'stall' | 'seek' | 'error' | 'other';
@@ -62,6 +62,12 @@ export function summarize(event: PlaybackEvent): string {
     case 'playback_error':
       return [meta.fatal === true ? 'fatal' : meta.fatal === false ? 'non-fatal' : '', meta.error_type, meta.error_details, meta.error_code]
         .filter((part) => part !== undefined && part !== '').map(formatValue).join(' · ');
+    case 'segment_loaded':
+    case 'manifest_loaded': {
+      const bytes = numberAt(meta, 'bytes');
+      const ms = numberAt(meta, 'duration_ms');
+      return [bytes !== undefined ? formatBytes(bytes) : '', ms !== undefined ? `in ${formatDuration(ms)}` : ''].filter(Boolean).join(' ');
+    }
     case 'seek_started':
     case 'seek_ended':
       return numberAt(meta, 'to_s') !== undefined ? `to ${numberAt(meta, 'to_s')!.toFixed(1)} s` : '';

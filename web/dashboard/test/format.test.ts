@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  formatBitrate, formatDateTime, formatDuration, formatPercent, formatTime, formatValue,
+  formatBitrate, formatBytes, formatDateTime, formatDuration, formatPercent, formatTime, formatValue,
   localInputToRfc3339, rfc3339ToLocalInput,
 } from '../src/format';
 
@@ -49,6 +49,12 @@ describe('durations, bitrates and values', () => {
     expect(formatBitrate(950_400)).toBe('950 kbit/s');
     expect(formatBitrate(2_500_000)).toBe('2.50 Mbit/s');
     expect(formatBitrate(undefined)).toBe('—');
+  });
+
+  it('formats transfer sizes in decimal units', () => {
+    expect(formatBytes(812)).toBe('812 B');
+    expect(formatBytes(312_400)).toBe('312 kB');
+    expect(formatBytes(1_430_000)).toBe('1.4 MB');
   });
 
   it('formats ratios as percent and any meta value as text', () => {

@@ -46,6 +46,8 @@ describe('session derivations', () => {
 
   it('summarizes errors and switches for the timeline', () => {
     expect(summarize(ev('playback_error', 0, { fatal: true, error_type: 'networkError', error_code: 'E42' }))).toBe('fatal · networkError · E42');
+    expect(summarize(ev('segment_loaded', 0, { bytes: 312_400, duration_ms: 180 }))).toBe('312 kB in 180 ms');
+    expect(summarize(ev('manifest_loaded', 0, { duration_ms: 95 }))).toBe('in 95 ms');
     expect(summarize(ev('bitrate_switch', 0, { bitrate_bps: 2_500_000, width: 1280, height: 720, direction: 'up' }))).toBe('2.50 Mbit/s 1280×720 up');
   });
 });

@@ -56,8 +56,8 @@ export const sessionDetailView: View = (root, context) => {
   const status = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite' });
   const headActions = h('div', { class: 'row' });
   const summaryArea = h('div');
-  const bitrateBox = h('div', { class: 'chart', 'data-testid': 'chart-bitrate' });
-  const bufferBox = h('div', { class: 'chart', 'data-testid': 'chart-buffer' });
+  const bitrateBox = h('div', { class: 'chart', 'data-testid': 'chart-bitrate', 'aria-hidden': 'true' });
+  const bufferBox = h('div', { class: 'chart', 'data-testid': 'chart-buffer', 'aria-hidden': 'true' });
   const bitrateText = h('p', { class: 'muted small' });
   const bufferText = h('p', { class: 'muted small' });
   const chartsArea = h('div', { class: 'grid-2' },

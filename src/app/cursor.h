@@ -1,6 +1,9 @@
 // Opaque page cursors of the read API (reference backend.md §3.6): base64url without padding of
 // compact JSON with version 3, the project id, and the position as integers (microseconds), so
 // a cursor only works for the project (and session) it was issued for. Decoding is strict.
+//   sessions: {"v":3,"pid":P,"sa":started_at,"sid":session_id}
+//   events:   {"v":3,"pid":P,"sid":session_id,"rcv":server_received_at[,"seq":n],"ing":n}
+//   search:   {"v":3,"pid":P,"before":ingest_sequence}
 #pragma once
 
 #include <cstddef>

@@ -60,7 +60,46 @@ interface Batch {
   carriedDimensions: boolean;
 }
 
-const utf8 = new TextEncoder();
+/** UTF-8 length of `text` without encoding it (lone surrogates count as U+FFFD, 3 bytes). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2;  // the pair's two UTF-16 units become four bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/** FIFO with O(1) push and shift (Array.prototype.shift moves every element). */
+class Fifo<T> {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  peek(): T {
+    return this.items[this.head] as T;
+  }
+  shift(): void {
+    this.items[this.head++] = undefined;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
 
 function required(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new Error(`m-trace: ${name} is required`);
@@ -102,7 +141,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let enabled = options.enabled !== false;
   let ended = false;
   let sequence = 0;
-  let queue: Queued[] = [];
+  const queue = new Fifo<Queued>();
   let boundaries: SessionBoundary[] = [];
   let dimensionsDelivered = dimensions === undefined;
   let unreportedDrops = 0;
@@ -147,11 +186,11 @@ export function createTracker(options: TrackerOptions): Tracker {
       const boundaryJson = boundaries.length ? `,"session_boundaries":${JSON.stringify(boundaries)}` : '';
       const head = `{"schema_version":"${SCHEMA_VERSION}","events":[`;
       const tail = `]${boundaryJson}}`;
-      let bytes = utf8.encode(head).length + utf8.encode(tail).length;
+      let bytes = utf8Length(head) + utf8Length(tail);
       const parts: string[] = [];
       while (queue.length > 0 && parts.length < MAX_BATCH_EVENTS) {
-        const json = serialize(queue[0], parts.length === 0 && (carriedDimensions || carriedDrops > 0) ? extra : undefined);
-        const size = utf8.encode(json).length + (parts.length > 0 ? 1 : 0);
+        const json = serialize(queue.peek(), parts.length === 0 && (carriedDimensions || carriedDrops > 0) ? extra : undefined);
+        const size = utf8Length(json) + (parts.length > 0 ? 1 : 0);
         if (bytes + size > maxBytes) break;
         bytes += size;
         parts.push(json);
@@ -277,7 +316,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         return;
       }
       stopTimers();
-      queue = [];
+      queue.clear();
       boundaries = [];
     },
     flush,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTracker, DROPPED_EVENTS_KEY, MAX_BATCH_BYTES, type TrackerOptions } from '../../src/tracker';
+import { createTracker, DROPPED_EVENTS_KEY, MAX_BATCH_BYTES, utf8Length, type TrackerOptions } from '../../src/tracker';
 import { SDK_NAME, SDK_VERSION } from '../../src/version';
 import { fakeFetch } from './helpers';
 
@@ -227,5 +227,13 @@ describe('lifecycle', () => {
       adapter: 'native_hls', reason: 'native_hls_unavailable', client_timestamp: expect.stringMatching(/Z$/),
     }]);
     expect(net.calls[1].body.session_boundaries).toBeUndefined();
+  });
+});
+
+describe('utf8Length', () => {
+  it('matches TextEncoder for ASCII, 2-, 3- and 4-byte characters and lone surrogates', () => {
+    for (const text of ['', 'abc', 'é', 'ü€', '€uro', '😀', 'a😀b', '\ud800', 'x\udc00y', '日本語テキスト', '\u07ff\u0800']) {
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+    }
   });
 });

@@ -21,6 +21,9 @@ export interface Dimensions {
 // src/domain/qoe.h in snake_case.
 export interface Qoe {
   startup_ms?: number | null;
+  started?: boolean;
+  failed_before_start?: boolean;
+  rebuffer_per_minute?: number;
   rebuffer_count?: number;
   rebuffer_ms?: number;
   rebuffer_ratio?: number;
@@ -86,6 +89,7 @@ export interface PlaybackEvent {
   trace_id?: string;
   delivery_status?: string;
   time_skew_warning?: boolean;
+  after_session_end?: boolean;
 }
 
 export interface SessionPage {

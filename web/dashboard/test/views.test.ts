@@ -114,3 +114,23 @@ describe('session detail', () => {
     vi.unstubAllGlobals();
   });
 });
+
+describe('overview QoE summary', () => {
+  it('takes the median startup and averages rebuffering over started sessions only', async () => {
+    const { summarizeQoe } = await import('../src/views/overview');
+    const s = (qoe: StreamSession['qoe']) => session('x', '2026-05-01T11:00:00Z', 'ended', { qoe });
+    const summary = summarizeQoe([
+      s({ started: true, startup_ms: 400, rebuffer_ratio: 0.1, rebuffer_count: 2 }),
+      s({ started: true, startup_ms: 1000, rebuffer_ratio: 0, rebuffer_count: 0 }),
+      s({ started: true, startup_ms: 700, rebuffer_ratio: 0.02, rebuffer_count: 1, failed: true }),
+      s({ started: false, rebuffer_ratio: 0, exited_before_start: true }),
+      session('no-qoe', '2026-05-01T11:00:00Z'),
+    ]);
+    expect(summary.sessions).toBe(4);
+    expect(summary.medianStartupMs).toBe(700);
+    expect(summary.meanRebufferRatio).toBeCloseTo(0.04);
+    expect(summary.withStalls).toBe(2);
+    expect(summary.failed).toBe(1);
+    expect(summary.exitedBeforeStart).toBe(1);
+  });
+});

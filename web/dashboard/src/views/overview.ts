@@ -21,14 +21,16 @@ export interface QoeSummary {
 // Startup and rebuffer figures over the sessions that carry server-side QoE.
 export function summarizeQoe(sessions: StreamSession[]): QoeSummary {
   const withQoe = sessions.filter((session) => session.qoe);
+  // Rebuffering only means something for sessions that showed a first frame.
+  const started = withQoe.filter((s) => s.qoe!.started !== false);
   const startups = withQoe.map((s) => s.qoe!.startup_ms).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-  const ratios = withQoe.map((s) => s.qoe!.rebuffer_ratio).filter((v): v is number => typeof v === 'number');
+  const ratios = started.map((s) => s.qoe!.rebuffer_ratio).filter((v): v is number => typeof v === 'number');
   const middle = Math.floor(startups.length / 2);
   return {
     sessions: withQoe.length,
     medianStartupMs: startups.length === 0 ? undefined : startups.length % 2 ? startups[middle] : (startups[middle - 1] + startups[middle]) / 2,
     meanRebufferRatio: ratios.length ? ratios.reduce((a, b) => a + b, 0) / ratios.length : undefined,
-    withStalls: withQoe.filter((s) => (s.qoe!.rebuffer_count ?? 0) > 0).length,
+    withStalls: started.filter((s) => (s.qoe!.rebuffer_count ?? 0) > 0).length,
     failed: withQoe.filter((s) => s.qoe!.failed).length,
     exitedBeforeStart: withQoe.filter((s) => s.qoe!.exited_before_start).length,
   };

@@ -29,6 +29,7 @@ function timelineItem(event: PlaybackEvent): HTMLElement {
     summary ? h('span', { class: 'event-summary' }, summary) : null,
     h('span', { class: 'muted small' }, `seq ${event.sequence_number ?? event.ingest_sequence}`),
     event.delivery_status && event.delivery_status !== 'accepted' ? h('span', { class: 'pill pill-warn' }, event.delivery_status.replace(/_/g, ' ')) : null,
+    event.after_session_end ? h('span', { class: 'pill pill-warn', title: 'Received after the session had ended' }, 'after end') : null,
     event.time_skew_warning ? h('span', { class: 'pill pill-warn', 'data-testid': 'time-skew-indicator', title: 'The client clock differs from the server clock' }, 'clock skew') : null,
     metaEntries.length
       ? h('details', { class: 'meta' }, h('summary', null, `meta (${metaEntries.length})`), keyValues(metaEntries))

@@ -1,7 +1,7 @@
 // Small building blocks shared by the views. All text goes through h(), so it is escaped.
 
 import { h, type Child } from './dom';
-import { formatDateTime, formatTime, formatValue, isoTitle } from './format';
+import { formatValue, formatWhen, isoTitle } from './format';
 import { sessionPath } from './router';
 
 export function statePill(state: string | undefined): HTMLElement {
@@ -16,8 +16,9 @@ export function tile(label: string, value: Child, options: { testid?: string; hi
     options.hint ? h('div', { class: 'tile-hint' }, options.hint) : null);
 }
 
-export function time(iso: string | undefined, withDate = false): HTMLElement {
-  return h('time', { datetime: iso, title: isoTitle(iso) }, withDate ? formatDateTime(iso) : formatTime(iso));
+// A <time> for lists: local, with the UTC instant as tooltip.
+export function time(iso: string | undefined): HTMLElement {
+  return h('time', { datetime: iso, title: isoTitle(iso) }, formatWhen(iso));
 }
 
 export function sessionLink(id: string, testid?: string): HTMLElement {

@@ -27,6 +27,15 @@ export function formatDateTime(value: string | number | Date | null | undefined)
     `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
+// For lists: the time of day when it is today, else the date and the minute, in local time.
+export function formatWhen(value: string | number | Date | null | undefined, now = new Date()): string {
+  const date = parseTime(value);
+  if (!date) return NONE;
+  const sameDay = date.getFullYear() === now.getFullYear() && date.getMonth() === now.getMonth() && date.getDate() === now.getDate();
+  if (sameDay) return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 // The full instant in UTC, for tooltips.
 export function isoTitle(value: string | null | undefined): string | undefined {
   const date = parseTime(value);

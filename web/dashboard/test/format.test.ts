@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  formatBitrate, formatBytes, formatDateTime, formatDuration, formatPercent, formatTime, formatValue,
+  formatBitrate, formatBytes, formatWhen, formatDateTime, formatDuration, formatPercent, formatTime, formatValue,
   localInputToRfc3339, rfc3339ToLocalInput,
 } from '../src/format';
 
@@ -25,6 +25,14 @@ describe('times in the viewer\'s zone', () => {
     expect(rfc3339ToLocalInput('2026-05-01T12:00:00Z')).toBe('2026-05-01T17:30');
     expect(localInputToRfc3339('')).toBe('');
     expect(localInputToRfc3339('not a date')).toBe('');
+  });
+
+  it('shows lists the time of day for today and the date otherwise', () => {
+    process.env.TZ = 'Asia/Kolkata';
+    const now = new Date('2026-05-01T18:00:00Z'); // 23:30 local
+    expect(formatWhen('2026-05-01T12:00:05Z', now)).toBe('17:30:05');
+    expect(formatWhen('2026-05-01T18:45:00Z', now)).toBe('2026-05-02 00:15');
+    expect(formatWhen('2026-04-30T18:00:00Z', now)).toBe('2026-04-30 23:30');
   });
 
   it('shows a dash for missing or invalid times', () => {

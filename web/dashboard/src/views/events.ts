@@ -17,7 +17,7 @@ const KNOWN_EVENTS = [
 function eventRow(event: PlaybackEvent, errors: boolean): HTMLElement {
   const meta = event.meta ?? {};
   const cells = [
-    h('td', null, time(event.server_received_at, true)),
+    h('td', null, time(event.server_received_at)),
     h('td', null, h('span', { class: `tag tag-${categoryOf(event.event_name)}` }, categoryOf(event.event_name)), ' ', h('span', { class: 'event-name' }, event.event_name)),
     h('td', null, sessionLink(event.session_id)),
   ];

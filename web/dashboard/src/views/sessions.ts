@@ -56,7 +56,7 @@ function sessionRow(session: StreamSession): HTMLElement {
     h('td', { class: 'num', 'data-testid': 'session-event-count' }, formatNumber(session.event_count ?? 0)),
     h('td', { class: errors ? 'num bad wide-only' : 'num wide-only' }, formatNumber(errors),
       session.last_error_code ? h('span', { class: 'muted small' }, ` ${session.last_error_code}`) : null),
-    h('td', { class: 'wide-only' }, time(session.started_at, true)),
+    h('td', { class: 'wide-only' }, time(session.started_at)),
     h('td', null, time(session.last_event_at)));
 }
 

@@ -25,17 +25,17 @@ export function sessionLink(id: string, testid?: string): HTMLElement {
   return h('a', { href: sessionPath(id), class: 'mono', 'data-testid': testid }, id);
 }
 
-// A table with a caption for screen readers; `rows` are arrays of cells.
-export function table(caption: string, headers: string[], rows: HTMLElement[]): HTMLElement {
+// A table with a caption for screen readers. A header given as [name, true] marks a column that
+// narrow screens hide; its cells carry the class wide-only too.
+export function table(caption: string, headers: (string | [string, boolean])[], rows: HTMLElement[]): HTMLElement {
   return h('div', { class: 'table-wrap' },
     h('table', null,
       h('caption', { class: 'visually-hidden' }, caption),
-      h('thead', null, h('tr', null, headers.map((name) => h('th', { scope: 'col' }, name)))),
+      h('thead', null, h('tr', null, headers.map((header) => {
+        const [name, wideOnly] = typeof header === 'string' ? [header, false] : header;
+        return h('th', { scope: 'col', class: wideOnly ? 'wide-only' : undefined }, name);
+      }))),
       h('tbody', null, rows)));
-}
-
-export function row(cells: Child[], props: Record<string, string | undefined> = {}): HTMLElement {
-  return h('tr', props, cells.map((cell) => h('td', null, cell)));
 }
 
 // Key/value pairs as a definition list; values of any JSON type are shown as text.

@@ -12,7 +12,7 @@ const TEXT_FILTERS: [keyof SessionFilters, string][] = [
   ['content_id', 'Content id'],
   ['player_name', 'Player'],
   ['error_code', 'Error code'],
-  ['project_id', 'Project'],
+  ['project_id', 'Project (admin token)'],
 ];
 
 const POLL_MS = 5000;

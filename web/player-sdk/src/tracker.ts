@@ -189,7 +189,14 @@ export function createTracker(options: TrackerOptions): Tracker {
       let bytes = utf8Length(head) + utf8Length(tail);
       const parts: string[] = [];
       while (queue.length > 0 && parts.length < MAX_BATCH_EVENTS) {
-        const json = serialize(queue.peek(), parts.length === 0 && (carriedDimensions || carriedDrops > 0) ? extra : undefined);
+        let json: string;
+        try {
+          json = serialize(queue.peek(), parts.length === 0 && (carriedDimensions || carriedDrops > 0) ? extra : undefined);
+        } catch {
+          queue.shift();  // meta that JSON cannot hold (a BigInt, a cycle): never sendable
+          drop(1);
+          continue;
+        }
         const size = utf8Length(json) + (parts.length > 0 ? 1 : 0);
         if (bytes + size > maxBytes) break;
         bytes += size;

@@ -129,6 +129,21 @@ describe('bounded queue', () => {
     expect(net.calls[1].body.events[0].meta?.[DROPPED_EVENTS_KEY]).toBeUndefined();
   });
 
+  it('drops and counts an event whose meta cannot be serialized, and goes on', async () => {
+    const { t, events } = tracker();
+    const cyclic: any = {};
+    cyclic.self = cyclic;
+    t.track('bad_bigint', { n: 1n as unknown as number });
+    t.track('bad_cycle', cyclic);
+    t.track('good');
+    await t.flush();
+    expect(events().map((e: any) => e.event_name)).toEqual(['good']);
+    expect(t.stats().dropped).toBe(2);
+    t.track('next');
+    await t.flush();
+    expect(events()[1].meta[DROPPED_EVENTS_KEY]).toBe(2);
+  });
+
   it('counts a batch the server refuses as dropped and reports it with the next batch', async () => {
     const { t, net } = tracker({}, [() => new Response('{"error":"invalid_event","message":"x"}', { status: 422 }), () => new Response('{"accepted":1}', { status: 202 })]);
     t.track('a');

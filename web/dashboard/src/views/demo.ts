@@ -23,6 +23,7 @@ interface MTraceGlobal {
     token: string;
     projectId: string;
     meta: Record<string, string>;
+    flushIntervalMs?: number;
   }): Tracker;
   attachHlsJs(tracker: Tracker, hls: unknown, video: HTMLVideoElement): Attachment;
   attachDashJs(tracker: Tracker, player: unknown, video: HTMLVideoElement): Attachment;
@@ -98,6 +99,7 @@ function playerPanel(options: PanelOptions) {
       token: options.token(),
       projectId: 'demo',
       meta: meta(playerName, playerVersion),
+      flushIntervalMs: 2000, // the session page shows the playback within seconds
     });
     if (kind === 'hls') {
       const { default: Hls } = await import('hls.js');

@@ -1,5 +1,6 @@
 import { createSessionId, createTraceId, traceparent } from './ids';
 import { needsRedaction, redactUrl } from './redact';
+import { utf8Length } from './utf8';
 import { createHttpTransport, type Transport, type TransportOptions } from './transport';
 import type {
   BoundaryDraft, EventMeta, PlaybackEventName, SessionBoundary, Tracker, TrackerStats,
@@ -58,21 +59,6 @@ interface Batch {
   events: number;
   carriedDrops: number;
   carriedDimensions: boolean;
-}
-
-/** UTF-8 length of `text` without encoding it (lone surrogates count as U+FFFD, 3 bytes). */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2;  // the pair's two UTF-16 units become four bytes
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
 }
 
 /** FIFO with O(1) push and shift (Array.prototype.shift moves every element). */

@@ -1,4 +1,5 @@
 import { redactedUrlOrUndefined } from '../redact';
+import { truncateUtf8 } from '../utf8';
 import type { EventMeta, Tracker } from '../types';
 
 /**
@@ -25,9 +26,9 @@ const MEDIA_ERRORS = ['', 'MEDIA_ERR_ABORTED', 'MEDIA_ERR_NETWORK', 'MEDIA_ERR_D
 
 export const seconds = (value: number) => Math.round(value * 1000) / 1000;
 
-/** Free text made safe for meta: bounded, and never shaped like "scheme:" (the server would redact it). */
+/** Free text made safe for meta: at most 256 bytes, never shaped like "scheme:" (the server would redact it). */
 export function safeText(value: unknown): string {
-  const text = String(value ?? '').slice(0, 256);
+  const text = truncateUtf8(String(value ?? ''), 255);
   return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) && !text.includes('://') ? text.replace(':', ' :') : text;
 }
 

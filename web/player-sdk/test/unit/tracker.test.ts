@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTracker, DROPPED_EVENTS_KEY, MAX_BATCH_BYTES, utf8Length, type TrackerOptions } from '../../src/tracker';
+import { createTracker, DROPPED_EVENTS_KEY, MAX_BATCH_BYTES, type TrackerOptions } from '../../src/tracker';
+import { truncateUtf8, utf8Length } from '../../src/utf8';
+import { safeText } from '../../src/adapters/playback';
 import { SDK_NAME, SDK_VERSION } from '../../src/version';
 import { fakeFetch } from './helpers';
 
@@ -250,5 +252,21 @@ describe('utf8Length', () => {
     for (const text of ['', 'abc', 'é', 'ü€', '€uro', '😀', 'a😀b', '\ud800', 'x\udc00y', '日本語テキスト', '\u07ff\u0800']) {
       expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
     }
+  });
+});
+
+describe('bounded free text', () => {
+  it('truncateUtf8 never exceeds the byte bound nor splits a character', () => {
+    expect(truncateUtf8('abc', 2)).toBe('ab');
+    expect(truncateUtf8('ééé', 5)).toBe('éé');
+    expect(truncateUtf8('a😀', 4)).toBe('a');
+    expect(truncateUtf8('a😀', 5)).toBe('a😀');
+  });
+
+  it('safeText keeps error text within 256 bytes and out of the server URL redaction', () => {
+    expect(utf8Length(safeText('é'.repeat(300)))).toBeLessThanOrEqual(256);
+    expect(safeText('NotSupportedError: no decoder')).toBe('NotSupportedError : no decoder');
+    expect(safeText('fragLoadError')).toBe('fragLoadError');
+    expect(safeText('see https://h/x')).toBe('see https://h/x');
   });
 });

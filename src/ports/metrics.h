@@ -37,7 +37,8 @@ class Metrics {
   virtual void events_invalid(std::int64_t n) = 0;
   // mtrace_rate_limited_events_total += n.
   virtual void events_rate_limited(std::int64_t n) = 0;
-  // mtrace_cors_preflight_refused_total{route}: `route` is the route pattern, never the raw path.
+  // mtrace_cors_preflight_refused_total{path}: `route` is the route pattern, never the raw path
+  // (the label keeps the reference's name).
   virtual void cors_preflight_refused(std::string_view route) = 0;
   // mtrace_analyze_requests_total{outcome,code}.
   virtual void analyze_request(std::string_view outcome, std::string_view code) = 0;

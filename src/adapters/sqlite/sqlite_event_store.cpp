@@ -1,0 +1,937 @@
+#include "adapters/sqlite/sqlite_event_store.h"
+
+#include <algorithm>
+#include <future>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+#include "adapters/sqlite/connection.h"
+#include "adapters/sqlite/record_codec.h"
+#include "adapters/sqlite/schema.h"
+
+namespace mtrace::adapters::sqlite {
+namespace {
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::Micros;
+using domain::PlaybackEvent;
+using domain::Session;
+
+// The ingest sequences of one chunk lie in [chunk_id, chunk_id + kChunkSpan): scans in chunk-id
+// order use it to know when no further chunk can hold an event they still need.
+constexpr std::int64_t kChunkSpan = 1024;
+constexpr std::int64_t kEndedState = 2;
+constexpr std::size_t kPruneSlice = 256;  // sessions erased per writer transaction
+constexpr std::string_view kErrorEventName = "playback_error";
+
+// An expected failure inside the adapter (bad batch, corrupt row), turned into a domain::Error
+// at the port boundary like SqliteError.
+class StoreError : public std::runtime_error {
+ public:
+  explicit StoreError(Error error) : std::runtime_error(error.message), code_(error.code) {}
+  Error to_error() const { return {code_, what()}; }
+
+ private:
+  ErrorCode code_;
+};
+
+template <class T>
+T value_or_throw(domain::Result<T> result) {
+  if (!result.ok()) throw StoreError(result.error());
+  return std::move(result).value();
+}
+
+Error convert_current_exception() {
+  try {
+    throw;
+  } catch (const SqliteError& error) {
+    return error.to_error();
+  } catch (const StoreError& error) {
+    return error.to_error();
+  } catch (const SchemaError& error) {
+    return {ErrorCode::internal, error.what()};
+  } catch (const std::exception& error) {
+    return {ErrorCode::internal, error.what()};
+  }
+}
+
+// --- sessions ---------------------------------------------------------------------------------
+
+constexpr std::string_view kSessionColumns =
+    "s.session_key, s.project_id, s.session_id, s.state, s.started_at, s.last_event_at, "
+    "s.ended_at, s.end_source, s.event_count, s.correlation_id, s.trace_id, s.sample_rate_ppm, "
+    "s.content_id, s.content_title, s.player_name, s.player_version, s.browser_family, "
+    "s.os_family, s.last_error_code, s.error_count, s.qoe";
+
+struct KeyedSession {
+  std::int64_t key = 0;
+  Session session;
+};
+
+KeyedSession read_session(const Statement& row) {
+  KeyedSession keyed;
+  keyed.key = row.int64(0);
+  Session& s = keyed.session;
+  s.project_id = row.text(1);
+  s.session_id = row.text(2);
+  s.state = static_cast<domain::SessionState>(std::clamp<std::int64_t>(row.int64(3), 0, 2));
+  s.started_at = row.int64(4);
+  s.last_event_at = row.int64(5);
+  s.ended_at = row.optional_int64(6);
+  s.end_source = static_cast<domain::EndSource>(std::clamp<std::int64_t>(row.int64(7), 0, 2));
+  s.event_count = row.int64(8);
+  s.correlation_id = row.text(9);
+  s.trace_id = row.text(10);
+  s.sample_rate_ppm = row.int64(11);
+  s.dimensions.content_id = row.text(12);
+  s.dimensions.content_title = row.text(13);
+  s.dimensions.player_name = row.text(14);
+  s.dimensions.player_version = row.text(15);
+  s.dimensions.browser_family = row.text(16);
+  s.dimensions.os_family = row.text(17);
+  s.last_error_code = row.text(18);
+  s.error_count = row.int64(19);
+  s.qoe = value_or_throw(decode_qoe(row.text(20)));
+  return keyed;
+}
+
+std::vector<KeyedSession> read_sessions(Statement& statement) {
+  std::vector<KeyedSession> sessions;
+  while (statement.step()) sessions.push_back(read_session(statement));
+  return sessions;
+}
+
+// Fills network_signal_absent of every session with one query.
+void fill_boundaries(Connection& connection, std::vector<KeyedSession>& sessions) {
+  if (sessions.empty()) return;
+  std::string keys = "[";
+  std::unordered_map<std::int64_t, Session*> by_key;
+  for (auto& keyed : sessions) {
+    if (keys.size() > 1) keys += ',';
+    keys += std::to_string(keyed.key);
+    by_key.emplace(keyed.key, &keyed.session);
+  }
+  keys += ']';
+  StatementUse query(connection.statement(
+      "SELECT s.session_key, b.network_kind, b.adapter, b.reason"
+      " FROM sessions s JOIN session_boundaries b"
+      " ON b.project_id = s.project_id AND b.session_id = s.session_id"
+      " WHERE s.session_key IN (SELECT value FROM json_each(?1))"
+      " ORDER BY s.session_key, b.network_kind, b.adapter, b.reason"));
+  query->bind(1, keys);
+  while (query->step()) {
+    const auto found = by_key.find(query->int64(0));
+    if (found == by_key.end()) continue;
+    found->second->network_signal_absent.push_back(
+        {std::string(query->text(1)), std::string(query->text(2)), std::string(query->text(3))});
+  }
+}
+
+std::vector<Session> unkeyed(std::vector<KeyedSession> keyed) {
+  std::vector<Session> sessions;
+  sessions.reserve(keyed.size());
+  for (auto& entry : keyed) sessions.push_back(std::move(entry.session));
+  return sessions;
+}
+
+std::optional<std::int64_t> find_session_key(Connection& connection, std::string_view project_id,
+                                             std::string_view session_id) {
+  StatementUse query(connection.statement(
+      "SELECT session_key FROM sessions WHERE project_id = ?1 AND session_id = ?2"));
+  query->bind(1, project_id).bind(2, session_id);
+  if (!query->step()) return std::nullopt;
+  return query->int64(0);
+}
+
+std::int64_t upsert_session(Connection& connection, const Session& s) {
+  // Columns fixed at creation (ids, started_at, correlation_id) are not in the SET list, so the
+  // update leaves their indexes alone.
+  StatementUse upsert(connection.statement(
+      "INSERT INTO sessions (project_id, session_id, state, started_at, last_event_at, ended_at,"
+      " end_source, event_count, correlation_id, trace_id, sample_rate_ppm, content_id,"
+      " content_title, player_name, player_version, browser_family, os_family,"
+      " last_error_code, error_count, qoe)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+      " ?19, ?20)"
+      " ON CONFLICT (project_id, session_id) DO UPDATE SET state = excluded.state,"
+      " last_event_at = excluded.last_event_at, ended_at = excluded.ended_at,"
+      " end_source = excluded.end_source, event_count = excluded.event_count,"
+      " trace_id = excluded.trace_id, sample_rate_ppm = excluded.sample_rate_ppm,"
+      " content_id = excluded.content_id, content_title = excluded.content_title,"
+      " player_name = excluded.player_name, player_version = excluded.player_version,"
+      " browser_family = excluded.browser_family, os_family = excluded.os_family,"
+      " last_error_code = excluded.last_error_code, error_count = excluded.error_count,"
+      " qoe = excluded.qoe"
+      " RETURNING session_key"));
+  upsert->bind(1, s.project_id)
+      .bind(2, s.session_id)
+      .bind(3, static_cast<std::int64_t>(s.state))
+      .bind(4, s.started_at)
+      .bind(5, s.last_event_at)
+      .bind(6, s.ended_at)
+      .bind(7, static_cast<std::int64_t>(s.end_source))
+      .bind(8, s.event_count)
+      .bind(9, s.correlation_id)
+      .bind(10, s.trace_id)
+      .bind(11, s.sample_rate_ppm)
+      .bind(12, s.dimensions.content_id)
+      .bind(13, s.dimensions.content_title)
+      .bind(14, s.dimensions.player_name)
+      .bind(15, s.dimensions.player_version)
+      .bind(16, s.dimensions.browser_family)
+      .bind(17, s.dimensions.os_family)
+      .bind(18, s.last_error_code)
+      .bind(19, s.error_count)
+      .bind(20, encode_qoe(s.qoe));
+  if (!upsert->step()) throw StoreError({ErrorCode::internal, "session upsert returned no key"});
+  return upsert->int64(0);
+}
+
+// --- events -----------------------------------------------------------------------------------
+
+constexpr std::string_view kChunkColumns =
+    "c.chunk_id, c.server_received_at, c.correlation_id, c.trace_id, c.span_id, c.events,"
+    " s.project_id, s.session_id";
+
+// Decodes the chunk in the current row of `row` (kChunkColumns). Meta stays unparsed in
+// `meta_json` until the event is known to be part of the answer.
+struct DecodedEvent {
+  PlaybackEvent event;
+  std::string meta_json;
+};
+
+std::vector<DecodedEvent> decode_chunk_row(const Statement& row) {
+  const std::int64_t chunk_id = row.int64(0);
+  const Micros received_at = row.int64(1);
+  std::vector<DecodedEvent> decoded;
+  for (const EncodedEvent& encoded :
+       value_or_throw(decode_chunk(row.blob(5), chunk_id, received_at))) {
+    DecodedEvent out;
+    PlaybackEvent& e = out.event;
+    e.event_name = encoded.event_name;
+    e.project_id = row.text(6);
+    e.session_id = row.text(7);
+    e.client_timestamp = encoded.client_timestamp;
+    e.sequence_number = encoded.sequence_number;
+    e.sdk = {std::string(encoded.sdk_name), std::string(encoded.sdk_version)};
+    e.server_received_at = received_at;
+    e.ingest_sequence = encoded.ingest_sequence;
+    e.correlation_id = row.text(2);
+    e.trace_id = row.text(3);
+    e.span_id = row.text(4);
+    e.time_skew_warning = encoded.time_skew_warning;
+    e.after_session_end = encoded.after_session_end;
+    e.delivery = encoded.duplicate_suspected ? domain::DeliveryStatus::duplicate_suspected
+                                             : domain::DeliveryStatus::accepted;
+    out.meta_json = encoded.meta_json;
+    decoded.push_back(std::move(out));
+  }
+  return decoded;
+}
+
+std::vector<PlaybackEvent> finish_events(std::vector<DecodedEvent> decoded) {
+  std::vector<PlaybackEvent> events;
+  events.reserve(decoded.size());
+  for (auto& entry : decoded) {
+    if (const auto parsed = parse_meta(entry.meta_json, entry.event); !parsed.ok()) {
+      throw StoreError(parsed.error());
+    }
+    events.push_back(std::move(entry.event));
+  }
+  return events;
+}
+
+// The order of one session's events page as a comparable tuple (absent sequence numbers first).
+auto page_order(const PlaybackEvent& e) {
+  return std::make_tuple(e.server_received_at, e.sequence_number.has_value(),
+                         e.sequence_number.value_or(0), e.ingest_sequence);
+}
+
+auto page_order(const ports::EventPosition& p) {
+  return std::make_tuple(p.server_received_at, p.sequence_number.has_value(),
+                         p.sequence_number.value_or(0), p.ingest_sequence);
+}
+
+// The chunks a batch becomes: events of one session sharing the batch-level fields, with
+// ingest sequences inside [first, first + kChunkSpan).
+struct PendingChunk {
+  std::int64_t session_key = 0;
+  const PlaybackEvent* head = nullptr;  // carries the shared fields
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  std::string encoded;
+  std::vector<std::string_view> names;
+};
+
+bool same_chunk_fields(const PlaybackEvent& a, const PlaybackEvent& b) {
+  return a.server_received_at == b.server_received_at && a.correlation_id == b.correlation_id &&
+         a.trace_id == b.trace_id && a.span_id == b.span_id;
+}
+
+void insert_chunk(Connection& connection, const PendingChunk& chunk) {
+  StatementUse insert(connection.statement(
+      "INSERT INTO event_chunks (chunk_id, last_ingest_sequence, session_key, server_received_at,"
+      " correlation_id, trace_id, span_id, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  insert->bind(1, chunk.first)
+      .bind(2, chunk.last)
+      .bind(3, chunk.session_key)
+      .bind(4, chunk.head->server_received_at)
+      .bind(5, chunk.head->correlation_id)
+      .bind(6, chunk.head->trace_id)
+      .bind(7, chunk.head->span_id)
+      .bind_blob(8, chunk.encoded)
+      .run();
+  StatementUse name(connection.statement(
+      "INSERT OR IGNORE INTO chunk_names (event_name, chunk_id) VALUES (?1, ?2)"));
+  for (const std::string_view event_name : chunk.names) {
+    name->bind(1, event_name).bind(2, chunk.first).run();
+    name->reset();
+  }
+}
+
+void write_batch(Connection& connection, const ports::AppendBatch& batch) {
+  std::unordered_map<std::string, std::int64_t> keys;
+  const auto id_key = [](std::string_view project, std::string_view session) {
+    std::string joined(project);
+    joined += '\0';
+    joined += session;
+    return joined;
+  };
+  for (const Session& session : batch.sessions) {
+    keys[id_key(session.project_id, session.session_id)] = upsert_session(connection, session);
+  }
+  StatementUse boundary(connection.statement(
+      "INSERT INTO session_boundaries (project_id, session_id, kind, network_kind, adapter,"
+      " reason, client_timestamp, server_received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+      " ON CONFLICT (project_id, session_id, kind, network_kind, adapter, reason) DO UPDATE SET"
+      " client_timestamp = excluded.client_timestamp,"
+      " server_received_at = excluded.server_received_at"));
+  for (const auto& b : batch.boundaries) {
+    boundary->bind(1, b.project_id)
+        .bind(2, b.session_id)
+        .bind(3, b.kind)
+        .bind(4, b.network_kind)
+        .bind(5, b.adapter)
+        .bind(6, b.reason)
+        .bind(7, b.client_timestamp)
+        .bind(8, b.server_received_at)
+        .run();
+    boundary->reset();
+  }
+
+  std::vector<PendingChunk> open;  // at most one per session and shared fields; usually one
+  for (const PlaybackEvent& event : batch.events) {
+    const auto key = keys.find(id_key(event.project_id, event.session_id));
+    if (key == keys.end()) {
+      throw StoreError({ErrorCode::invalid_argument,
+                        "batch has an event of a session it does not carry"});
+    }
+    auto chunk = std::find_if(open.begin(), open.end(), [&](const PendingChunk& c) {
+      return c.session_key == key->second && same_chunk_fields(*c.head, event);
+    });
+    if (chunk != open.end() && (event.ingest_sequence < chunk->first ||
+                                event.ingest_sequence - chunk->first >= kChunkSpan)) {
+      insert_chunk(connection, *chunk);
+      open.erase(chunk);
+      chunk = open.end();
+    }
+    if (chunk == open.end()) {
+      chunk = open.insert(open.end(), PendingChunk{key->second, &event, event.ingest_sequence,
+                                                   event.ingest_sequence, {}, {}});
+    }
+    chunk->last = std::max(chunk->last, event.ingest_sequence);
+    encode_event(event, chunk->first, chunk->encoded);
+    if (std::find(chunk->names.begin(), chunk->names.end(), event.event_name) ==
+        chunk->names.end()) {
+      chunk->names.push_back(event.event_name);
+    }
+  }
+  for (const PendingChunk& chunk : open) insert_chunk(connection, chunk);
+}
+
+// Erases a session's rows; returns the number of events erased.
+std::int64_t erase_session_rows(Connection& connection, std::int64_t key,
+                                std::string_view project_id, std::string_view session_id) {
+  std::int64_t events = 0;
+  {
+    StatementUse chunks(connection.statement(
+        "SELECT chunk_id, server_received_at, events FROM event_chunks WHERE session_key = ?1"));
+    StatementUse forget_name(connection.statement(
+        "DELETE FROM chunk_names WHERE event_name = ?1 AND chunk_id = ?2"));
+    chunks->bind(1, key);
+    while (chunks->step()) {
+      const std::int64_t chunk_id = chunks->int64(0);
+      const auto decoded = value_or_throw(decode_chunk(chunks->blob(2), chunk_id, chunks->int64(1)));
+      events += static_cast<std::int64_t>(decoded.size());
+      for (const EncodedEvent& event : decoded) {
+        forget_name->bind(1, event.event_name).bind(2, chunk_id).run();
+        forget_name->reset();
+      }
+    }
+  }
+  StatementUse drop_chunks(connection.statement("DELETE FROM event_chunks WHERE session_key = ?1"));
+  drop_chunks->bind(1, key).run();
+  for (const char* sql : {"DELETE FROM session_boundaries WHERE project_id = ?1 AND session_id = ?2",
+                          "DELETE FROM analyses WHERE project_id = ?1 AND session_id = ?2",
+                          "DELETE FROM sessions WHERE project_id = ?1 AND session_id = ?2"}) {
+    StatementUse drop(connection.statement(sql));
+    drop->bind(1, project_id).bind(2, session_id).run();
+  }
+  return events;
+}
+
+// Builds dynamic SQL with numbered parameters.
+class QueryBuilder {
+ public:
+  explicit QueryBuilder(std::string sql) : sql_(std::move(sql)) {}
+  // Appends `clause` with each '?' replaced by the next parameter number.
+  QueryBuilder& add(std::string_view clause, std::vector<std::variant<std::int64_t, std::string>> values) {
+    for (const char c : clause) {
+      if (c == '?') {
+        sql_ += '?';
+        sql_ += std::to_string(values_.size() + 1);
+        if (values.empty()) throw std::logic_error("QueryBuilder: fewer values than '?'");
+        values_.push_back(std::move(values.front()));
+        values.erase(values.begin());
+      } else {
+        sql_ += c;
+      }
+    }
+    return *this;
+  }
+  QueryBuilder& add(std::string_view clause) { return add(clause, {}); }
+
+  Statement& prepare(Connection& connection) const {
+    Statement& statement = connection.statement(sql_);
+    for (std::size_t i = 0; i < values_.size(); ++i) {
+      const int index = static_cast<int>(i + 1);
+      if (const auto* number = std::get_if<std::int64_t>(&values_[i])) {
+        statement.bind(index, *number);
+      } else {
+        statement.bind(index, std::get<std::string>(values_[i]));
+      }
+    }
+    return statement;
+  }
+
+ private:
+  std::string sql_;
+  std::vector<std::variant<std::int64_t, std::string>> values_;
+};
+
+std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
+  return a < std::numeric_limits<std::int64_t>::min() + b ? std::numeric_limits<std::int64_t>::min()
+                                                          : a - b;
+}
+
+}  // namespace
+
+// --- lifecycle ----------------------------------------------------------------------------------
+
+class SqliteEventStore::ReaderLease {
+ public:
+  explicit ReaderLease(SqliteEventStore& store) : store_(store) {
+    std::unique_lock lock(store_.readers_mutex_);
+    store_.reader_free_.wait(lock, [&] { return !store_.idle_readers_.empty(); });
+    connection_ = std::move(store_.idle_readers_.back());
+    store_.idle_readers_.pop_back();
+  }
+  ~ReaderLease() {
+    {
+      std::lock_guard lock(store_.readers_mutex_);
+      store_.idle_readers_.push_back(std::move(connection_));
+    }
+    store_.reader_free_.notify_one();
+  }
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+  Connection& connection() { return *connection_; }
+
+ private:
+  SqliteEventStore& store_;
+  std::unique_ptr<Connection> connection_;
+};
+
+domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const std::string& path,
+                                                                          Options options) {
+  try {
+    const auto cache = [](std::size_t kib) { return "PRAGMA cache_size = -" + std::to_string(kib); };
+    auto writer = std::make_unique<Connection>(path, Connection::Mode::read_write);
+    writer->exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;"
+        " PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 4000;"
+        " PRAGMA journal_size_limit = 67108864;");
+    {
+      StatementUse mode(writer->statement("PRAGMA journal_mode"));
+      if (!mode->step() || mode->text(0) != "wal") {
+        return Error{ErrorCode::unavailable, "cannot put " + path + " in WAL mode"};
+      }
+    }
+    writer->exec(cache(options.cache_kib).c_str());
+    migrate(*writer);
+    std::vector<std::unique_ptr<Connection>> readers;
+    for (std::size_t i = 0; i < std::max<std::size_t>(options.read_connections, 1); ++i) {
+      auto reader = std::make_unique<Connection>(path, Connection::Mode::read_only);
+      reader->exec("PRAGMA busy_timeout = 5000; PRAGMA mmap_size = 268435456;");
+      reader->exec(cache(std::max<std::size_t>(options.cache_kib / 4, 1024)).c_str());
+      readers.push_back(std::move(reader));
+    }
+    return std::unique_ptr<SqliteEventStore>(
+        new SqliteEventStore(std::move(writer), std::move(readers), options));
+  } catch (...) {
+    return convert_current_exception();
+  }
+}
+
+SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer,
+                                   std::vector<std::unique_ptr<Connection>> readers,
+                                   Options options)
+    : options_(options), writer_(std::move(writer)), idle_readers_(std::move(readers)) {
+  writer_thread_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteEventStore::~SqliteEventStore() { drain(); }
+
+void SqliteEventStore::drain() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_ready_.notify_one();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+// --- writer -------------------------------------------------------------------------------------
+
+void SqliteEventStore::enqueue(Job job) {
+  std::unique_lock lock(queue_mutex_);
+  if (stopping_) {
+    lock.unlock();
+    job.done(Error{ErrorCode::unavailable, "store is shutting down"});
+    return;
+  }
+  if (queue_.size() >= options_.queue_capacity) {
+    lock.unlock();
+    job.done(Error{ErrorCode::unavailable, "store write queue is full"});
+    return;
+  }
+  queue_.push_back(std::move(job));
+  lock.unlock();
+  queue_ready_.notify_one();
+}
+
+domain::Status SqliteEventStore::run_on_writer(std::function<void(Connection&)> apply) {
+  std::promise<domain::Status> committed;
+  auto result = committed.get_future();
+  enqueue({std::move(apply),
+           [&committed](const domain::Status& status) { committed.set_value(status); }});
+  return result.get();
+}
+
+void SqliteEventStore::writer_loop() {
+  std::vector<Job> jobs;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      jobs.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      queue_.clear();
+    }
+    commit_group(jobs);
+    jobs.clear();
+  }
+}
+
+void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
+  Connection& db = *writer_;
+  std::vector<domain::Status> results(jobs.size(), domain::Ok{});
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        StatementUse(db.statement("SAVEPOINT job"))->run();
+        try {
+          jobs[i].apply(db);
+        } catch (...) {
+          results[i] = convert_current_exception();
+          StatementUse(db.statement("ROLLBACK TO job"))->run();
+        }
+        StatementUse(db.statement("RELEASE job"))->run();
+      }
+      db.exec("COMMIT");
+    } catch (...) {
+      db.try_exec("ROLLBACK");
+      throw;
+    }
+  } catch (...) {
+    const Error error = convert_current_exception();
+    for (auto& result : results) result = error;
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(results[i]);
+}
+
+void SqliteEventStore::append(ports::AppendBatch batch, ports::AppendDone done) {
+  enqueue({[batch = std::move(batch)](Connection& db) { write_batch(db, batch); },
+           std::move(done)});
+}
+
+void SqliteEventStore::save_sessions(std::vector<Session> sessions, ports::AppendDone done) {
+  enqueue({[sessions = std::move(sessions)](Connection& db) {
+             for (const Session& session : sessions) upsert_session(db, session);
+           },
+           std::move(done)});
+}
+
+domain::Result<bool> SqliteEventStore::erase_session(const std::string& project_id,
+                                                     const std::string& session_id) {
+  bool existed = false;
+  const auto status = run_on_writer([&](Connection& db) {
+    const auto key = find_session_key(db, project_id, session_id);
+    existed = key.has_value();
+    if (key) erase_session_rows(db, *key, project_id, session_id);
+  });
+  if (!status.ok()) return status.error();
+  return existed;
+}
+
+domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff) {
+  ports::PruneResult pruned;
+  for (;;) {
+    std::size_t erased = 0;
+    std::int64_t events = 0;
+    const auto status = run_on_writer([&](Connection& db) {
+      struct Victim {
+        std::int64_t key;
+        std::string project_id, session_id;
+      };
+      std::vector<Victim> victims;
+      {
+        StatementUse old(db.statement(
+            "SELECT session_key, project_id, session_id FROM sessions"
+            " WHERE last_event_at < ?1 LIMIT ?2"));
+        old->bind(1, cutoff).bind(2, static_cast<std::int64_t>(kPruneSlice));
+        while (old->step()) {
+          victims.push_back({old->int64(0), std::string(old->text(1)), std::string(old->text(2))});
+        }
+      }
+      events = 0;
+      for (const Victim& victim : victims) {
+        events += erase_session_rows(db, victim.key, victim.project_id, victim.session_id);
+      }
+      erased = victims.size();
+    });
+    if (!status.ok()) return status.error();
+    pruned.events += events;
+    pruned.sessions += static_cast<std::int64_t>(erased);
+    if (erased < kPruneSlice) return pruned;
+  }
+}
+
+domain::Status SqliteEventStore::save_analysis(const ports::StoredAnalysis& analysis) {
+  return run_on_writer([&](Connection& db) {
+    StatementUse insert(db.statement(
+        "INSERT INTO analyses (project_id, session_id, created_at, result_json)"
+        " VALUES (?1, ?2, ?3, ?4)"));
+    insert->bind(1, analysis.project_id)
+        .bind(2, analysis.session_id)
+        .bind(3, analysis.created_at)
+        .bind(4, analysis.result_json)
+        .run();
+  });
+}
+
+// --- reads --------------------------------------------------------------------------------------
+
+template <class T, class Read>
+domain::Result<T> SqliteEventStore::read(Read&& body) {
+  try {
+    ReaderLease lease(*this);
+    ReadTransaction snapshot(lease.connection());
+    return body(lease.connection());
+  } catch (...) {
+    return convert_current_exception();
+  }
+}
+
+domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
+    const ports::SessionListQuery& query) {
+  return read<ports::SessionPage>([&](Connection& db) {
+    QueryBuilder sql("SELECT " + std::string(kSessionColumns) + " FROM sessions s WHERE 1");
+    if (query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
+    if (query.after) {
+      sql.add(" AND s.started_at <= ? AND (s.started_at < ? OR s.session_id > ?)",
+              {query.after->started_at, query.after->started_at, query.after->session_id});
+    }
+    if (query.state) sql.add(" AND s.state = ?", {static_cast<std::int64_t>(*query.state)});
+    if (query.content_id) sql.add(" AND s.content_id = ?", {*query.content_id});
+    if (query.player_name) sql.add(" AND s.player_name = ?", {*query.player_name});
+    if (query.error_code) sql.add(" AND s.last_error_code = ?", {*query.error_code});
+    if (query.session_id_prefix) {
+      sql.add(" AND substr(s.session_id, 1, length(?)) = ?",
+              {*query.session_id_prefix, *query.session_id_prefix});
+    }
+    if (query.started_from) sql.add(" AND s.started_at >= ?", {*query.started_from});
+    if (query.started_until) sql.add(" AND s.started_at < ?", {*query.started_until});
+    sql.add(" ORDER BY s.started_at DESC, s.session_id LIMIT ?",
+            {static_cast<std::int64_t>(query.limit + 1)});
+    StatementUse statement(sql.prepare(db));
+    auto sessions = read_sessions(*statement);
+    ports::SessionPage page;
+    if (sessions.size() > query.limit) {
+      sessions.resize(query.limit);
+      page.next = ports::SessionPosition{sessions.back().session.started_at,
+                                         sessions.back().session.session_id};
+    }
+    fill_boundaries(db, sessions);
+    page.sessions = unkeyed(std::move(sessions));
+    return page;
+  });
+}
+
+domain::Result<std::optional<Session>> SqliteEventStore::find_session(
+    const std::string& project_id, const std::string& session_id) {
+  return read<std::optional<Session>>([&](Connection& db) -> std::optional<Session> {
+    StatementUse statement(db.statement("SELECT " + std::string(kSessionColumns) +
+                                        " FROM sessions s WHERE s.project_id = ?1"
+                                        " AND s.session_id = ?2"));
+    statement->bind(1, project_id).bind(2, session_id);
+    auto sessions = read_sessions(*statement);
+    if (sessions.empty()) return std::nullopt;
+    fill_boundaries(db, sessions);
+    return std::move(sessions.front().session);
+  });
+}
+
+domain::Result<std::optional<Session>> SqliteEventStore::find_session_by_correlation(
+    const std::string& project_id, const std::string& correlation_id) {
+  return read<std::optional<Session>>([&](Connection& db) -> std::optional<Session> {
+    StatementUse statement(db.statement("SELECT " + std::string(kSessionColumns) +
+                                        " FROM sessions s WHERE s.project_id = ?1"
+                                        " AND s.correlation_id = ?2 LIMIT 1"));
+    statement->bind(1, project_id).bind(2, correlation_id);
+    auto sessions = read_sessions(*statement);
+    if (sessions.empty()) return std::nullopt;
+    fill_boundaries(db, sessions);
+    return std::move(sessions.front().session);
+  });
+}
+
+domain::Result<ports::EventPage> SqliteEventStore::list_events(const ports::EventListQuery& query) {
+  return read<ports::EventPage>([&](Connection& db) {
+    ports::EventPage page;
+    const auto key = find_session_key(db, query.project_id, query.session_id);
+    if (!key) return page;
+    StatementUse chunks(db.statement(
+        "SELECT " + std::string(kChunkColumns) +
+        " FROM event_chunks c JOIN sessions s ON s.session_key = c.session_key"
+        " WHERE c.session_key = ?1 AND c.server_received_at >= ?2"
+        " ORDER BY c.server_received_at, c.chunk_id"));
+    chunks->bind(1, *key).bind(2, query.after ? query.after->server_received_at
+                                              : std::numeric_limits<std::int64_t>::min());
+    // Chunks come in received-time order; events of equal received time may sit in several
+    // chunks, so each group of equal time is sorted whole before it joins the page.
+    std::vector<DecodedEvent> taken;
+    std::vector<DecodedEvent> group;
+    const auto close_group = [&] {
+      std::sort(group.begin(), group.end(), [](const DecodedEvent& a, const DecodedEvent& b) {
+        return page_order(a.event) < page_order(b.event);
+      });
+      for (auto& decoded : group) {
+        if (query.after && !(page_order(decoded.event) > page_order(*query.after))) continue;
+        if (taken.size() > query.limit) break;
+        taken.push_back(std::move(decoded));
+      }
+      group.clear();
+    };
+    while (chunks->step()) {
+      if (!group.empty() && group.front().event.server_received_at != chunks->int64(1)) {
+        close_group();
+        if (taken.size() > query.limit) break;
+      }
+      for (auto& decoded : decode_chunk_row(*chunks)) group.push_back(std::move(decoded));
+    }
+    close_group();
+    if (taken.size() > query.limit) {
+      taken.resize(query.limit);
+      const PlaybackEvent& last = taken.back().event;
+      page.next = ports::EventPosition{last.server_received_at, last.sequence_number,
+                                       last.ingest_sequence};
+    }
+    page.events = finish_events(std::move(taken));
+    return page;
+  });
+}
+
+domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
+    const ports::EventSearchQuery& query) {
+  return read<ports::EventSearchPage>([&](Connection& db) {
+    ports::EventSearchPage page;
+    std::optional<std::string> name = query.event_name;
+    if (query.errors_only) {
+      if (name && *name != kErrorEventName) return page;  // both filters: nothing matches
+      name = std::string(kErrorEventName);
+    }
+    const std::int64_t before =
+        query.before_ingest_sequence.value_or(std::numeric_limits<std::int64_t>::max());
+    // CROSS JOIN keeps the scan in chunk-id order (newest first) instead of sorting a project.
+    QueryBuilder sql("SELECT " + std::string(kChunkColumns));
+    if (name) {
+      sql.add(" FROM chunk_names n CROSS JOIN event_chunks c ON c.chunk_id = n.chunk_id"
+              " CROSS JOIN sessions s ON s.session_key = c.session_key"
+              " WHERE n.event_name = ? AND n.chunk_id < ?",
+              {*name, before});
+    } else {
+      sql.add(" FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key"
+              " WHERE c.chunk_id < ?",
+              {before});
+    }
+    if (query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
+    if (query.received_from) sql.add(" AND c.server_received_at >= ?", {*query.received_from});
+    if (query.received_until) sql.add(" AND c.server_received_at < ?", {*query.received_until});
+    sql.add(" ORDER BY c.chunk_id DESC");
+    StatementUse chunks(sql.prepare(db));
+
+    const std::size_t wanted = query.limit + 1;  // one more tells whether a next page exists
+    std::vector<DecodedEvent> found;
+    const auto newest_first = [](const DecodedEvent& a, const DecodedEvent& b) {
+      return a.event.ingest_sequence > b.event.ingest_sequence;
+    };
+    while (chunks->step()) {
+      // Every event of this and later chunks is below chunk_id + kChunkSpan.
+      if (found.size() >= wanted &&
+          found[wanted - 1].event.ingest_sequence >= chunks->int64(0) + kChunkSpan - 1) {
+        break;
+      }
+      for (auto& decoded : decode_chunk_row(*chunks)) {
+        if (decoded.event.ingest_sequence >= before) continue;
+        if (name && decoded.event.event_name != *name) continue;
+        found.push_back(std::move(decoded));
+      }
+      std::sort(found.begin(), found.end(), newest_first);
+      if (found.size() > wanted) found.resize(wanted);
+    }
+    if (found.size() > query.limit) {
+      found.resize(query.limit);
+      page.next_before = found.back().event.ingest_sequence;
+    }
+    page.events = finish_events(std::move(found));
+    return page;
+  });
+}
+
+domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::events_after(
+    const std::string& project_id, std::int64_t after, std::size_t limit) {
+  return read<std::vector<PlaybackEvent>>([&](Connection& db) {
+    StatementUse chunks(db.statement(
+        "SELECT " + std::string(kChunkColumns) +
+        " FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key"
+        " WHERE c.chunk_id > ?1 AND s.project_id = ?2 ORDER BY c.chunk_id"));
+    chunks->bind(1, saturating_sub(after, kChunkSpan)).bind(2, project_id);
+    std::vector<DecodedEvent> found;
+    const auto oldest_first = [](const DecodedEvent& a, const DecodedEvent& b) {
+      return a.event.ingest_sequence < b.event.ingest_sequence;
+    };
+    while (chunks->step()) {
+      // Every event of this and later chunks is at or above chunk_id.
+      if (limit == 0 ||
+          (found.size() >= limit && found[limit - 1].event.ingest_sequence < chunks->int64(0))) {
+        break;
+      }
+      for (auto& decoded : decode_chunk_row(*chunks)) {
+        if (decoded.event.ingest_sequence > after) found.push_back(std::move(decoded));
+      }
+      std::sort(found.begin(), found.end(), oldest_first);
+      if (found.size() > limit) found.resize(limit);
+    }
+    return finish_events(std::move(found));
+  });
+}
+
+domain::Result<std::vector<Session>> SqliteEventStore::load_open_sessions() {
+  return read<std::vector<Session>>([&](Connection& db) {
+    StatementUse statement(db.statement("SELECT " + std::string(kSessionColumns) +
+                                        " FROM sessions s WHERE s.state <> " +
+                                        std::to_string(kEndedState)));
+    return unkeyed(read_sessions(*statement));
+  });
+}
+
+domain::Result<std::int64_t> SqliteEventStore::max_ingest_sequence() {
+  return read<std::int64_t>([&](Connection& db) {
+    // The highest event sits in a chunk whose id is within kChunkSpan of the highest id.
+    StatementUse statement(db.statement(
+        "SELECT coalesce(max(last_ingest_sequence), 0) FROM event_chunks"
+        " WHERE chunk_id > (SELECT coalesce(max(chunk_id), 0) FROM event_chunks) - ?1"));
+    statement->bind(1, kChunkSpan);
+    statement->step();
+    return statement->int64(0);
+  });
+}
+
+domain::Result<std::vector<std::int64_t>> SqliteEventStore::sequence_numbers(
+    const std::string& project_id, const std::string& session_id) {
+  return read<std::vector<std::int64_t>>([&](Connection& db) {
+    std::vector<std::int64_t> numbers;
+    const auto key = find_session_key(db, project_id, session_id);
+    if (!key) return numbers;
+    StatementUse chunks(db.statement(
+        "SELECT chunk_id, server_received_at, events FROM event_chunks WHERE session_key = ?1"));
+    chunks->bind(1, *key);
+    while (chunks->step()) {
+      for (const EncodedEvent& event :
+           value_or_throw(decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1)))) {
+        if (event.sequence_number) numbers.push_back(*event.sequence_number);
+      }
+    }
+    std::sort(numbers.begin(), numbers.end());
+    numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
+    return numbers;
+  });
+}
+
+domain::Result<std::vector<Session>> SqliteEventStore::sessions_started_between(
+    const std::optional<std::string>& project_id, Micros from, Micros until,
+    std::size_t max_rows) {
+  // Aggregates need QoE and dimensions only: network_signal_absent is left empty.
+  return read<std::vector<Session>>([&](Connection& db) {
+    QueryBuilder sql("SELECT " + std::string(kSessionColumns) + " FROM sessions s WHERE 1");
+    if (project_id) sql.add(" AND s.project_id = ?", {*project_id});
+    sql.add(" AND s.started_at >= ? AND s.started_at < ? ORDER BY s.started_at DESC LIMIT ?",
+            {from, until, static_cast<std::int64_t>(max_rows)});
+    StatementUse statement(sql.prepare(db));
+    return unkeyed(read_sessions(*statement));
+  });
+}
+
+domain::Result<std::vector<ports::StoredAnalysis>> SqliteEventStore::list_analyses(
+    const std::string& project_id, const std::string& session_id) {
+  return read<std::vector<ports::StoredAnalysis>>([&](Connection& db) {
+    StatementUse statement(db.statement(
+        "SELECT created_at, result_json FROM analyses WHERE project_id = ?1 AND session_id = ?2"
+        " ORDER BY analysis_id"));
+    statement->bind(1, project_id).bind(2, session_id);
+    std::vector<ports::StoredAnalysis> analyses;
+    while (statement->step()) {
+      analyses.push_back(
+          {project_id, session_id, statement->int64(0), std::string(statement->text(1))});
+    }
+    return analyses;
+  });
+}
+
+domain::Status SqliteEventStore::ping() {
+  return read<domain::Ok>([&](Connection& db) {
+    StatementUse statement(db.statement("SELECT count(*) FROM schema_migrations"));
+    statement->step();
+    return domain::Ok{};
+  });
+}
+
+}  // namespace mtrace::adapters::sqlite

@@ -1,0 +1,104 @@
+// SqliteEventStore: the embedded default EventStore (SPEC §2). One writer thread owns the only
+// read-write connection and commits every queued batch of a loop in one transaction (group
+// commit); reads run on the caller's thread on a pool of read-only connections (WAL), in
+// parallel with the writer. schema.cpp explains the table layout.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ports/event_store.h"
+
+namespace mtrace::adapters::sqlite {
+
+class Connection;
+
+class SqliteEventStore final : public ports::EventStore {
+ public:
+  struct Options {
+    // Writes (batches, session saves, erasures) waiting for the writer. When it is full, append()
+    // answers ErrorCode::unavailable at once instead of growing memory behind a slow disk.
+    std::size_t queue_capacity = 8192;
+    // Read-only connections; a read waits for a free one.
+    std::size_t read_connections = 4;
+    // Page cache of the writer connection, in KiB (each reader gets a quarter of it).
+    std::size_t cache_kib = 64 * 1024;
+  };
+
+  // Opens (creating when missing) the database at `path`, applies pending migrations and starts
+  // the writer thread. Errors: unavailable when the file cannot be opened or written, internal
+  // when the schema is dirty or newer than this build knows.
+  static domain::Result<std::unique_ptr<SqliteEventStore>> open(const std::string& path,
+                                                                Options options);
+  ~SqliteEventStore() override;  // drains
+
+  void append(ports::AppendBatch batch, ports::AppendDone done) override;
+  void save_sessions(std::vector<domain::Session> sessions, ports::AppendDone done) override;
+  domain::Result<ports::SessionPage> list_sessions(const ports::SessionListQuery& query) override;
+  domain::Result<std::optional<domain::Session>> find_session(
+      const std::string& project_id, const std::string& session_id) override;
+  domain::Result<ports::EventPage> list_events(const ports::EventListQuery& query) override;
+  domain::Result<ports::EventSearchPage> search_events(
+      const ports::EventSearchQuery& query) override;
+  domain::Result<std::vector<domain::PlaybackEvent>> events_after(const std::string& project_id,
+                                                                  std::int64_t after,
+                                                                  std::size_t limit) override;
+  domain::Result<bool> erase_session(const std::string& project_id,
+                                     const std::string& session_id) override;
+  domain::Result<ports::PruneResult> prune_before(domain::Micros cutoff) override;
+  domain::Result<std::vector<domain::Session>> load_open_sessions() override;
+  domain::Result<std::int64_t> max_ingest_sequence() override;
+  domain::Result<std::vector<std::int64_t>> sequence_numbers(
+      const std::string& project_id, const std::string& session_id) override;
+  domain::Result<std::optional<domain::Session>> find_session_by_correlation(
+      const std::string& project_id, const std::string& correlation_id) override;
+  domain::Result<std::vector<domain::Session>> sessions_started_between(
+      const std::optional<std::string>& project_id, domain::Micros from, domain::Micros until,
+      std::size_t max_rows) override;
+  domain::Status save_analysis(const ports::StoredAnalysis& analysis) override;
+  domain::Result<std::vector<ports::StoredAnalysis>> list_analyses(
+      const std::string& project_id, const std::string& session_id) override;
+  domain::Status ping() override;
+  void drain() override;
+
+ private:
+  // A unit of work for the writer: applied inside the group transaction under its own
+  // savepoint, so one failing job rolls back alone. Throws on failure.
+  struct Job {
+    std::function<void(Connection&)> apply;
+    ports::AppendDone done;
+  };
+  class ReaderLease;
+
+  SqliteEventStore(std::unique_ptr<Connection> writer,
+                   std::vector<std::unique_ptr<Connection>> readers, Options options);
+  void enqueue(Job job);
+  // Runs `apply` on the writer and waits for its commit.
+  domain::Status run_on_writer(std::function<void(Connection&)> apply);
+  void writer_loop();
+  void commit_group(std::vector<Job>& jobs);
+  template <class T, class Read>
+  domain::Result<T> read(Read&& body);
+
+  Options options_;
+  std::unique_ptr<Connection> writer_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+
+  std::mutex readers_mutex_;
+  std::condition_variable reader_free_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+};
+
+}  // namespace mtrace::adapters::sqlite

@@ -1,0 +1,688 @@
+#include "adapters/sqlite/sqlite_event_store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <tuple>
+
+namespace mtrace::adapters::sqlite {
+namespace {
+
+using domain::Micros;
+using domain::PlaybackEvent;
+using domain::Session;
+using domain::SessionState;
+
+constexpr Micros kT0 = 1'777'000'000'000'000;  // 2026-04-24
+
+class SqliteEventStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/mtrace-sqlite-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    path_ = (dir_ / "store.db").string();
+    reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void reopen(SqliteEventStore::Options options = {}) {
+    store_.reset();
+    auto opened = SqliteEventStore::open(path_, options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+  }
+
+  // Appends and waits for the commit.
+  domain::Status append(ports::AppendBatch batch) {
+    std::promise<domain::Status> committed;
+    store_->append(std::move(batch), [&](const domain::Status& s) { committed.set_value(s); });
+    return committed.get_future().get();
+  }
+
+  void exec(const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<SqliteEventStore> store_;
+};
+
+Session make_session(std::string project, std::string id, Micros started_at) {
+  Session s;
+  s.project_id = std::move(project);
+  s.session_id = std::move(id);
+  s.started_at = started_at;
+  s.last_event_at = started_at;
+  s.correlation_id = "corr-" + s.session_id;
+  s.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  return s;
+}
+
+PlaybackEvent make_event(const Session& s, std::string name, std::int64_t ingest,
+                         Micros received_at, std::optional<std::int64_t> sequence) {
+  PlaybackEvent e;
+  e.event_name = std::move(name);
+  e.project_id = s.project_id;
+  e.session_id = s.session_id;
+  e.client_timestamp = received_at - 250;
+  e.sequence_number = sequence;
+  e.sdk = {"@mtrace/player-sdk", "1.2.3"};
+  e.server_received_at = received_at;
+  e.ingest_sequence = ingest;
+  e.correlation_id = s.correlation_id;
+  e.trace_id = s.trace_id;
+  e.span_id = "00f067aa0ba902b7";
+  return e;
+}
+
+// One batch of `names.size()` events of `s`, ingest sequences from `first_ingest`.
+ports::AppendBatch batch_of(Session s, const std::vector<std::string>& names,
+                            std::int64_t first_ingest, Micros received_at,
+                            std::int64_t first_sequence) {
+  ports::AppendBatch batch;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    batch.events.push_back(make_event(s, names[i], first_ingest + static_cast<std::int64_t>(i),
+                                      received_at, first_sequence + static_cast<std::int64_t>(i)));
+  }
+  s.last_event_at = received_at;
+  s.event_count += static_cast<std::int64_t>(names.size());
+  batch.sessions.push_back(std::move(s));
+  return batch;
+}
+
+void expect_same_event(const PlaybackEvent& a, const PlaybackEvent& b) {
+  EXPECT_EQ(a.event_name, b.event_name);
+  EXPECT_EQ(a.project_id, b.project_id);
+  EXPECT_EQ(a.session_id, b.session_id);
+  EXPECT_EQ(a.client_timestamp, b.client_timestamp);
+  EXPECT_EQ(a.sequence_number, b.sequence_number);
+  EXPECT_EQ(a.sdk.name, b.sdk.name);
+  EXPECT_EQ(a.sdk.version, b.sdk.version);
+  EXPECT_EQ(a.meta, b.meta);
+  EXPECT_EQ(a.server_received_at, b.server_received_at);
+  EXPECT_EQ(a.ingest_sequence, b.ingest_sequence);
+  EXPECT_EQ(a.correlation_id, b.correlation_id);
+  EXPECT_EQ(a.trace_id, b.trace_id);
+  EXPECT_EQ(a.span_id, b.span_id);
+  EXPECT_EQ(a.time_skew_warning, b.time_skew_warning);
+  EXPECT_EQ(a.after_session_end, b.after_session_end);
+  EXPECT_EQ(a.delivery, b.delivery);
+}
+
+std::vector<std::int64_t> ingest_sequences(const std::vector<PlaybackEvent>& events) {
+  std::vector<std::int64_t> out;
+  for (const auto& e : events) out.push_back(e.ingest_sequence);
+  return out;
+}
+
+std::vector<std::string> session_ids(const std::vector<Session>& sessions) {
+  std::vector<std::string> out;
+  for (const auto& s : sessions) out.push_back(s.session_id);
+  return out;
+}
+
+TEST_F(SqliteEventStoreTest, RoundTripsEveryFieldOfSessionsEventsAndBoundaries) {
+  Session s = make_session("demo", "s-1", kT0);
+  s.state = SessionState::ended;
+  s.ended_at = kT0 + 9'000'000;
+  s.end_source = domain::EndSource::client;
+  s.event_count = 3;
+  s.sample_rate_ppm = 250'000;
+  s.dimensions = {"content-7", "Big Buck", "hls.js", "1.5.0", "Chrome 126", "Windows 10"};
+  s.last_error_code = "fragLoadError";
+  s.error_count = 2;
+  s.qoe.startup_ms = 812;
+  s.qoe.started = true;
+  s.qoe.failed = true;
+  s.qoe.rebuffer_count = 3;
+  s.qoe.rebuffer_ms = 4500;
+  s.qoe.watch_ms = 60'000;
+  s.qoe.rebuffer_ratio = 0.075;
+  s.qoe.rebuffer_per_minute = 3.0;
+  s.qoe.bitrate_switches = 4;
+  s.qoe.switches_up = 3;
+  s.qoe.switches_down = 1;
+  s.qoe.average_bitrate_bps = 2.5e6;
+  s.qoe.time_weighted_bitrate_bps = 2.25e6;
+  s.qoe.dropped_frames = 12;
+  s.qoe.decoded_frames = 1440;
+  s.qoe.live_latency_s = 3.25;
+  s.qoe.startup_score = 91.5;
+  s.qoe.smoothness_score = 80;
+  s.qoe.quality_score = 70.25;
+
+  PlaybackEvent first = make_event(s, "playback_error", 7, kT0 + 1000, std::nullopt);
+  first.meta = {{"fatal", true}, {"error_code", "fragLoadError"},
+                {"nested", {{"list", {1, 2.5, "x", nullptr}}}}};
+  first.time_skew_warning = true;
+  first.client_timestamp = kT0 - 3'600'000'000;  // an hour behind
+  PlaybackEvent second = make_event(s, "session_ended", 8, kT0 + 1000, 4);
+  second.after_session_end = true;
+  second.delivery = domain::DeliveryStatus::duplicate_suspected;
+  ports::AppendBatch batch;
+  batch.events = {first, second};
+  batch.sessions = {s};
+  batch.boundaries.push_back({"network_signal_absent", "demo", "s-1", "segment", "native_hls",
+                              "native_hls_unavailable", kT0 + 10, kT0 + 1000});
+  batch.boundaries.push_back({"network_signal_absent", "demo", "s-1", "manifest", "hls.js",
+                              "cors_timing_blocked", kT0 + 10, kT0 + 1000});
+  ASSERT_TRUE(append(batch).ok());
+
+  const auto found = store_->find_session("demo", "s-1");
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found.value().has_value());
+  const Session& got = *found.value();
+  EXPECT_EQ(got.state, SessionState::ended);
+  EXPECT_EQ(got.started_at, s.started_at);
+  EXPECT_EQ(got.last_event_at, s.last_event_at);
+  EXPECT_EQ(got.ended_at, s.ended_at);
+  EXPECT_EQ(got.end_source, domain::EndSource::client);
+  EXPECT_EQ(got.event_count, 3);
+  EXPECT_EQ(got.correlation_id, "corr-s-1");
+  EXPECT_EQ(got.trace_id, s.trace_id);
+  EXPECT_EQ(got.sample_rate_ppm, 250'000);
+  EXPECT_EQ(got.dimensions.content_id, "content-7");
+  EXPECT_EQ(got.dimensions.content_title, "Big Buck");
+  EXPECT_EQ(got.dimensions.player_name, "hls.js");
+  EXPECT_EQ(got.dimensions.player_version, "1.5.0");
+  EXPECT_EQ(got.dimensions.browser_family, "Chrome 126");
+  EXPECT_EQ(got.dimensions.os_family, "Windows 10");
+  EXPECT_EQ(got.last_error_code, "fragLoadError");
+  EXPECT_EQ(got.error_count, 2);
+  EXPECT_EQ(got.qoe.startup_ms, 812);
+  EXPECT_TRUE(got.qoe.started);
+  EXPECT_FALSE(got.qoe.exited_before_start);
+  EXPECT_TRUE(got.qoe.failed);
+  EXPECT_EQ(got.qoe.rebuffer_count, 3);
+  EXPECT_EQ(got.qoe.rebuffer_ms, 4500);
+  EXPECT_EQ(got.qoe.watch_ms, 60'000);
+  EXPECT_DOUBLE_EQ(got.qoe.rebuffer_ratio, 0.075);
+  EXPECT_DOUBLE_EQ(got.qoe.rebuffer_per_minute, 3.0);
+  EXPECT_EQ(got.qoe.bitrate_switches, 4);
+  EXPECT_EQ(got.qoe.switches_up, 3);
+  EXPECT_EQ(got.qoe.switches_down, 1);
+  EXPECT_EQ(got.qoe.average_bitrate_bps, 2.5e6);
+  EXPECT_EQ(got.qoe.time_weighted_bitrate_bps, 2.25e6);
+  EXPECT_EQ(got.qoe.dropped_frames, 12);
+  EXPECT_EQ(got.qoe.decoded_frames, 1440);
+  EXPECT_EQ(got.qoe.live_latency_s, 3.25);
+  EXPECT_EQ(got.qoe.startup_score, 91.5);
+  EXPECT_EQ(got.qoe.smoothness_score, 80);
+  EXPECT_EQ(got.qoe.quality_score, 70.25);
+  ASSERT_EQ(got.network_signal_absent.size(), 2u);  // sorted by network kind, adapter, reason
+  EXPECT_EQ(got.network_signal_absent[0].network_kind, "manifest");
+  EXPECT_EQ(got.network_signal_absent[0].adapter, "hls.js");
+  EXPECT_EQ(got.network_signal_absent[0].reason, "cors_timing_blocked");
+  EXPECT_EQ(got.network_signal_absent[1].network_kind, "segment");
+
+  const auto page = store_->list_events({"demo", "s-1", 100, std::nullopt});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page.value().events.size(), 2u);
+  EXPECT_FALSE(page.value().next.has_value());
+  expect_same_event(page.value().events[0], first);  // absent sequence number sorts first
+  expect_same_event(page.value().events[1], second);
+
+  EXPECT_FALSE(store_->find_session("demo", "unknown").value().has_value());
+  EXPECT_FALSE(store_->find_session("other", "s-1").value().has_value());
+}
+
+TEST_F(SqliteEventStoreTest, BoundaryRepeatRefreshesTimesOnly) {
+  Session s = make_session("demo", "s-1", kT0);
+  auto batch = batch_of(s, {"manifest_loaded"}, 1, kT0, 0);
+  batch.boundaries.push_back({"network_signal_absent", "demo", "s-1", "segment", "native_hls",
+                              "native_hls_unavailable", kT0, kT0});
+  ASSERT_TRUE(append(batch).ok());
+  batch = batch_of(s, {"segment_loaded"}, 2, kT0 + 5, 1);
+  batch.boundaries.push_back({"network_signal_absent", "demo", "s-1", "segment", "native_hls",
+                              "native_hls_unavailable", kT0 + 5, kT0 + 5});
+  ASSERT_TRUE(append(batch).ok());
+  EXPECT_EQ(store_->find_session("demo", "s-1").value()->network_signal_absent.size(), 1u);
+}
+
+TEST_F(SqliteEventStoreTest, EventPagesFollowReceivedTimeThenSequenceThenIngestOrder) {
+  Session s = make_session("demo", "s-1", kT0);
+  // Two batches received at the same microsecond whose sequence numbers interleave, a batch
+  // with absent sequence numbers, and an earlier batch appended last.
+  ports::AppendBatch a = batch_of(s, {"a", "a", "a"}, 10, kT0 + 100, 0);  // seq 0,2,4
+  for (std::size_t i = 0; i < a.events.size(); ++i) a.events[i].sequence_number = 2 * i;
+  ports::AppendBatch b = batch_of(s, {"b", "b", "b"}, 20, kT0 + 100, 0);  // seq 1,3,5
+  for (std::size_t i = 0; i < b.events.size(); ++i) b.events[i].sequence_number = 2 * i + 1;
+  ports::AppendBatch c = batch_of(s, {"c", "c"}, 30, kT0 + 100, 0);  // no seq
+  for (auto& e : c.events) e.sequence_number.reset();
+  ports::AppendBatch d = batch_of(s, {"d", "d"}, 40, kT0 + 50, 9);
+  for (auto* batch : {&a, &b, &c, &d}) ASSERT_TRUE(append(*batch).ok());
+
+  const std::vector<std::int64_t> expected = {40, 41, 30, 31, 10, 20, 11, 21, 12, 22};
+  std::vector<std::int64_t> seen;
+  std::optional<ports::EventPosition> after;
+  int pages = 0;
+  do {
+    const auto page = store_->list_events({"demo", "s-1", 3, after});
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_LE(page.value().events.size(), 3u);
+    for (auto seq : ingest_sequences(page.value().events)) seen.push_back(seq);
+    after = page.value().next;
+    if (after) {
+      const auto& last = page.value().events.back();
+      EXPECT_EQ(after->ingest_sequence, last.ingest_sequence);
+      EXPECT_EQ(after->sequence_number, last.sequence_number);
+      EXPECT_EQ(after->server_received_at, last.server_received_at);
+    }
+    ASSERT_LT(++pages, 10);
+  } while (after);
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(pages, 4);
+  EXPECT_TRUE(store_->list_events({"demo", "nope", 3, std::nullopt}).value().events.empty());
+}
+
+TEST_F(SqliteEventStoreTest, ListsSessionsNewestFirstWithPagingAndFilters) {
+  std::vector<Session> sessions = {
+      make_session("demo", "aa-1", kT0 + 3), make_session("demo", "ab-2", kT0 + 3),
+      make_session("demo", "b-3", kT0 + 2),  make_session("demo", "c-4", kT0 + 1),
+      make_session("other", "d-5", kT0 + 5)};
+  sessions[0].state = SessionState::ended;
+  sessions[1].dimensions.content_id = "movie";
+  sessions[2].dimensions.player_name = "dash.js";
+  sessions[3].last_error_code = "fragLoadError";
+  std::int64_t ingest = 1;
+  for (const auto& s : sessions) ASSERT_TRUE(append(batch_of(s, {"x"}, ingest++, kT0, 0)).ok());
+
+  std::vector<std::string> all;
+  std::optional<ports::SessionPosition> after;
+  do {
+    ports::SessionListQuery query;
+    query.project_id = "demo";
+    query.limit = 2;
+    query.after = after;
+    const auto page = store_->list_sessions(query);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    for (const auto& id : session_ids(page.value().sessions)) all.push_back(id);
+    after = page.value().next;
+  } while (after);
+  EXPECT_EQ(all, (std::vector<std::string>{"aa-1", "ab-2", "b-3", "c-4"}));
+
+  const auto ids = [&](auto&& set_filter) {
+    ports::SessionListQuery query;
+    query.project_id = "demo";
+    set_filter(query);
+    return session_ids(store_->list_sessions(query).value().sessions);
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids([](auto& q) { q.state = SessionState::ended; }), V{"aa-1"});
+  EXPECT_EQ(ids([](auto& q) { q.state = SessionState::active; }), (V{"ab-2", "b-3", "c-4"}));
+  EXPECT_EQ(ids([](auto& q) { q.content_id = "movie"; }), V{"ab-2"});
+  EXPECT_EQ(ids([](auto& q) { q.player_name = "dash.js"; }), V{"b-3"});
+  EXPECT_EQ(ids([](auto& q) { q.error_code = "fragLoadError"; }), V{"c-4"});
+  EXPECT_EQ(ids([](auto& q) { q.session_id_prefix = "a"; }), (V{"aa-1", "ab-2"}));
+  EXPECT_EQ(ids([](auto& q) { q.session_id_prefix = "ab"; }), V{"ab-2"});
+  EXPECT_EQ(ids([](auto& q) { q.started_from = kT0 + 2; }), (V{"aa-1", "ab-2", "b-3"}));
+  EXPECT_EQ(ids([](auto& q) { q.started_until = kT0 + 2; }), V{"c-4"});
+  EXPECT_EQ(ids([](auto& q) { q.project_id = "other"; }), V{"d-5"});
+  EXPECT_EQ(ids([](auto& q) { q.project_id.reset(); }), (V{"d-5", "aa-1", "ab-2", "b-3", "c-4"}));
+}
+
+TEST_F(SqliteEventStoreTest, SequenceNumbersAreThoseStoredForTheSession) {
+  Session s = make_session("demo", "s-1", kT0);
+  ASSERT_TRUE(append(batch_of(s, {"a", "b", "c"}, 1, kT0, 5)).ok());
+  ASSERT_TRUE(append(batch_of(s, {"d"}, 4, kT0 + 1, 2)).ok());
+  auto no_seq = batch_of(s, {"e"}, 5, kT0 + 2, 0);
+  no_seq.events[0].sequence_number.reset();
+  ASSERT_TRUE(append(no_seq).ok());
+  ASSERT_TRUE(append(batch_of(make_session("demo", "s-2", kT0), {"z"}, 6, kT0, 99)).ok());
+  EXPECT_EQ(store_->sequence_numbers("demo", "s-1").value(),
+            (std::vector<std::int64_t>{2, 5, 6, 7}));
+  EXPECT_TRUE(store_->sequence_numbers("demo", "none").value().empty());
+}
+
+TEST_F(SqliteEventStoreTest, EventsAfterReturnsTheProjectsEventsAscending) {
+  Session a = make_session("demo", "a", kT0);
+  Session b = make_session("demo", "b", kT0);
+  Session o = make_session("other", "o", kT0);
+  // One batch whose two sessions interleave their ingest sequences.
+  ports::AppendBatch mixed;
+  for (std::int64_t i = 1; i <= 6; ++i) {
+    mixed.events.push_back(make_event(i % 2 ? a : b, "x", i, kT0, i));
+  }
+  mixed.sessions = {a, b};
+  ASSERT_TRUE(append(mixed).ok());
+  ASSERT_TRUE(append(batch_of(o, {"y", "y"}, 7, kT0, 0)).ok());
+  ASSERT_TRUE(append(batch_of(a, {"z", "z"}, 9, kT0 + 1, 10)).ok());
+
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 100).value()),
+            (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 9, 10}));
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 2, 3).value()),
+            (std::vector<std::int64_t>{3, 4, 5}));
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 6, 100).value()),
+            (std::vector<std::int64_t>{9, 10}));
+  EXPECT_EQ(ingest_sequences(store_->events_after("other", 0, 100).value()),
+            (std::vector<std::int64_t>{7, 8}));
+  EXPECT_TRUE(store_->events_after("demo", 10, 100).value().empty());
+}
+
+TEST_F(SqliteEventStoreTest, SearchEventsNewestFirstWithFiltersAndPaging) {
+  Session a = make_session("demo", "a", kT0);
+  Session o = make_session("other", "o", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"segment_loaded", "playback_error", "segment_loaded"}, 1,
+                              kT0 + 10, 0))
+                  .ok());
+  ASSERT_TRUE(append(batch_of(o, {"playback_error"}, 4, kT0 + 20, 0)).ok());
+  ASSERT_TRUE(append(batch_of(a, {"playback_error", "metrics_sampled"}, 5, kT0 + 30, 3)).ok());
+
+  const auto search = [&](auto&& set_filter) {
+    ports::EventSearchQuery query;
+    query.project_id = "demo";
+    set_filter(query);
+    const auto page = store_->search_events(query);
+    EXPECT_TRUE(page.ok());
+    return page.value();
+  };
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(ingest_sequences(search([](auto&) {}).events), (V{6, 5, 3, 2, 1}));
+  EXPECT_EQ(ingest_sequences(search([](auto& q) { q.errors_only = true; }).events), (V{5, 2}));
+  EXPECT_EQ(ingest_sequences(search([](auto& q) { q.event_name = "segment_loaded"; }).events),
+            (V{3, 1}));
+  EXPECT_TRUE(search([](auto& q) {
+                q.event_name = "segment_loaded";
+                q.errors_only = true;
+              }).events.empty());
+  EXPECT_EQ(ingest_sequences(search([](auto& q) { q.project_id.reset(); q.errors_only = true; })
+                                 .events),
+            (V{5, 4, 2}));
+  EXPECT_EQ(ingest_sequences(search([](auto& q) {
+                               q.received_from = kT0 + 10;
+                               q.received_until = kT0 + 30;
+                             }).events),
+            (V{3, 2, 1}));
+
+  std::vector<std::int64_t> paged;
+  std::optional<std::int64_t> before;
+  do {
+    const auto page = search([&](auto& q) {
+      q.limit = 2;
+      q.before_ingest_sequence = before;
+    });
+    for (auto seq : ingest_sequences(page.events)) paged.push_back(seq);
+    before = page.next_before;
+  } while (before);
+  EXPECT_EQ(paged, (V{6, 5, 3, 2, 1}));
+}
+
+TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) {
+  Session a = make_session("demo", "a", kT0);
+  Session b = make_session("demo", "b", kT0);
+  auto batch = batch_of(a, {"playback_error", "x"}, 1, kT0, 0);
+  batch.boundaries.push_back({"network_signal_absent", "demo", "a", "segment", "unknown",
+                              "browser_api_unavailable", kT0, kT0});
+  ASSERT_TRUE(append(batch).ok());
+  ASSERT_TRUE(append(batch_of(b, {"playback_error"}, 3, kT0, 0)).ok());
+  ASSERT_TRUE(store_->save_analysis({"demo", "a", kT0, R"({"ok":true})"}).ok());
+  ASSERT_TRUE(store_->save_analysis({"demo", "b", kT0, R"({"ok":false})"}).ok());
+
+  EXPECT_TRUE(store_->erase_session("demo", "a").value());
+  EXPECT_FALSE(store_->erase_session("demo", "a").value());
+  EXPECT_FALSE(store_->erase_session("other", "b").value());
+  EXPECT_FALSE(store_->find_session("demo", "a").value().has_value());
+  EXPECT_TRUE(store_->list_events({"demo", "a", 100, std::nullopt}).value().events.empty());
+  EXPECT_TRUE(store_->list_analyses("demo", "a").value().empty());
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 100).value()),
+            std::vector<std::int64_t>{3});
+  ports::EventSearchQuery errors;
+  errors.errors_only = true;
+  EXPECT_EQ(ingest_sequences(store_->search_events(errors).value().events),
+            std::vector<std::int64_t>{3});
+  EXPECT_EQ(store_->list_analyses("demo", "b").value().size(), 1u);
+  // A new session with the same id starts empty: no boundary survived.
+  ASSERT_TRUE(append(batch_of(a, {"x"}, 4, kT0, 0)).ok());
+  EXPECT_TRUE(store_->find_session("demo", "a").value()->network_signal_absent.empty());
+}
+
+TEST_F(SqliteEventStoreTest, PruneErasesSessionsWhoseLastEventIsOlderThanTheCutoff) {
+  for (int i = 0; i < 600; ++i) {  // more than one prune slice
+    Session s = make_session("demo", "old-" + std::to_string(i), kT0);
+    ASSERT_TRUE(append(batch_of(s, {"x", "y"}, 1 + 2 * i, kT0 + i, 0)).ok());
+  }
+  Session fresh = make_session("demo", "fresh", kT0);
+  ASSERT_TRUE(append(batch_of(fresh, {"x"}, 5000, kT0 + 10'000, 0)).ok());
+
+  const auto pruned = store_->prune_before(kT0 + 10'000);
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(pruned.value().sessions, 600);
+  EXPECT_EQ(pruned.value().events, 1200);
+  ports::SessionListQuery all;
+  all.limit = 1000;
+  EXPECT_EQ(session_ids(store_->list_sessions(all).value().sessions),
+            std::vector<std::string>{"fresh"});
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 100).value()),
+            std::vector<std::int64_t>{5000});
+  EXPECT_EQ(store_->prune_before(kT0 + 10'000).value().sessions, 0);
+}
+
+TEST_F(SqliteEventStoreTest, ReopenKeepsDataAndAppliesNoMigrationTwice) {
+  ASSERT_TRUE(append(batch_of(make_session("demo", "s", kT0), {"x", "y"}, 41, kT0, 0)).ok());
+  reopen();
+  EXPECT_TRUE(store_->find_session("demo", "s").value().has_value());
+  EXPECT_EQ(store_->max_ingest_sequence().value(), 42);
+  EXPECT_TRUE(store_->ping().ok());
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* count = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_migrations", -1,
+                               &count, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(count), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(count, 0), sqlite3_column_int64(count, 1));
+  sqlite3_finalize(count);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteEventStoreTest, RefusesADirtyOrNewerSchema) {
+  store_.reset();
+  exec("UPDATE schema_migrations SET dirty = 1");
+  auto dirty = SqliteEventStore::open(path_, {});
+  ASSERT_FALSE(dirty.ok());
+  EXPECT_NE(dirty.error().message.find("dirty"), std::string::npos);
+
+  exec("UPDATE schema_migrations SET dirty = 0;"
+       " INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)");
+  auto newer = SqliteEventStore::open(path_, {});
+  ASSERT_FALSE(newer.ok());
+  EXPECT_NE(newer.error().message.find("newer"), std::string::npos);
+}
+
+TEST_F(SqliteEventStoreTest, OpenReportsAnUnwritablePath) {
+  auto opened = SqliteEventStore::open((dir_ / "missing" / "store.db").string(), {});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, domain::ErrorCode::unavailable);
+}
+
+TEST_F(SqliteEventStoreTest, FindsSessionsByCorrelationAndStartWindow) {
+  Session a = make_session("demo", "a", kT0);
+  Session b = make_session("demo", "b", kT0 + 100);
+  Session c = make_session("other", "c", kT0 + 50);
+  b.qoe.startup_ms = 900;
+  b.dimensions.content_id = "movie";
+  std::int64_t ingest = 1;
+  for (const auto& s : {a, b, c}) ASSERT_TRUE(append(batch_of(s, {"x"}, ingest++, kT0, 0)).ok());
+
+  EXPECT_EQ(store_->find_session_by_correlation("demo", "corr-b").value()->session_id, "b");
+  EXPECT_FALSE(store_->find_session_by_correlation("other", "corr-b").value().has_value());
+
+  const auto window = store_->sessions_started_between(std::string("demo"), kT0 + 1, kT0 + 101, 10);
+  ASSERT_TRUE(window.ok());
+  ASSERT_EQ(window.value().size(), 1u);
+  EXPECT_EQ(window.value()[0].qoe.startup_ms, 900);
+  EXPECT_EQ(window.value()[0].dimensions.content_id, "movie");
+  EXPECT_EQ(store_->sessions_started_between(std::nullopt, kT0, kT0 + 101, 10).value().size(), 3u);
+  EXPECT_EQ(store_->sessions_started_between(std::nullopt, kT0, kT0 + 101, 2).value().size(), 2u);
+}
+
+TEST_F(SqliteEventStoreTest, SaveSessionsUpsertsAndOpenSessionsExcludeEnded) {
+  Session a = make_session("demo", "a", kT0);
+  Session b = make_session("demo", "b", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"x"}, 1, kT0, 0)).ok());
+  b.state = SessionState::stalled;
+  a.state = SessionState::ended;
+  a.end_source = domain::EndSource::sweeper;
+  a.ended_at = kT0 + 5;
+  std::promise<domain::Status> saved;
+  store_->save_sessions({a, b}, [&](const domain::Status& s) { saved.set_value(s); });
+  ASSERT_TRUE(saved.get_future().get().ok());
+  EXPECT_EQ(store_->find_session("demo", "a").value()->end_source, domain::EndSource::sweeper);
+  const auto open = store_->load_open_sessions().value();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].session_id, "b");
+  EXPECT_EQ(open[0].state, SessionState::stalled);
+}
+
+TEST_F(SqliteEventStoreTest, AnalysesAreListedOldestFirst) {
+  ASSERT_TRUE(store_->save_analysis({"demo", "s", kT0 + 2, "{\"n\":1}"}).ok());
+  ASSERT_TRUE(store_->save_analysis({"demo", "s", kT0 + 1, "{\"n\":2}"}).ok());
+  const auto analyses = store_->list_analyses("demo", "s").value();
+  ASSERT_EQ(analyses.size(), 2u);
+  EXPECT_EQ(analyses[0].result_json, "{\"n\":1}");
+  EXPECT_EQ(analyses[1].created_at, kT0 + 1);
+}
+
+TEST_F(SqliteEventStoreTest, RejectsABatchWithAnEventOfAnUnlistedSessionAndKeepsTheOthers) {
+  Session a = make_session("demo", "a", kT0);
+  auto bad = batch_of(a, {"x"}, 1, kT0, 0);
+  bad.sessions.clear();
+  std::promise<domain::Status> bad_done;
+  std::promise<domain::Status> good_done;
+  store_->append(bad, [&](const domain::Status& s) { bad_done.set_value(s); });
+  store_->append(batch_of(a, {"y"}, 2, kT0, 1),
+                 [&](const domain::Status& s) { good_done.set_value(s); });
+  const auto bad_status = bad_done.get_future().get();
+  ASSERT_FALSE(bad_status.ok());
+  EXPECT_EQ(bad_status.error().code, domain::ErrorCode::invalid_argument);
+  EXPECT_TRUE(good_done.get_future().get().ok());
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 10).value()),
+            std::vector<std::int64_t>{2});
+}
+
+TEST_F(SqliteEventStoreTest, DrainCommitsPendingAppendsThenRefusesNewOnes) {
+  constexpr int kBatches = 300;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kBatches; ++i) {
+    Session s = make_session("demo", "s-" + std::to_string(i % 7), kT0);
+    store_->append(batch_of(s, {"x", "y"}, 1 + 2 * i, kT0 + i, 2 * i),
+                   [&](const domain::Status& st) { ok += st.ok() ? 1 : 0; });
+  }
+  store_->drain();
+  EXPECT_EQ(ok.load(), kBatches);
+  std::optional<domain::Status> late;
+  store_->append(batch_of(make_session("demo", "late", kT0), {"x"}, 9999, kT0, 0),
+                 [&](const domain::Status& st) { late = st; });
+  ASSERT_TRUE(late.has_value());  // answered at once, on this thread
+  EXPECT_EQ(late->error().code, domain::ErrorCode::unavailable);
+  store_->drain();  // idempotent
+  reopen();
+  EXPECT_EQ(store_->max_ingest_sequence().value(), 2 * kBatches);
+  EXPECT_EQ(store_->events_after("demo", 0, 10'000).value().size(), 2u * kBatches);
+}
+
+TEST_F(SqliteEventStoreTest, FullQueueAnswersUnavailableAtOnce) {
+  SqliteEventStore::Options options;
+  options.queue_capacity = 1;
+  reopen(options);
+  // Another connection holds the write lock, so the writer waits in BEGIN with what it took.
+  sqlite3* blocker = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &blocker), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(blocker, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::atomic<int> ok{0};
+  int refused_at_once = 0;
+  // Outlive the loop: the writer calls the accepted ones' `done` later.
+  std::array<std::atomic<bool>, 3> returned{};
+  std::array<std::optional<domain::Status>, 3> immediate;
+  for (std::size_t i = 0; i < 3; ++i) {
+    store_->append(batch_of(make_session("demo", "s", kT0), {"x"}, 1 + i, kT0, i),
+                   [&, i](const domain::Status& st) {
+                     if (!returned[i]) immediate[i] = st;
+                     if (st.ok()) ++ok;
+                   });
+    returned[i] = true;
+    if (immediate[i] && !immediate[i]->ok()) {
+      EXPECT_EQ(immediate[i]->error().code, domain::ErrorCode::unavailable);
+      ++refused_at_once;
+    }
+  }
+  EXPECT_GE(refused_at_once, 1);
+  ASSERT_EQ(sqlite3_exec(blocker, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(blocker);
+  store_->drain();
+  EXPECT_EQ(ok.load() + refused_at_once, 3);
+}
+
+// A child appends until it is killed with SIGKILL; every batch it saw acknowledged is stored.
+TEST_F(SqliteEventStoreTest, AcknowledgedBatchesSurviveKill9) {
+  store_.reset();
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(pipe_fds[0]);
+    auto opened = SqliteEventStore::open(path_, {});
+    if (!opened.ok()) _exit(3);
+    auto store = std::move(opened).value();
+    for (std::int64_t batch = 0;; ++batch) {
+      Session s = make_session("demo", "s-" + std::to_string(batch % 50), kT0);
+      store->append(batch_of(s, {"x", "y", "z"}, 1 + 3 * batch, kT0 + batch, 3 * batch),
+                    [fd = pipe_fds[1], batch](const domain::Status& st) {
+                      if (st.ok() && write(fd, &batch, sizeof batch) != sizeof batch) _exit(4);
+                    });
+      if (batch % 64 == 63) usleep(1000);
+    }
+  }
+  close(pipe_fds[1]);
+  std::set<std::int64_t> acknowledged;
+  std::int64_t id = 0;
+  while (acknowledged.size() < 2000 && read(pipe_fds[0], &id, sizeof id) == sizeof id) {
+    acknowledged.insert(id);
+  }
+  kill(child, SIGKILL);
+  while (read(pipe_fds[0], &id, sizeof id) == sizeof id) acknowledged.insert(id);
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ASSERT_GE(acknowledged.size(), 2000u);
+
+  reopen();
+  std::set<std::int64_t> stored;
+  std::int64_t after = 0;
+  for (;;) {
+    const auto events = store_->events_after("demo", after, 5000);
+    ASSERT_TRUE(events.ok());
+    if (events.value().empty()) break;
+    for (const auto& e : events.value()) stored.insert(e.ingest_sequence);
+    after = events.value().back().ingest_sequence;
+  }
+  for (const std::int64_t batch : acknowledged) {
+    for (std::int64_t k = 1; k <= 3; ++k) {
+      ASSERT_TRUE(stored.count(3 * batch + k)) << "acknowledged batch " << batch << " lost";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mtrace::adapters::sqlite

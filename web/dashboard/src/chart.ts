@@ -51,6 +51,8 @@ export function lineChart(
   return {
     update(series) {
       plot.setData([series.times, series.values]);
+      // A single sample gives an empty x range: show the minute around it.
+      if (series.times.length === 1) plot.setScale('x', { min: series.times[0] - 30, max: series.times[0] + 30 });
     },
     destroy() {
       observer?.disconnect();

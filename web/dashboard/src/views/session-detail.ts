@@ -41,7 +41,7 @@ function seriesSummary(series: Series, format: (value: number) => string): strin
   const min = Math.min(...series.values);
   const max = Math.max(...series.values);
   const last = series.values[series.values.length - 1];
-  return `${series.values.length} points; last ${format(last)}, min ${format(min)}, max ${format(max)}.`;
+  return `${series.values.length} ${series.values.length === 1 ? 'point' : 'points'}; last ${format(last)}, min ${format(min)}, max ${format(max)}.`;
 }
 
 export const sessionDetailView: View = (root, context) => {
@@ -133,6 +133,8 @@ export const sessionDetailView: View = (root, context) => {
     identity.push(
       ['Correlation id', h('span', { class: 'mono break', 'data-testid': 'correlation-id' }, session.correlation_id || '—')],
       ['Trace id', h('span', { class: 'mono break', 'data-testid': 'trace-id' }, session.trace_id || '—')]);
+    const sdk = events.find((event) => event.sdk?.name)?.sdk;
+    if (sdk) identity.push(['SDK', `${sdk.name} ${sdk.version ?? ''}`.trim()]);
     if (session.sample_rate_ppm !== undefined && session.sample_rate_ppm < 1_000_000) {
       identity.push(['Sampled', `${(session.sample_rate_ppm / 10_000).toFixed(2)} % of player events are kept`]);
     }

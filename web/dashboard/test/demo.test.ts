@@ -104,3 +104,17 @@ describe('demo page', () => {
     cleanup?.();
   });
 });
+
+describe('demo page outside the lab', () => {
+  it('asks for a stream URL instead of starting a player on nothing', async () => {
+    const sdk = installSdk();
+    const { context } = makeContext(() => new Response(''), '/demo?autostart=1', { lab: false });
+    root = document.createElement('div');
+    document.body.appendChild(root);
+    const cleanup = demoView(root, context);
+    await settle(20);
+    expect(sdk.created).toEqual([]);
+    expect(root.querySelector('[data-testid="demo-hls-status"]')!.textContent).toBe('enter a stream URL first');
+    cleanup?.();
+  });
+});

@@ -121,6 +121,10 @@ function playerPanel(options: PanelOptions) {
 
   async function start(): Promise<void> {
     if (running || busy) return;
+    if (!urlInput.value.trim()) {
+      setStatus('enter a stream URL first', true);
+      return;
+    }
     busy = true;
     startButton.setAttribute('disabled', '');
     setStatus('starting…');

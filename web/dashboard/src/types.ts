@@ -119,6 +119,7 @@ export interface Overview {
   sessions?: { active?: number; stalled?: number; ended?: number };
   events_per_second?: number;
   errors_last_hour?: number;
+  errors_last_hour_capped?: boolean; // more than errors_last_hour
 }
 
 export interface Status {

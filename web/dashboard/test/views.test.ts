@@ -147,3 +147,24 @@ describe('small view helpers', () => {
     expect(filtersFromQuery(new URLSearchParams('state=active&q=ab&bogus=1&content_id='))).toEqual({ state: 'active', q: 'ab' });
   });
 });
+
+describe('overview page', () => {
+  it('shows sessions by state and errors, and does without /api/qoe', async () => {
+    const { overviewView } = await import('../src/views/overview');
+    const { context, calls } = makeContext((url) => {
+      if (url === '/api/overview') return json({ sessions: { active: 3, stalled: 1, ended: 7 }, events_per_second: 2.25, errors_last_hour: 1000, errors_last_hour_capped: true });
+      if (url.startsWith('/api/qoe')) return json({ error: 'not_found', message: 'QoE aggregates are not available' }, 404);
+      return json({ sessions: [session('a', '2026-05-01T11:00:00Z', 'active', { qoe: { started: true, startup_ms: 900, rebuffer_ratio: 0 } })] });
+    }, '/');
+    const cleanup = overviewView(mount(), context);
+    await settle(20);
+    const text = (id: string) => root.querySelector(`[data-testid="${id}"]`)!.textContent;
+    expect([text('overview-active'), text('overview-stalled'), text('overview-ended')]).toEqual(['3', '1', '7']);
+    expect(text('overview-errors')).toBe(`${(1000).toLocaleString()}+`);
+    expect(text('overview-startup')).toBe('900 ms');
+    const qoeCall = new URL(calls.find((call) => call.url.startsWith('/api/qoe'))!.url, 'http://x');
+    expect(Date.parse(qoeCall.searchParams.get('until')!) - Date.parse(qoeCall.searchParams.get('from')!)).toBe(24 * 3600 * 1000);
+    expect(root.querySelector('[role="alert"]')).toBeNull();
+    cleanup?.();
+  });
+});

@@ -58,7 +58,7 @@ export const overviewView: View = (root, context) => {
       tile('Stalled sessions', formatNumber(sessions.stalled), { testid: 'overview-stalled' }),
       tile('Ended sessions', formatNumber(sessions.ended), { testid: 'overview-ended' }),
       tile('Events per second', formatNumber(overview.events_per_second, 1), { testid: 'overview-eps' }),
-      tile('Errors, last hour', formatNumber(overview.errors_last_hour), { testid: 'overview-errors' })));
+      tile('Errors, last hour', `${formatNumber(overview.errors_last_hour)}${overview.errors_last_hour_capped ? '+' : ''}`, { testid: 'overview-errors' })));
   }
 
   function renderQoe(recent: StreamSession[], server: Record<string, unknown> | null): void {

@@ -1,6 +1,7 @@
 #include "cli/server_runtime.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <condition_variable>
 #include <csignal>
@@ -111,6 +112,12 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Every connection is a file descriptor: take all the process may have.
+  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+
   const auto address = parse_listen(settings.listen);
   if (!address) {
     log_error("bad --listen address", {{"listen", settings.listen}});
@@ -128,7 +135,7 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   projects.value().set_admin_token(settings.admin_token);
 
   adapters::SystemClock clock;
-  auto store = adapters::SqliteEventStore::open(settings.sqlite_path, {});
+  auto store = adapters::sqlite::SqliteEventStore::open(settings.sqlite_path, {});
   if (!store.ok()) {
     log_error("cannot open the event store", {{"path", settings.sqlite_path}, {"error", store.error().message}});
     return 1;

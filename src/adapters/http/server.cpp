@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -50,6 +51,7 @@ struct HttpServer::State {
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live_connections;
   net::io_context io;
   tcp::acceptor acceptor;
+  net::steady_timer accept_backoff{io};  // out of file descriptors: retry accepting a bit later
   std::vector<std::thread> threads;
 };
 
@@ -319,6 +321,13 @@ void HttpServer::State::do_accept() {
 
 void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
   if (stopping || !acceptor.is_open()) return;
+  if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
+    accept_backoff.expires_after(std::chrono::milliseconds(50));
+    accept_backoff.async_wait([this](beast::error_code) {
+      if (!stopping) do_accept();
+    });
+    return;
+  }
   if (!ec) {
     if (connections.load() >= options.max_connections) {
       socket.close(ec);  // over the bound: refuse rather than grow

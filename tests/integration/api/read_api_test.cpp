@@ -1,0 +1,143 @@
+// The read side against a real server: sessions list and detail with cursors, deletion, metrics,
+// health, and the live stream with Last-Event-ID backfill.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <poll.h>
+
+#include <boost/json/parse.hpp>
+#include <thread>
+
+#include "server_process.h"
+
+namespace mtrace::testing {
+namespace {
+
+namespace json = boost::json;
+
+class ReadApiTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  ServerProcess server_{dir_.path(), {"--rate-limit-capacity", "100000", "--rate-limit-refill", "100000"}};
+};
+
+TEST_F(ReadApiTest, ListsSessionsNewestFirstAndPagesWithAnOpaqueCursor) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(server_.post_events(batch_json("page-" + std::to_string(i), 2)).status, 202);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto first = server_.get("/api/stream-sessions?limit=3");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto page = json::parse(first.body);
+  ASSERT_EQ(page.at("sessions").as_array().size(), 3u);
+  EXPECT_EQ(page.at("sessions").at(0).at("session_id").as_string(), "page-4");
+  EXPECT_EQ(page.at("sessions").at(0).at("state").as_string(), "active");
+  EXPECT_EQ(page.at("sessions").at(0).at("event_count").as_int64(), 2);
+  const std::string cursor(page.at("next_cursor").as_string());
+  const auto second = json::parse(server_.get("/api/stream-sessions?limit=3&cursor=" + cursor).body);
+  ASSERT_EQ(second.at("sessions").as_array().size(), 2u);
+  EXPECT_EQ(second.at("sessions").at(1).at("session_id").as_string(), "page-0");
+  EXPECT_FALSE(second.as_object().contains("next_cursor"));
+}
+
+TEST_F(ReadApiTest, RefusesBadLimitsCursorsAndTokens) {
+  EXPECT_EQ(server_.get("/api/stream-sessions?limit=-1").status, 400);
+  EXPECT_EQ(server_.get("/api/stream-sessions?limit=abc").status, 400);
+  const auto malformed = server_.get("/api/stream-sessions?cursor=not-a-cursor");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(json::parse(malformed.body).at("error").as_string(), "cursor_invalid_malformed");
+  EXPECT_EQ(server_.get("/api/stream-sessions", "").status, 401);
+  EXPECT_EQ(server_.get("/api/stream-sessions", "wrong-token").status, 401);
+  EXPECT_EQ(server_.get("/api/stream-sessions/unknown-session").status, 404);
+}
+
+TEST_F(ReadApiTest, ShowsOneSessionWithItsEventsInOrderAndPagesThem) {
+  ASSERT_EQ(server_.post_events(batch_json("detail", 5)).status, 202);
+  ASSERT_EQ(server_.post_events(batch_json("detail", 5, 6)).status, 202);
+  const auto first = json::parse(server_.get("/api/stream-sessions/detail?events_limit=4").body);
+  EXPECT_EQ(first.at("session").at("event_count").as_int64(), 10);
+  EXPECT_EQ(first.at("session").at("correlation_id").as_string().size(), 36u);
+  ASSERT_EQ(first.at("events").as_array().size(), 4u);
+  std::vector<std::int64_t> sequences;
+  std::string cursor(first.at("next_cursor").as_string());
+  for (const auto& item : first.at("events").as_array()) sequences.push_back(item.at("sequence_number").as_int64());
+  while (!cursor.empty()) {
+    const auto page = json::parse(server_.get("/api/stream-sessions/detail?events_limit=4&events_cursor=" + cursor).body);
+    for (const auto& item : page.at("events").as_array()) sequences.push_back(item.at("sequence_number").as_int64());
+    cursor = page.as_object().contains("next_cursor") ? std::string(page.at("next_cursor").as_string()) : "";
+  }
+  ASSERT_EQ(sequences.size(), 10u);
+  for (std::size_t i = 0; i < sequences.size(); ++i) EXPECT_EQ(sequences[i], static_cast<std::int64_t>(i + 1));
+}
+
+TEST_F(ReadApiTest, EndsASessionOnSessionEndedAndKeepsLaterEventsFlagged) {
+  ASSERT_EQ(server_.post_events(batch_json("ending", 1, 1, "session_ended")).status, 202);
+  ASSERT_EQ(server_.post_events(batch_json("ending", 1, 2, "paused")).status, 202);
+  const auto detail = json::parse(server_.get("/api/stream-sessions/ending").body);
+  EXPECT_EQ(detail.at("session").at("state").as_string(), "ended");
+  EXPECT_EQ(detail.at("session").at("end_source").as_string(), "client");
+  EXPECT_TRUE(detail.at("events").at(1).at("after_session_end").as_bool());
+}
+
+TEST_F(ReadApiTest, DeletesASessionAndItsEvents) {
+  ASSERT_EQ(server_.post_events(batch_json("erase-me", 3)).status, 202);
+  EXPECT_EQ(server_.request("DELETE", "/api/stream-sessions/erase-me", {{"X-MTrace-Token", "demo-token"}}).status, 204);
+  EXPECT_EQ(server_.get("/api/stream-sessions/erase-me").status, 404);
+  EXPECT_EQ(server_.request("DELETE", "/api/stream-sessions/erase-me", {{"X-MTrace-Token", "demo-token"}}).status, 404);
+}
+
+TEST_F(ReadApiTest, CountsAcceptedAndInvalidEventsInMetricsWithoutForbiddenLabels) {
+  ASSERT_EQ(server_.post_events(batch_json("metrics", 7)).status, 202);
+  ASSERT_EQ(server_.post_events(batch_json("metrics", 1, 8, "Bad Name")).status, 422);
+  const auto metrics = server_.get("/api/metrics", "");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("mtrace_playback_events_total 7"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("mtrace_invalid_events_total 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("mtrace_active_sessions 1"), std::string::npos);
+  for (const auto* label : {"session_id=", "client_ip=", "trace_id=", "token="}) {
+    EXPECT_EQ(metrics.body.find(label), std::string::npos) << label;
+  }
+}
+
+TEST_F(ReadApiTest, AnswersHealthAndUnknownRoutes) {
+  const auto health = server_.get("/api/health", "");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(json::parse(health.body).at("status").as_string(), "ok");
+  EXPECT_EQ(server_.get("/api/nope").status, 404);
+  EXPECT_EQ(server_.request("PUT", "/api/stream-sessions").status, 405);
+}
+
+// Reads an SSE stream for `duration` and returns what arrived.
+std::string read_stream(std::uint16_t port, const std::string& extra_headers, std::chrono::milliseconds duration) {
+  const std::string request = "GET /api/stream-sessions/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nX-MTrace-Token: demo-token\r\n" +
+                              extra_headers + "\r\n";
+  return exchange_raw(port, request, duration);
+}
+
+TEST_F(ReadApiTest, StreamsNewEventsAndSessionsLive) {
+  std::string received;
+  std::thread reader([&] { received = read_stream(server_.port(), "", std::chrono::milliseconds(2500)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_EQ(server_.post_events(batch_json("live", 2)).status, 202);
+  reader.join();
+  EXPECT_NE(received.find("text/event-stream"), std::string::npos) << received;
+  EXPECT_NE(received.find("event: session_updated"), std::string::npos) << received;
+  EXPECT_NE(received.find("event: event_appended"), std::string::npos);
+  EXPECT_NE(received.find("\"session_id\":\"live\""), std::string::npos);
+}
+
+TEST_F(ReadApiTest, BackfillsFromLastEventId) {
+  ASSERT_EQ(server_.post_events(batch_json("backfill", 5)).status, 202);
+  const auto detail = json::parse(server_.get("/api/stream-sessions/backfill").body);
+  const auto second = detail.at("events").at(1).at("ingest_sequence").as_int64();
+  const auto received = read_stream(server_.port(), "Last-Event-ID: " + std::to_string(second) + "\r\n",
+                                    std::chrono::milliseconds(1000));
+  EXPECT_EQ(received.find("id: " + std::to_string(second) + "\n"), std::string::npos) << received;
+  for (int i = 2; i < 5; ++i) {
+    const auto id = detail.at("events").at(i).at("ingest_sequence").as_int64();
+    EXPECT_NE(received.find("id: " + std::to_string(id) + "\n"), std::string::npos) << received;
+  }
+}
+
+}  // namespace
+}  // namespace mtrace::testing

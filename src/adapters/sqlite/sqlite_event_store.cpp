@@ -258,6 +258,39 @@ auto page_order(const ports::EventPosition& p) {
                          p.sequence_number.value_or(0), p.ingest_sequence);
 }
 
+// The `wanted` best events by `better` among those added, trimmed in amortized linear time.
+template <class Better>
+class BestEvents {
+ public:
+  BestEvents(std::size_t wanted, Better better) : wanted_(std::max<std::size_t>(wanted, 1)), better_(better) {}
+
+  void add(DecodedEvent event) {
+    found_.push_back(std::move(event));
+    if (found_.size() >= 2 * wanted_ || (!threshold_ && found_.size() >= wanted_)) trim();
+  }
+  // The ingest sequence of the wanted-th best event once that many were seen. It may lag behind
+  // later additions, which only make the true value better: tests against it stay safe.
+  std::optional<std::int64_t> threshold() const { return threshold_; }
+  std::vector<DecodedEvent> take() {
+    std::sort(found_.begin(), found_.end(), better_);
+    if (found_.size() > wanted_) found_.resize(wanted_);
+    return std::move(found_);
+  }
+
+ private:
+  void trim() {
+    std::nth_element(found_.begin(), found_.begin() + static_cast<std::ptrdiff_t>(wanted_ - 1),
+                     found_.end(), better_);
+    found_.resize(wanted_);
+    threshold_ = found_.back().event.ingest_sequence;
+  }
+
+  std::size_t wanted_;
+  Better better_;
+  std::vector<DecodedEvent> found_;
+  std::optional<std::int64_t> threshold_;
+};
+
 // The chunks a batch becomes: events of one session sharing the batch-level fields, with
 // ingest sequences inside [first, first + kChunkSpan).
 struct PendingChunk {
@@ -799,29 +832,27 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
     StatementUse chunks(sql.prepare(db));
 
     const std::size_t wanted = query.limit + 1;  // one more tells whether a next page exists
-    std::vector<DecodedEvent> found;
-    const auto newest_first = [](const DecodedEvent& a, const DecodedEvent& b) {
+    BestEvents found(wanted, [](const DecodedEvent& a, const DecodedEvent& b) {
       return a.event.ingest_sequence > b.event.ingest_sequence;
-    };
+    });
     while (chunks->step()) {
       // Every event of this and later chunks is below chunk_id + kChunkSpan.
-      if (found.size() >= wanted &&
-          found[wanted - 1].event.ingest_sequence >= chunks->int64(0) + kChunkSpan - 1) {
+      if (const auto worst = found.threshold();
+          worst && *worst >= chunks->int64(0) + kChunkSpan - 1) {
         break;
       }
       for (auto& decoded : decode_chunk_row(*chunks)) {
         if (decoded.event.ingest_sequence >= before) continue;
         if (name && decoded.event.event_name != *name) continue;
-        found.push_back(std::move(decoded));
+        found.add(std::move(decoded));
       }
-      std::sort(found.begin(), found.end(), newest_first);
-      if (found.size() > wanted) found.resize(wanted);
     }
-    if (found.size() > query.limit) {
-      found.resize(query.limit);
-      page.next_before = found.back().event.ingest_sequence;
+    auto newest = found.take();
+    if (newest.size() > query.limit) {
+      newest.resize(query.limit);
+      page.next_before = newest.back().event.ingest_sequence;
     }
-    page.events = finish_events(std::move(found));
+    page.events = finish_events(std::move(newest));
     return page;
   });
 }
@@ -834,23 +865,18 @@ domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::events_after(
         " FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key"
         " WHERE c.chunk_id > ?1 AND s.project_id = ?2 ORDER BY c.chunk_id"));
     chunks->bind(1, saturating_sub(after, kChunkSpan)).bind(2, project_id);
-    std::vector<DecodedEvent> found;
-    const auto oldest_first = [](const DecodedEvent& a, const DecodedEvent& b) {
+    if (limit == 0) return std::vector<PlaybackEvent>{};
+    BestEvents found(limit, [](const DecodedEvent& a, const DecodedEvent& b) {
       return a.event.ingest_sequence < b.event.ingest_sequence;
-    };
+    });
     while (chunks->step()) {
       // Every event of this and later chunks is at or above chunk_id.
-      if (limit == 0 ||
-          (found.size() >= limit && found[limit - 1].event.ingest_sequence < chunks->int64(0))) {
-        break;
-      }
+      if (const auto worst = found.threshold(); worst && *worst < chunks->int64(0)) break;
       for (auto& decoded : decode_chunk_row(*chunks)) {
-        if (decoded.event.ingest_sequence > after) found.push_back(std::move(decoded));
+        if (decoded.event.ingest_sequence > after) found.add(std::move(decoded));
       }
-      std::sort(found.begin(), found.end(), oldest_first);
-      if (found.size() > limit) found.resize(limit);
     }
-    return finish_events(std::move(found));
+    return finish_events(found.take());
   });
 }
 

@@ -91,19 +91,21 @@ function expectPlaybackStory({ session, ids, pageErrors }: Awaited<ReturnType<ty
   expect(up!.meta).toMatchObject({ width: 640, height: 360 });
   expect(up!.meta!.bitrate_bps).toBeGreaterThan(up!.meta!.previous_bitrate_bps);
 
-  // The stall: started after the first frame, ended with a duration near the held-back time.
-  const started = index('rebuffer_started');
-  const ended = index('rebuffer_ended');
-  expect(started, `rebuffer_started in ${names.join(',')}`).toBeGreaterThan(index('startup_time_measured'));
-  expect(ended).toBeGreaterThan(started);
-  const duration = events[ended].meta!.duration_ms;
-  expect(duration).toBeGreaterThanOrEqual(1000);
-  expect(duration).toBeLessThanOrEqual(STALL_MS + 2000);
-  expect(events[ended].meta!.rebuffer_count).toBe(1);
+  // The stall: after the first frame, closed with a duration near the held-back time. (A loaded
+  // machine may add a short stall of its own; the held-back segment gives the longest one.)
+  const starts = events.filter((e) => e.event_name === 'rebuffer_started');
+  const ends = events.filter((e) => e.event_name === 'rebuffer_ended');
+  expect(starts.length, `rebuffer_started in ${names.join(',')}`).toBeGreaterThanOrEqual(1);
+  expect(ends).toHaveLength(starts.length);
+  expect(index('rebuffer_started')).toBeGreaterThan(index('startup_time_measured'));
+  expect(ends.map((e) => e.meta!.rebuffer_count)).toEqual(ends.map((_, i) => i + 1));
+  const longest = Math.max(...ends.map((e) => e.meta!.duration_ms));
+  expect(longest).toBeGreaterThanOrEqual(1000);
+  expect(longest).toBeLessThanOrEqual(STALL_MS + 2000);
+  expect(ends.at(-1)!.meta!.total_rebuffer_duration_ms).toBe(ends.reduce((sum, e) => sum + e.meta!.duration_ms, 0));
 
   const sample = first('metrics_sampled');
   expect(sample?.meta).toMatchObject({ playhead_s: expect.any(Number), buffer_length_s: expect.any(Number), decoded_frames: expect.any(Number), bitrate_bps: expect.any(Number) });
-  expect(names).not.toContain('seek_started');
 }
 
 describe(`playback through the SDK into ${process.env.MTRACE_BIN ? 'mtrace serve' : 'the loopback collector'}`, () => {

@@ -1,5 +1,7 @@
 #include "analyzer/url.h"
 
+#include <cctype>
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
@@ -20,19 +22,43 @@ bool is_plain_relative_path(std::string_view ref) {
   return ref.find("/.") == std::string_view::npos;
 }
 
+// Percent-encodes what RFC 3986 does not allow in a reference (spaces, quotes, braces, non-ASCII),
+// as browsers do before resolving.
+std::string encode_unsafe(std::string_view ref) {
+  static constexpr std::string_view kAllowed = "-._~:/?#[]@!$&'()*+,;=%";
+  std::string out;
+  out.reserve(ref.size());
+  for (char c : ref) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x80 && std::isalnum(u)) || kAllowed.find(c) != std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 UrlResolver::UrlResolver(std::string_view base) : base_(base) {
   auto parsed = boost::urls::parse_absolute_uri(base);
   if (!parsed) return;
   valid_ = true;
-  boost::urls::url directory = *parsed;
-  directory.remove_query().remove_fragment();
-  std::string path(directory.encoded_path());
-  if (directory.has_authority() && path.empty()) path = "/";
-  const auto slash = path.rfind('/');
-  directory.set_encoded_path(slash == std::string::npos ? std::string() : path.substr(0, slash + 1));
-  directory_ = std::string(directory.buffer());
+  // The directory for plain relative paths: the base without query and fragment, cut after the
+  // last '/' of its path (a bare authority gets "/").
+  if (!parsed->has_authority()) return;
+  std::string_view rest = base.substr(0, base.find_first_of("?#"));
+  const std::size_t authority_end = rest.find('/', rest.find("//") + 2);
+  if (authority_end == std::string_view::npos) {
+    directory_ = std::string(rest) + "/";
+  } else {
+    directory_ = std::string(rest.substr(0, rest.rfind('/') + 1));
+    if (directory_.find("/.", authority_end) != std::string::npos) directory_.clear();  // dot segments
+  }
 }
 
 std::optional<std::string> UrlResolver::resolve(std::string_view reference) const {
@@ -44,7 +70,8 @@ std::optional<std::string> UrlResolver::resolve(std::string_view reference) cons
     return out;
   }
   auto base = boost::urls::parse_absolute_uri(base_);
-  auto ref = boost::urls::parse_uri_reference(reference);
+  const std::string encoded = encode_unsafe(reference);
+  auto ref = boost::urls::parse_uri_reference(encoded);
   if (!base || !ref) return std::nullopt;
   boost::urls::url out;
   if (!boost::urls::resolve(*base, *ref, out)) return std::nullopt;

@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "ports/fetcher.h"
 
@@ -13,7 +15,9 @@ namespace mtrace::adapters::fetch {
 
 class BeastFetcher final : public ports::Fetcher {
  public:
-  BeastFetcher();
+  // `trusted_addresses`: IP literals reachable even when private networks are refused (e.g. the
+  // lab's own loopback address); every other address still goes through the SSRF rules.
+  explicit BeastFetcher(std::vector<std::string> trusted_addresses = {});
   ~BeastFetcher() override;
   ports::FetchResult fetch(const ports::FetchRequest& request) override;
 
@@ -22,6 +26,7 @@ class BeastFetcher final : public ports::Fetcher {
   Tls& tls();  // the TLS client context, created on the first https fetch
   std::mutex tls_mutex_;
   std::unique_ptr<Tls> tls_;
+  std::vector<std::string> trusted_addresses_;
 };
 
 }  // namespace mtrace::adapters::fetch

@@ -1,5 +1,6 @@
 // Media playlists: segments, parts and the rfc8216bis rules over them.
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 
@@ -67,12 +68,14 @@ class MediaParser {
       const std::size_t number = lines.number();
       if (line.empty()) continue;
       if (line[0] != '#') {
-        if (has_variables_ && line.find("{$") != std::string_view::npos) rules_.on_text(line, number);
+        if (std::memchr(line.data(), '{', line.size()) && line.find("{$") != std::string_view::npos)
+          rules_.on_text(line, number);
         on_uri(line, number);
         continue;
       }
       if (line.size() < 4 || line[1] != 'E' || line[2] != 'X' || line[3] != 'T') continue;
-      if (has_variables_ && line.find("{$") != std::string_view::npos) rules_.on_text(line, number);
+      if (std::memchr(line.data(), '{', line.size()) && line.find("{$") != std::string_view::npos)
+        rules_.on_text(line, number);
       on_tag(split_tag(line), number);
     }
     finish();
@@ -84,8 +87,7 @@ class MediaParser {
     const auto name = tag.name;
     if (name == "#EXTINF") return on_extinf(tag.value, line);
     rules_.on_tag(tag, line);
-    if (name == "#EXT-X-DEFINE") has_variables_ = true;
-    else if (name == "#EXT-X-TARGETDURATION") on_target_duration(tag.value, line);
+    if (name == "#EXT-X-TARGETDURATION") on_target_duration(tag.value, line);
     else if (name == "#EXT-X-MEDIA-SEQUENCE") on_media_sequence(tag.value, line);
     else if (name == "#EXT-X-DISCONTINUITY-SEQUENCE") on_discontinuity_sequence(tag.value, line);
     else if (name == "#EXT-X-PLAYLIST-TYPE") on_playlist_type(tag.value, line);
@@ -457,7 +459,7 @@ class MediaParser {
   std::string_view previous_range_uri_;
   std::uint64_t previous_range_end_ = 0;
   bool next_discontinuity_ = false, next_gap_ = false, seen_discontinuity_ = false;
-  bool has_variables_ = false, after_endlist_reported_ = false;
+  bool after_endlist_reported_ = false;
   std::optional<std::int64_t> next_pdt_;
   std::size_t segment_parts_begin_ = 0;
   std::size_t end_list_line_ = 0, playlist_type_line_ = 0;

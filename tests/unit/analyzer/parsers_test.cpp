@@ -1,0 +1,180 @@
+// HLS and DASH parsing details: numbering, resolution, inheritance, templates, result shape.
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "analyzer/analyze.h"
+#include "analyzer/dash/mpd.h"
+#include "analyzer/hls/attributes.h"
+
+namespace mtrace::analyzer {
+namespace {
+
+Analysis run(std::string text, std::string base = "https://cdn.example.test/a/b/index.m3u8") {
+  return analyze(std::move(text), InputInfo{"text", "", std::move(base)});
+}
+
+TEST(Detect, RejectsWhatIsNeitherHlsNorDash) {
+  for (const char* body : {"", "   \n", "<html><body>hi</body></html>", "hello"}) {
+    const auto a = run(body);
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.error()->code, "manifest_not_supported") << body;
+  }
+  EXPECT_EQ(run("#EXTM3U foo\n").error()->code, "manifest_not_hls");
+  EXPECT_EQ(run("<?xml version=\"1.0\"?><MPD><Period>").error()->code, "manifest_malformed");
+  EXPECT_EQ(run("<?xml version=\"1.0\"?><root><MPD/></root>").error()->code, "manifest_malformed");
+}
+
+TEST(Detect, ErrorObjectHasTheReferenceShape) {
+  const auto o = run("nope").to_json();
+  EXPECT_EQ(o.at("status"), "error");
+  EXPECT_EQ(o.at("code"), "manifest_not_supported");
+  EXPECT_EQ(o.at("analyzerKind"), "hls");
+  EXPECT_EQ(o.at("details").at("firstLine"), "nope");
+}
+
+TEST(Hls, MediaSegmentsAreNumberedResolvedAndSummarised) {
+  const auto a = run(
+      "\xEF\xBB\xBF#EXTM3U\r\n#EXT-X-VERSION:4\r\n#EXT-X-TARGETDURATION:4\r\n#EXT-X-MEDIA-SEQUENCE:7\r\n"
+      "#EXTINF:4,first, with comma\r\n../seg 1.ts\r\n#EXT-X-BYTERANGE:100@0\r\n#EXTINF:3.5,\r\nall.ts\r\n"
+      "#EXT-X-BYTERANGE:50\r\n#EXTINF:4,\r\nall.ts\r\n#EXT-X-ENDLIST\r\n");
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a.findings().empty()) << boost::json::serialize(a.to_json());
+  const auto& m = *a.media_playlist();
+  ASSERT_EQ(m.segments.size(), 3u);
+  EXPECT_EQ(m.segments[0].sequence, 7);
+  EXPECT_EQ(m.segments[2].sequence, 9);
+  EXPECT_EQ(m.segments[0].title, "first, with comma");
+  EXPECT_EQ(m.segments[2].byte_range->offset, 100u);  // continues the previous sub-range
+  const auto o = a.to_json();
+  const auto& details = o.at("details").as_object();
+  EXPECT_EQ(details.at("segments").as_array()[0].at("resolvedUri"), "https://cdn.example.test/a/seg%201.ts");
+  EXPECT_EQ(details.at("segments").as_array()[1].at("resolvedUri"), "https://cdn.example.test/a/b/all.ts");
+  EXPECT_EQ(details.at("summary").at("totalDuration").as_double(), 11.5);
+  EXPECT_EQ(details.at("live"), false);
+  EXPECT_EQ(o.at("summary").at("itemCount"), 3);
+}
+
+TEST(Hls, FindingsCarryTheirLine) {
+  const auto a = run("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\na.ts\n#EXTINF:9,\nb.ts\n#EXT-X-ENDLIST\n");
+  ASSERT_EQ(a.findings().size(), 1u);
+  EXPECT_EQ(a.findings()[0].code, "segment_duration_exceeds_target");
+  EXPECT_EQ(a.findings()[0].line, 6u);
+  EXPECT_EQ(a.to_json().at("findings").as_array()[0].at("line"), 6);
+}
+
+TEST(Hls, RoundingFollowsTheRfc) {
+  // 6.49 rounds to 6 (fine), 6.5 rounds to 7 (too long) for a target of 6.
+  EXPECT_TRUE(run("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.49,\na.ts\n#EXTINF:6,\nb.ts\n#EXT-X-ENDLIST\n")
+                  .findings().empty());
+  EXPECT_EQ(run("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.5,\na.ts\n#EXTINF:6,\nb.ts\n#EXT-X-ENDLIST\n")
+                .findings()[0].code, "segment_duration_exceeds_target");
+}
+
+TEST(Hls, LastSegmentMayBeShortOnlyInVod) {
+  const std::string body = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\na.ts\n#EXTINF:6,\nb.ts\n#EXTINF:6,\nc.ts\n#EXTINF:1,\nd.ts\n";
+  EXPECT_TRUE(run(body + "#EXT-X-ENDLIST\n").findings().empty());
+  bool outlier = false;
+  const auto live = run(body);
+  for (const auto& f : live.findings()) outlier |= f.code == "segment_duration_outlier";
+  EXPECT_TRUE(outlier);
+}
+
+TEST(Hls, SkipShiftsSequenceNumbers) {
+  const auto a = run("#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:4\n"
+                     "#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=24\n#EXT-X-MEDIA-SEQUENCE:10\n"
+                     "#EXT-X-SKIP:SKIPPED-SEGMENTS=5\n#EXTINF:4,\na.ts\n#EXTINF:4,\nb.ts\n#EXTINF:4,\nc.ts\n");
+  EXPECT_TRUE(a.findings().empty()) << boost::json::serialize(a.to_json());
+  EXPECT_EQ(a.media_playlist()->segments[0].sequence, 15);
+}
+
+TEST(Hls, ManyIdenticalFindingsAreFolded) {
+  std::string body = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n";
+  for (int i = 0; i < 500; ++i) body += "#EXTINF:5,\ns" + std::to_string(i) + ".ts\n";
+  const auto a = run(body + "#EXT-X-ENDLIST\n");
+  EXPECT_EQ(a.findings().size(), kMaxFindingsPerCode + 1);
+  EXPECT_NE(a.findings().back().message.find("400 more"), std::string::npos);
+}
+
+TEST(Hls, AttributeListsKeepQuotedCommas) {
+  const hls::AttributeList a(R"(BANDWIDTH=1000, CODECS="avc1.4d401f,mp4a.40.2",,=x,FLAG,NAME = "a")");
+  EXPECT_EQ(a.get("CODECS"), "avc1.4d401f,mp4a.40.2");
+  EXPECT_EQ(a.get("BANDWIDTH"), "1000");
+  EXPECT_EQ(a.get("FLAG"), "");
+  EXPECT_EQ(a.get("NAME"), "a");
+  EXPECT_FALSE(a.has(""));
+}
+
+TEST(Hls, InvalidUtf8IsReplacedSoTheJsonStaysValid) {
+  const auto a = run("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\xff\xfe\nseg.ts\n#EXT-X-ENDLIST\n");
+  const auto text = boost::json::serialize(a.to_json());
+  EXPECT_NE(text.find("\xEF\xBF\xBD"), std::string::npos);
+}
+
+TEST(Dash, InheritsTemplatesAndResolvesBaseUrlsPerLevel) {
+  const auto a = run(R"(<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S">
+ <BaseURL>https://media.example.test/root/</BaseURL>
+ <Period id="p"><BaseURL>period/</BaseURL>
+  <AdaptationSet id="1" mimeType="video/mp4" codecs="avc1.42c01e">
+   <BaseURL>video/</BaseURL>
+   <SegmentTemplate initialization="init-$RepresentationID$.mp4" media="seg-$Number%05d$-$Bandwidth$.m4s" startNumber="7" duration="2"/>
+   <Representation id="v1" bandwidth="500"><BaseURL>rep/</BaseURL></Representation>
+   <Representation id="v2" bandwidth="900"><SegmentTemplate startNumber="3"/></Representation>
+  </AdaptationSet>
+ </Period>
+</MPD>)", "https://origin.example.test/x/manifest.mpd");
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a.findings().empty());
+  const auto& reps = a.mpd()->adaptation_sets.at(0).representations;
+  EXPECT_EQ(reps[0].initialization, "https://media.example.test/root/period/video/rep/init-v1.mp4");
+  EXPECT_EQ(reps[0].first_media, "https://media.example.test/root/period/video/rep/seg-00007-500.m4s");
+  EXPECT_EQ(reps[1].first_media, "https://media.example.test/root/period/video/seg-00003-900.m4s");
+  EXPECT_EQ(reps[0].path, "MPD/Period[id=p]/AdaptationSet[id=1]/Representation[id=v1]");
+}
+
+TEST(Dash, TimeTemplatesUseTheFirstTimelineEntry) {
+  const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT6S"><Period>
+<AdaptationSet mimeType="audio/mp4" codecs="mp4a.40.2"><SegmentTemplate timescale="48000" media="a-$Time$.m4s" initialization="a.mp4">
+<SegmentTimeline><S t="96000" d="96000" r="1"/><S d="48000"/></SegmentTimeline></SegmentTemplate>
+<Representation id="a" bandwidth="64000"/></AdaptationSet></Period></MPD>)", "http://h.example.test/m.mpd");
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a.findings().empty());
+  const auto& rep = a.mpd()->adaptation_sets[0].representations[0];
+  EXPECT_EQ(rep.first_media, "http://h.example.test/a-96000.m4s");
+  EXPECT_EQ(rep.segment_count, 3u);
+}
+
+TEST(Dash, SegmentBaseGivesRanges) {
+  const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT6S"><Period>
+<AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e"><Representation id="v" bandwidth="1">
+<BaseURL>v.mp4</BaseURL><SegmentBase indexRange="800-999"><Initialization range="0-799"/></SegmentBase>
+</Representation></AdaptationSet></Period></MPD>)", "https://h.example.test/dir/m.mpd");
+  ASSERT_TRUE(a.ok());
+  const auto& rep = a.mpd()->adaptation_sets[0].representations[0];
+  EXPECT_EQ(rep.initialization, "https://h.example.test/dir/v.mp4");
+  ASSERT_TRUE(rep.initialization_range);
+  EXPECT_EQ(rep.initialization_range->last, 799u);
+  const auto plan = a.cmaf_plan();
+  ASSERT_FALSE(plan.empty());
+  EXPECT_EQ(plan[0].range->length, 800u);
+}
+
+TEST(Dash, NamespacedElementsAndCommentsAreRead) {
+  const auto a = run(R"(<?xml version="1.0"?><!-- c --><m:MPD xmlns:m="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT2S">
+<m:Period><!-- <m:AdaptationSet/> --><m:AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e"><m:Representation id="v" bandwidth="1"><m:BaseURL>v.mp4</m:BaseURL></m:Representation></m:AdaptationSet></m:Period></m:MPD>)");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.mpd()->adaptation_sets.size(), 1u);
+  EXPECT_TRUE(a.findings().empty());
+}
+
+TEST(Dash, Durations) {
+  EXPECT_DOUBLE_EQ(*dash::parse_duration("PT1H2M3.5S"), 3723.5);
+  EXPECT_DOUBLE_EQ(*dash::parse_duration("P1DT1S"), 86401);
+  EXPECT_DOUBLE_EQ(*dash::parse_duration("PT0S"), 0);
+  for (const char* bad : {"", "P", "PT", "1S", "PT1.5M", "PTS", "PT1S2M", "P1H"})
+    EXPECT_FALSE(dash::parse_duration(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace mtrace::analyzer

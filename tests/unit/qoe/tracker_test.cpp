@@ -316,3 +316,61 @@ TEST(QoeTracker, UpscalingFeedsTheQualityScore) {
 
 }  // namespace
 }  // namespace mtrace::domain::qoe
+
+namespace mtrace::domain::qoe {
+namespace {
+
+// Random sessions (names, order, times and values): whatever arrives, the figures stay coherent
+// and the timeline stays within its caps.
+TEST(QoeTracker, InvariantsHoldOnRandomSequences) {
+  const char* names[] = {"play_requested", "playback_started", "startup_time_measured",
+                         "rebuffer_started", "rebuffer_ended", "seek_started", "seek_ended",
+                         "bitrate_switch", "metrics_sampled", "playback_error", "paused",
+                         "resumed", "session_ended", "segment_loaded"};
+  const boost::json::value values[] = {-1, 0, 7, 2.5e6, 1e300, "x", true, nullptr, 1280, 720};
+  std::uint64_t state = 42;
+  const auto next = [&state](std::uint64_t bound) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % bound;
+  };
+  for (int run = 0; run < 300; ++run) {
+    QoeTracker t;
+    double clock = 0;
+    for (int i = 0; i < 200; ++i) {
+      clock += static_cast<double>(next(5000)) / 1000.0 - 1.0;  // mostly forward, sometimes back
+      boost::json::object meta;
+      for (const char* key : {"duration_ms", "bitrate_bps", "fatal", "direction", "width",
+                              "height", "player_width", "player_height", "dropped_frames",
+                              "live_latency_s"}) {
+        if (next(3) == 0) meta[key] = values[next(std::size(values))];
+      }
+      auto e = event(names[next(std::size(names))], clock, std::move(meta));
+      if (next(10) == 0) e.delivery = DeliveryStatus::duplicate_suspected;
+      t.apply(e);
+    }
+    const Qoe q = t.snapshot(at(clock + static_cast<double>(next(100))));
+    ASSERT_GE(q.rebuffer_ms, 0);
+    ASSERT_LE(q.rebuffer_ms, q.watch_ms);
+    ASSERT_GE(q.rebuffer_ratio, 0.0);
+    ASSERT_LE(q.rebuffer_ratio, 1.0);
+    ASSERT_LE(q.switches_up + q.switches_down, q.bitrate_switches);
+    ASSERT_EQ(q.failed_before_start && !q.failed, false);
+    for (const auto& score : {q.startup_score, q.smoothness_score, q.quality_score}) {
+      if (score) {
+        ASSERT_GE(*score, 0.0);
+        ASSERT_LE(*score, 100.0);
+      }
+    }
+    if (q.time_weighted_bitrate_bps) {
+      ASSERT_LE(*q.time_weighted_bitrate_bps, 1e11);
+    }
+    ASSERT_LE(t.timeline().stalls.size(), SessionTimeline::kMaxStalls);
+    ASSERT_LE(t.timeline().switches.size(), SessionTimeline::kMaxSwitches);
+    ASSERT_LE(t.timeline().errors.size(), SessionTimeline::kMaxErrors);
+    ASSERT_EQ(static_cast<std::int64_t>(t.timeline().stalls.size()) + t.timeline().stalls_not_kept,
+              q.rebuffer_count);
+  }
+}
+
+}  // namespace
+}  // namespace mtrace::domain::qoe

@@ -25,7 +25,7 @@ serve: release
 	$(RELEASE)/mtrace serve
 
 test-build: web
-	@cmake -S . -B $(TEST) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTRACE_SANITIZE=ON -DMTRACE_BENCH=OFF >/dev/null
+	@cmake -S . -B $(TEST) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DMTRACE_SANITIZE=ON -DMTRACE_BENCH=OFF >/dev/null
 	@cmake --build $(TEST) -j $(JOBS)
 
 fuzz-build: setup

@@ -66,6 +66,7 @@ function expectPlaybackStory({ session, ids, pageErrors }: Awaited<ReturnType<ty
 
   // Every event arrived exactly once, in a gapless sequence from 1, on the session's one trace.
   expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i + 1));
+  expect(session.session.trace_id).toBe(ids.traceId);
   for (const event of events) if (event.trace_id !== undefined) expect(event.trace_id).toBe(ids.traceId);
   expect(events[0].meta).toMatchObject({ player_name: playerName, content_id: `test-${playerName === 'hls.js' ? 'hls' : 'dash'}` });
   expect(names.at(-1)).toBe('session_ended');

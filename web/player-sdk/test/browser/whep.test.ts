@@ -63,6 +63,7 @@ describe('WHEP adapter with a real WebRTC peer', () => {
     const names = events.map((e) => e.event_name);
     expect(names.filter((n) => n === 'metrics_sampled')).toHaveLength(samples.length);
     expect(names.at(-1)).toBe('session_ended');
+    expect(session.session.trace_id).toBe(ids.traceId);
     expect(names).not.toContain('playback_error');
     expect(names.indexOf('play_requested')).toBe(0);
     expect(names).toContain('playback_started');

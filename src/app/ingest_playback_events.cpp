@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "app/playback_batch_decoder.h"
+#include "app/session_report.h"
 #include "app/wire_json.h"
-#include "domain/ids.h"
 #include "domain/user_agent.h"
 
 namespace mtrace::app {
@@ -64,29 +64,14 @@ domain::Status load_missing_sessions(const std::vector<domain::PlaybackEvent>& e
 
 }  // namespace
 
-void report_sessions(ports::Metrics& metrics, const SessionChanges& changes) {
-  for (std::size_t i = 0; i < changes.created; ++i) metrics.session_started();
-  for (const auto seconds : changes.startups_s) metrics.startup_observed(seconds);
-  for (const auto seconds : changes.stalls_s) metrics.stall_observed(seconds);
-  for (const auto& qoe : changes.ended) metrics.session_ended(qoe);
-}
-
 void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(IngestReply)> reply) {
   IngestReply base;
-  base.span_id = domain::new_span_id();
-  if (auto parent = domain::parse_traceparent(call.traceparent)) {
-    base.trace_id = parent->trace_id;
-    base.parent_span_id = parent->span_id;
-  } else {
-    base.trace_id = domain::new_trace_id();
-    base.traceparent_invalid = !call.traceparent.empty();
-  }
-
   const Project* project = deps_.projects.project_for_ingest_token(call.token);
   if (project == nullptr) {
     return reply(refusal(std::move(base), {401, "unauthorized", "missing or unknown X-MTrace-Token", 0},
                          "unauthorized"));
   }
+  base.project_id = project->id;
   if (!ProjectRegistry::origin_allowed(*project, call.origin)) {
     return reply(refusal(std::move(base), {403, "origin_not_allowed", "this Origin may not post to the project", 0},
                          "forbidden"));
@@ -125,8 +110,8 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
   }
 
   const auto user_agent = domain::reduce_user_agent(call.user_agent);
-  BatchContext context{deps_.clock.now(), base.parent_span_id.empty() ? "" : base.trace_id,
-                       base.span_id, user_agent.browser_family, user_agent.os_family};
+  BatchContext context{deps_.clock.now(), std::string(call.trace_id), std::string(call.span_id),
+                       user_agent.browser_family, user_agent.os_family};
   for (auto& boundary : batch.boundaries) boundary.server_received_at = context.received_at;
 
   auto events = std::make_shared<std::vector<domain::PlaybackEvent>>(std::move(batch.events));
@@ -137,7 +122,7 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
     observed->created = changes.created;
     observed->startups_s = std::move(changes.startups_s);
     observed->stalls_s = std::move(changes.stalls_s);
-    observed->ended = std::move(changes.ended);
+    observed->ended = std::move(changes.ended);  // touched is moved into the store below
     ports::AppendBatch append{*events, std::move(batch.boundaries), std::move(changes.touched)};
     deps_.store.append(std::move(append), [this, events, frames, observed, base,
                                            reply](const domain::Status& status) mutable {
@@ -148,7 +133,7 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
       }
       deps_.live_bus.publish(*frames);
       deps_.metrics.events_accepted(*events);
-      report_sessions(deps_.metrics, *observed);
+      report_sessions(*observed, deps_.metrics, deps_.tracer);
       base.status = 202;
       base.outcome = "accepted";
       base.json_body = "{\"accepted\":" + std::to_string(events->size()) + "}";

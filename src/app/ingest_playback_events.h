@@ -14,6 +14,7 @@
 #include "ports/live_bus.h"
 #include "ports/metrics.h"
 #include "ports/rate_limiter.h"
+#include "ports/tracer.h"
 
 namespace mtrace::app {
 
@@ -23,9 +24,10 @@ struct IngestCall {
   std::string_view origin;          // Origin, empty when absent
   std::string_view client_address;  // the peer, or the trusted X-Forwarded-For entry
   std::string_view user_agent;
-  std::string_view traceparent;
   std::string_view body;
   bool body_too_large = false;      // the body was cut at the size limit
+  std::string_view trace_id;        // from a valid traceparent (the playback session's), else empty
+  std::string_view span_id;         // of the server span of this request
 };
 
 struct IngestReply {
@@ -35,14 +37,8 @@ struct IngestReply {
   std::string outcome;                   // accepted, unauthorized, forbidden, too_large, invalid, rate_limited, unavailable
   std::size_t batch_size = 0;
   std::size_t session_count = 0;
-  std::string trace_id;                  // of the server span (continued from traceparent)
-  std::string parent_span_id;            // the client's span, when traceparent was valid
-  std::string span_id;
-  bool traceparent_invalid = false;
+  std::string project_id;                // once the token resolved
 };
-
-// Reports what a batch or a sweep did to sessions: starts, startup times, stalls, ends.
-void report_sessions(ports::Metrics& metrics, const SessionChanges& changes);
 
 class IngestPlaybackEvents {
  public:
@@ -53,6 +49,7 @@ class IngestPlaybackEvents {
     ports::RateLimiter& rate_limiter;
     ports::LiveBus& live_bus;
     ports::Metrics& metrics;
+    ports::TraceExporter& tracer;
     const ports::Clock& clock;
   };
   explicit IngestPlaybackEvents(Dependencies dependencies) : deps_(dependencies) {}

@@ -102,7 +102,6 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
   struct Before {
     TrackedSession* tracked;
     std::optional<SessionState> state;  // nullopt: created by this batch
-    domain::Qoe qoe;
   };
   std::vector<Before> touched;
 
@@ -113,7 +112,7 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
     auto seen = std::find_if(touched.begin(), touched.end(),
                              [&](const Before& entry) { return entry.tracked == &tracked; });
     if (seen == touched.end()) {
-      touched.push_back({&tracked, created ? std::nullopt : std::optional(session.state), session.qoe});
+      touched.push_back({&tracked, created ? std::nullopt : std::optional(session.state)});
     }
 
     event.server_received_at = context.received_at;
@@ -146,7 +145,9 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
       session.error_count += 1;
       session.last_error_code = error_code_of(event.meta);
     }
-    tracked.qoe.apply(event);
+    const auto observed = tracked.qoe.apply(event);
+    if (observed.startup_seconds) changes.startups_s.push_back(*observed.startup_seconds);
+    if (observed.stall_seconds) changes.stalls_s.push_back(*observed.stall_seconds);
     if (event.event_name == "session_ended") {
       session.state = SessionState::ended;
       session.ended_at = context.received_at;
@@ -161,36 +162,27 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
       changes.created_or_moved.push_back(changes.touched.size());
     }
     if (!before.state) ++changes.created;
-    if (session.qoe.startup_ms && !before.qoe.startup_ms) changes.startups_s.push_back(*session.qoe.startup_ms / 1e3);
-    const auto new_stalls = session.qoe.rebuffer_count - before.qoe.rebuffer_count;
-    for (std::int64_t i = 0; i < new_stalls; ++i) {
-      changes.stalls_s.push_back(double(session.qoe.rebuffer_ms - before.qoe.rebuffer_ms) / double(new_stalls) / 1e3);
-    }
     if (session.state == SessionState::ended && before.state != SessionState::ended) {
-      changes.ended.push_back(session.qoe);
+      changes.ended.push_back({session, before.tracked->qoe.timeline()});
     }
     changes.touched.push_back(session);
   }
   commit(changes);
 }
 
-std::vector<domain::Session> SessionRegistry::sweep(Micros now) {
+SessionChanges SessionRegistry::sweep(Micros now) {
   std::lock_guard lock(mutex_);
-  std::vector<domain::Session> changed;
+  SessionChanges changes;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     auto& tracked = *it->second;
     auto& session = tracked.session;
-    const Micros idle = now - session.last_event_at;
     if (session.state == SessionState::ended) {
       const Micros ended_for = now - session.ended_at.value_or(session.last_event_at);
-      if (ended_for > kEndedRetention) {
-        it = sessions_.erase(it);
-        continue;
-      }
-      ++it;
+      it = ended_for > kEndedRetention ? sessions_.erase(it) : std::next(it);
       continue;
     }
     const auto before = session.state;
+    const Micros idle = now - session.last_event_at;
     if (session.state == SessionState::active && idle > domain::kStalledAfter) {
       session.state = SessionState::stalled;
     }
@@ -198,14 +190,19 @@ std::vector<domain::Session> SessionRegistry::sweep(Micros now) {
       session.state = SessionState::ended;
       session.ended_at = now;
       session.end_source = domain::EndSource::sweeper;
+      if (auto observed = tracked.qoe.close(now); observed.stall_seconds) {
+        changes.stalls_s.push_back(*observed.stall_seconds);
+      }
     }
     if (session.state != before) {
-      session.qoe = tracked.qoe.snapshot(session.state == SessionState::ended ? now : session.last_event_at);
-      changed.push_back(session);
+      session.qoe = tracked.qoe.snapshot(now);
+      changes.created_or_moved.push_back(changes.touched.size());
+      changes.touched.push_back(session);
+      if (session.state == SessionState::ended) changes.ended.push_back({session, tracked.qoe.timeline()});
     }
     ++it;
   }
-  return changed;
+  return changes;
 }
 
 void SessionRegistry::forget(const SessionKey& key) {

@@ -37,14 +37,20 @@ struct TrackedSession {
   domain::qoe::QoeTracker qoe;
 };
 
-// What one batch changed, for the store, the live stream and the metrics.
+// A session that just ended, with what its trace spans are built from.
+struct EndedSession {
+  domain::Session session;
+  domain::qoe::SessionTimeline timeline;
+};
+
+// What one batch (or one sweep) changed, for the store, the live stream, metrics and traces.
 struct SessionChanges {
   std::vector<domain::Session> touched;        // every session the batch touched, after it
   std::vector<std::size_t> created_or_moved;   // indexes into `touched`: new or state changed
   std::size_t created = 0;                     // sessions this batch started
   std::vector<double> startups_s;              // startup times that became known
-  std::vector<double> stalls_s;                // rebuffers that became known, seconds each
-  std::vector<domain::Qoe> ended;              // QoE of the sessions this batch ended
+  std::vector<double> stalls_s;                // rebuffers that completed, seconds each
+  std::vector<EndedSession> ended;             // sessions this batch or sweep ended
 };
 
 // Context of the request that carried a batch.
@@ -78,9 +84,9 @@ class SessionRegistry {
   void apply(std::vector<domain::PlaybackEvent>& events, const BatchContext& context,
              const std::function<void(SessionChanges&)>& commit);
 
-  // Moves idle sessions on (active -> stalled after 60 s, stalled -> ended after 5 min), drops
-  // ended sessions past their retention, and returns the sessions whose state changed.
-  std::vector<domain::Session> sweep(domain::Micros now);
+  // Moves idle sessions on (active -> stalled after 60 s, stalled -> ended after 5 min) and drops
+  // ended sessions past their retention. `touched` holds the sessions whose state changed.
+  SessionChanges sweep(domain::Micros now);
 
   // Forgets a session (erased on request). Thread-safe.
   void forget(const SessionKey& key);

@@ -9,6 +9,7 @@
 #include "ports/event_store.h"
 #include "ports/live_bus.h"
 #include "ports/metrics.h"
+#include "ports/tracer.h"
 
 namespace mtrace::app {
 
@@ -19,9 +20,8 @@ class SessionSweeper {
     ports::EventStore& store;
     ports::LiveBus& live_bus;
     ports::Metrics& metrics;
+    ports::TraceExporter& tracer;
     const ports::Clock& clock;
-    // Called with each session the sweep ended (trace export). May be empty.
-    std::function<void(const domain::Session&)> on_session_ended;
   };
   SessionSweeper(Dependencies dependencies, int retention_days)
       : deps_(std::move(dependencies)), retention_days_(retention_days) {}

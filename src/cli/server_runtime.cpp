@@ -16,9 +16,12 @@
 #include "adapters/memory/in_process_live_bus.h"
 #include "adapters/memory/system_clock.h"
 #include "adapters/memory/token_bucket_rate_limiter.h"
+#include "adapters/otlp/otlp_config.h"
+#include "adapters/otlp/otlp_http_exporter.h"
 #include "adapters/prometheus/prometheus_metrics.h"
 #include "adapters/sqlite/sqlite_event_store.h"
 #include "app/ingest_playback_events.h"
+#include "app/qoe_aggregates.h"
 #include "app/session_sweeper.h"
 #include "cli/json_log.h"
 
@@ -158,19 +161,36 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   });
   metrics.set_active_sessions_source([&sessions] { return sessions.counts().active; });
 
-  app::IngestPlaybackEvents ingest({projects.value(), sessions, event_store, rate_limiter, live_bus, metrics, clock});
-  app::SessionSweeper sweeper({sessions, event_store, live_bus, metrics, clock, {}}, settings.retention_days);
+  auto otlp = adapters::otlp::config_from_environment(adapters::otlp::process_environment());
+  if (!otlp.ok()) {
+    log_error("bad OTEL_* configuration", {{"error", otlp.error().message}});
+    return 1;
+  }
+  ports::NoopTraceExporter no_tracing;
+  std::unique_ptr<adapters::otlp::OtlpHttpExporter> exporter;
+  if (otlp.value()) {
+    log_info("exporting traces over OTLP/HTTP",
+             {{"host", otlp.value()->endpoint.host_header}, {"target", otlp.value()->endpoint.target}});
+    exporter = std::make_unique<adapters::otlp::OtlpHttpExporter>(std::move(*otlp.value()), metrics);
+  }
+  ports::TraceExporter& tracer = exporter ? static_cast<ports::TraceExporter&>(*exporter) : no_tracing;
+
+  app::IngestPlaybackEvents ingest(
+      {projects.value(), sessions, event_store, rate_limiter, live_bus, metrics, tracer, clock});
+  app::SessionSweeper sweeper({sessions, event_store, live_bus, metrics, tracer, clock}, settings.retention_days);
+  app::QoeAggregates qoe(event_store);
 
   boost::json::object config{{"version", MTRACE_VERSION}, {"lab", false}};
   for (auto& [key, value] : extension.config) config[key] = value;
   adapters::http::ApiDependencies dependencies{
-      projects.value(), sessions, ingest, event_store, live_bus, metrics, clock,
+      projects.value(), sessions, ingest, event_store, live_bus, metrics, tracer, exporter != nullptr, clock,
       settings.dashboard_dir.empty() ? adapters::http::StaticFiles::embedded(embedded_dashboard())
                                      : adapters::http::StaticFiles::directory(settings.dashboard_dir),
       settings.sdk_dir.empty() ? adapters::http::StaticFiles::embedded(embedded_sdk())
                                : adapters::http::StaticFiles::directory(settings.sdk_dir),
       std::move(extension.mounts), settings.trust_forwarded_for, MTRACE_VERSION, std::move(config),
       std::move(extension.status)};
+  dependencies.qoe = &qoe;
   adapters::http::ApiRouter router(std::move(dependencies));
 
   adapters::http::ServerOptions options;
@@ -220,6 +240,7 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   if (extension.on_shutdown) extension.on_shutdown();
   server.shutdown(std::chrono::seconds(5));
   event_store.drain();
+  if (exporter) exporter->shutdown();
   log_info("stopped");
   return 0;
 }

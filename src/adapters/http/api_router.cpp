@@ -6,6 +6,7 @@
 
 #include "app/cursor.h"
 #include "app/wire_json.h"
+#include "domain/ids.h"
 
 namespace mtrace::adapters::http {
 namespace {
@@ -174,7 +175,10 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
     if (!origin_known && !open_route) {
       return exchange.respond(Response::error(403, "origin_not_allowed", "this Origin is not allowed"));
     }
-    return route(request, exchange, cors);
+    const bool traced = info->pattern != "/api/health" && info->pattern != "/api/metrics" &&
+                        info->pattern != "/api/stream-sessions/stream";
+    auto span = traced ? trace_request(request, info->pattern, exchange) : nullptr;
+    return route(request, exchange, cors, span);
   }
 
   for (const auto& mount : deps_.mounts) {
@@ -197,7 +201,36 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
   exchange.respond(Response::error(404, "not_found", "the dashboard is not built into this binary"));
 }
 
-void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors) {
+std::shared_ptr<ports::Span> ApiRouter::trace_request(const Request& request, std::string_view route,
+                                                      Exchange& exchange) {
+  if (!deps_.tracing) return nullptr;
+  auto span = std::make_shared<ports::Span>();
+  const auto header = request.header("traceparent");
+  if (auto parent = domain::parse_traceparent(header)) {
+    span->trace_id = parent->trace_id;
+    span->parent_span_id = parent->span_id;
+    span->parent_sampled = (parent->flags & 1) != 0;
+  } else {
+    span->trace_id = domain::new_trace_id();
+    if (!header.empty()) span->attributes.push_back({"mtrace.trace.parse_error", true});
+  }
+  span->span_id = domain::new_span_id();
+  span->name = "http.handler " + request.method + " " + std::string(route);
+  span->kind = ports::SpanKind::server;
+  span->start = deps_.clock.now();
+  span->attributes.push_back({"http.method", request.method});
+  span->attributes.push_back({"http.route", std::string(route)});
+  exchange.respond = [this, span, respond = std::move(exchange.respond)](Response response) {
+    span->end = deps_.clock.now();
+    span->attributes.push_back({"http.status_code", std::int64_t{response.status}});
+    if (response.status >= 500) span->status = ports::SpanStatusCode::error;
+    deps_.tracer.export_spans({std::move(*span)});
+    respond(std::move(response));
+  };
+  return span;
+}
+
+void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const std::shared_ptr<ports::Span>& span) {
   const std::string_view path = request.path;
 
   if (path == "/api/playback-events") {
@@ -210,11 +243,22 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors) {
       while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
       if (!entry.empty() && entry.size() <= 45) client_address = std::string(entry);
     }
-    app::IngestCall call{request.header("x-mtrace-token"), request.header("origin"),  client_address,
-                         request.header("user-agent"),     request.header("traceparent"), request.body,
-                         request.body_too_large};
-    return deps_.ingest.ingest(call, [this, respond = exchange.respond](app::IngestReply reply) {
+    // The session's trace comes from the SDK's traceparent, whether or not spans are exported.
+    const auto parent = domain::parse_traceparent(request.header("traceparent"));
+    const std::string span_id = span ? span->span_id : domain::new_span_id();
+    app::IngestCall call{request.header("x-mtrace-token"), request.header("origin"), client_address,
+                         request.header("user-agent"), request.body, request.body_too_large,
+                         parent ? std::string_view(parent->trace_id) : std::string_view{}, span_id};
+    return deps_.ingest.ingest(call, [this, span, respond = exchange.respond](app::IngestReply reply) {
       if (reply.status == 202) record_accepted(reply.batch_size);
+      if (span) {
+        span->attributes.push_back({"batch.size", static_cast<std::int64_t>(reply.batch_size)});
+        span->attributes.push_back({"batch.outcome", reply.outcome});
+        if (!reply.project_id.empty()) span->attributes.push_back({"mtrace.project.id", reply.project_id});
+        if (reply.status == 202) {
+          span->attributes.push_back({"mtrace.batch.session_count", static_cast<std::int64_t>(reply.session_count)});
+        }
+      }
       auto response = Response::json(reply.status, std::move(reply.json_body));
       if (reply.retry_after_seconds > 0) response.with_header("Retry-After", std::to_string(reply.retry_after_seconds));
       respond(std::move(response));
@@ -243,8 +287,19 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors) {
   const std::string cursor_project = grant->project_id.value_or("*");
 
   if (path == "/api/qoe") {
-    if (qoe_) return qoe_(request, std::move(exchange));
-    return exchange.respond(Response::error(404, "not_found", "QoE aggregates are not available"));
+    if (deps_.qoe == nullptr) return exchange.respond(Response::error(404, "not_found", "QoE aggregates are not available"));
+    auto optional_view = [&](std::string_view name) -> std::optional<std::string> { return request.query_param(name); };
+    const auto from = optional_view("from"), until = optional_view("until"), bucket = optional_view("bucket"),
+               by = optional_view("by");
+    auto view = [](const std::optional<std::string>& text) {
+      return text ? std::optional<std::string_view>(*text) : std::nullopt;
+    };
+    auto query = app::parse_qoe_query(grant->project_id, view(from), view(until), view(bucket), view(by),
+                                      deps_.clock.now());
+    if (!query.ok()) return exchange.respond(Response::error(400, "qoe_query_invalid", query.error().message));
+    auto report = deps_.qoe->run(query.value());
+    if (!report.ok()) return exchange.respond(store_unavailable());
+    return exchange.respond(json_response(200, app::to_json(report.value())));
   }
   if (path == "/api/status") {
     json::object body{{"status", deps_.store.ping().ok() ? "ok" : "degraded"},

@@ -13,10 +13,12 @@
 #include "adapters/http/static_files.h"
 #include "app/ingest_playback_events.h"
 #include "app/project_registry.h"
+#include "app/qoe_aggregates.h"
 #include "app/session_registry.h"
 #include "ports/clock.h"
 #include "ports/event_store.h"
 #include "ports/metrics.h"
+#include "ports/tracer.h"
 
 namespace mtrace::adapters::http {
 
@@ -33,6 +35,8 @@ struct ApiDependencies {
   ports::EventStore& store;
   ports::LiveBus& live_bus;
   ports::Metrics& metrics;
+  ports::TraceExporter& tracer;
+  bool tracing = false;  // export a server span per API request
   const ports::Clock& clock;
   StaticFiles dashboard;
   StaticFiles sdk;
@@ -41,6 +45,7 @@ struct ApiDependencies {
   std::string version;
   boost::json::object config;                       // GET /api/config
   std::function<boost::json::object()> lab_status;  // GET /api/status "lab"; empty: not a lab
+  const app::QoeAggregates* qoe = nullptr;           // GET /api/qoe
 };
 
 class ApiRouter {
@@ -54,8 +59,6 @@ class ApiRouter {
 
   // Adds a route for POST /api/analyze (set by the wiring when the analyzer is available).
   void set_analyze_handler(Handler handler) { analyze_ = std::move(handler); }
-  // Adds a route for GET /api/qoe.
-  void set_qoe_handler(Handler handler) { qoe_ = std::move(handler); }
 
   LiveStreams& live_streams() { return live_streams_; }
 
@@ -64,14 +67,17 @@ class ApiRouter {
 
  private:
   struct Route;
-  void route(Request& request, Exchange& exchange, std::vector<std::pair<std::string, std::string>>& cors);
+  void route(Request& request, Exchange& exchange, std::vector<std::pair<std::string, std::string>>& cors,
+             const std::shared_ptr<ports::Span>& span);
+  // Starts the server span of an API request (continuing its traceparent) and makes `respond`
+  // end and export it. Returns nullptr when tracing is off.
+  std::shared_ptr<ports::Span> trace_request(const Request& request, std::string_view route, Exchange& exchange);
   std::optional<app::ReadGrant> read_grant(const Request& request) const;
   void record_accepted(std::size_t events);
 
   ApiDependencies deps_;
   LiveStreams live_streams_;
   Handler analyze_;
-  Handler qoe_;
   const domain::Micros started_at_;
   static constexpr int kRateSlots = 60;
   mutable std::array<std::atomic<std::int64_t>, kRateSlots> accepted_per_second_{};

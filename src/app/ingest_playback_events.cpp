@@ -114,29 +114,28 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
                        user_agent.browser_family, user_agent.os_family};
   for (auto& boundary : batch.boundaries) boundary.server_received_at = context.received_at;
 
-  auto events = std::make_shared<std::vector<domain::PlaybackEvent>>(std::move(batch.events));
-  deps_.sessions.apply(*events, context, [&](SessionChanges& changes) {
+  // One batch, shared with the store until it is committed: the events are never copied.
+  auto append = std::make_shared<ports::AppendBatch>();
+  append->events = std::move(batch.events);
+  append->boundaries = std::move(batch.boundaries);
+  deps_.sessions.apply(append->events, context, [&](SessionChanges& changes) {
     base.session_count = changes.touched.size();
-    auto frames = std::make_shared<std::vector<ports::LiveFrame>>(live_frames(*events, changes));
-    auto observed = std::make_shared<SessionChanges>();
-    observed->created = changes.created;
-    observed->startups_s = std::move(changes.startups_s);
-    observed->stalls_s = std::move(changes.stalls_s);
-    observed->ended = std::move(changes.ended);  // touched is moved into the store below
-    ports::AppendBatch append{*events, std::move(batch.boundaries), std::move(changes.touched)};
-    deps_.store.append(std::move(append), [this, events, frames, observed, base,
-                                           reply](const domain::Status& status) mutable {
+    auto frames = std::make_shared<std::vector<ports::LiveFrame>>(live_frames(append->events, changes));
+    append->sessions = std::move(changes.touched);
+    auto observed = std::make_shared<SessionChanges>(std::move(changes));
+    deps_.store.append_shared(append, [this, append, frames, observed, base,
+                                       reply](const domain::Status& status) mutable {
       if (!status.ok()) {
         base.retry_after_seconds = 1;
         return reply(refusal(std::move(base), {503, "store_unavailable", status.error().message, 0},
                              "unavailable"));
       }
       deps_.live_bus.publish(*frames);
-      deps_.metrics.events_accepted(*events);
+      deps_.metrics.events_accepted(append->events);
       report_sessions(*observed, deps_.metrics, deps_.tracer);
       base.status = 202;
       base.outcome = "accepted";
-      base.json_body = "{\"accepted\":" + std::to_string(events->size()) + "}";
+      base.json_body = "{\"accepted\":" + std::to_string(append->events.size()) + "}";
       reply(std::move(base));
     });
   });

@@ -159,7 +159,9 @@ DecodedBatch decode(std::string_view body, std::string_view project_id) {
   json::parse_options options;
   options.max_depth = kMaxNestingDepth;
   boost::system::error_code ec;
-  json::monotonic_resource resource;
+  // A batch's tree fits here without a heap allocation; larger ones spill to the heap.
+  alignas(16) unsigned char first_block[32 * 1024];
+  json::monotonic_resource resource(first_block, sizeof first_block);
   const auto root = json::parse(body, ec, &resource, options);
   if (ec) fail(400, "invalid_json", "the body is not valid JSON: " + ec.message());
   const auto* batch = root.if_object();

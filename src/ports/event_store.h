@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -112,8 +113,13 @@ class EventStore {
   // whole batch has committed (it survives kill -9), or with an error after nothing of it was kept.
   // The writer commits many queued batches in one transaction (group commit). When the queue is
   // full because the store is slow or down, `done` is called at once with ErrorCode::unavailable.
-  // `done` must not block; it takes ownership of nothing.
-  virtual void append(AppendBatch batch, AppendDone done) = 0;
+  // The store shares `batch` with the caller (it never changes it) until `done` has returned;
+  // `done` must not block.
+  virtual void append_shared(std::shared_ptr<const AppendBatch> batch, AppendDone done) = 0;
+  // The same for a batch the caller does not keep.
+  void append(AppendBatch batch, AppendDone done) {
+    append_shared(std::make_shared<const AppendBatch>(std::move(batch)), std::move(done));
+  }
 
   // Persists session rows changed outside ingest (the sweeper's state changes). Same contract as
   // append(). Rows are upserted by (project_id, session_id).

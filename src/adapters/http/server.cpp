@@ -57,6 +57,17 @@ struct HttpServer::State {
 
 namespace {
 
+// The lowercase name of a header the routes read, or "" for any other header.
+std::string_view kept_header_name(std::string_view name) {
+  static constexpr std::string_view kKept[] = {
+      "origin", "host", "x-mtrace-token", "user-agent", "traceparent", "x-forwarded-for",
+      "last-event-id", "content-type", "access-control-request-method", "access-control-request-headers"};
+  for (const auto kept : kKept) {
+    if (beast::iequals(name, kept)) return kept;
+  }
+  return {};
+}
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket&& socket, std::shared_ptr<HttpServer::State> state)
@@ -126,9 +137,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_.path = std::string(target.substr(0, question));
     if (question != std::string_view::npos) request_.query = std::string(target.substr(question + 1));
     for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request_.headers.emplace_back(std::move(name), std::string(field.value()));
+      // Only the headers a route reads are copied (lowercased), the rest stay in the parser.
+      const auto name = kept_header_name(field.name_string());
+      if (!name.empty()) request_.headers.emplace_back(std::string(name), std::string(field.value()));
     }
     request_.peer_address = peer_address_;
     keep_alive_ = message.keep_alive();

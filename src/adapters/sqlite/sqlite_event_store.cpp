@@ -610,9 +610,8 @@ void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
   for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(results[i]);
 }
 
-void SqliteEventStore::append(ports::AppendBatch batch, ports::AppendDone done) {
-  enqueue({[batch = std::move(batch)](Connection& db) { write_batch(db, batch); },
-           std::move(done)});
+void SqliteEventStore::append_shared(std::shared_ptr<const ports::AppendBatch> batch, ports::AppendDone done) {
+  enqueue({[batch = std::move(batch)](Connection& db) { write_batch(db, *batch); }, std::move(done)});
 }
 
 void SqliteEventStore::save_sessions(std::vector<Session> sessions, ports::AppendDone done) {

@@ -39,7 +39,7 @@ class SqliteEventStore final : public ports::EventStore {
                                                                 Options options);
   ~SqliteEventStore() override;  // drains
 
-  void append(ports::AppendBatch batch, ports::AppendDone done) override;
+  void append_shared(std::shared_ptr<const ports::AppendBatch> batch, ports::AppendDone done) override;
   void save_sessions(std::vector<domain::Session> sessions, ports::AppendDone done) override;
   domain::Result<ports::SessionPage> list_sessions(const ports::SessionListQuery& query) override;
   domain::Result<std::optional<domain::Session>> find_session(

@@ -2,6 +2,7 @@
 // stream and demo), `check` (the stream analyzer).
 #include <CLI/CLI.hpp>
 
+#include "cli/check.h"
 #include "cli/lab.h"
 #include "cli/serve.h"
 
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   mtrace::cli::add_serve_command(root, exit_code);
   mtrace::cli::add_lab_command(root, exit_code);
+  mtrace::cli::add_check_command(root, exit_code);
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

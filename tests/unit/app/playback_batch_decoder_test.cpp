@@ -1,0 +1,70 @@
+#include "app/playback_batch_decoder.h"
+
+#include <gtest/gtest.h>
+
+namespace mtrace::app {
+namespace {
+
+std::string batch(const std::string& events) { return R"({"schema_version":"1.0","events":[)" + events + "]}"; }
+
+const std::string kEvent =
+    R"({"event_name":"segment_loaded","project_id":"demo","session_id":" s1 ","client_timestamp":"2026-03-01T10:00:00.5+01:00","sequence_number":7,"sdk":{"name":"sdk","version":"2.0.0"},"meta":{"segment_url":"https://cdn.example/a/b.m4s?sig=1","bytes":1200},"unknown_field":1})";
+
+TEST(PlaybackBatchDecoder, DecodesEveryFieldAndRedactsMeta) {
+  auto decoded = decode_playback_batch(batch(kEvent), "demo");
+  ASSERT_TRUE(std::holds_alternative<DecodedBatch>(decoded));
+  const auto& event = std::get<DecodedBatch>(decoded).events.at(0);
+  EXPECT_EQ(event.event_name, "segment_loaded");
+  EXPECT_EQ(event.session_id, "s1");  // trimmed
+  EXPECT_EQ(event.client_timestamp, domain::parse_rfc3339("2026-03-01T09:00:00.500Z").value());
+  EXPECT_EQ(event.sequence_number, 7);
+  EXPECT_EQ(event.sdk.version, "2.0.0");
+  EXPECT_EQ(event.meta.at("segment_url").as_string(), "https://cdn.example/a/b.m4s");
+  EXPECT_EQ(event.meta.at("bytes").as_int64(), 1200);
+}
+
+IngestRejection rejection_of(const std::string& body) {
+  auto decoded = decode_playback_batch(body, "demo");
+  EXPECT_TRUE(std::holds_alternative<IngestRejection>(decoded)) << body;
+  return std::holds_alternative<IngestRejection>(decoded) ? std::get<IngestRejection>(decoded) : IngestRejection{};
+}
+
+TEST(PlaybackBatchDecoder, ClassifiesRefusalsLikeTheReferenceWithSpecFixes) {
+  EXPECT_EQ(rejection_of("nope").http_status, 400);
+  EXPECT_EQ(rejection_of(R"({"schema_version":"1.1","events":[]})").code, "unsupported_schema_version");
+  const auto empty = rejection_of(batch(""));
+  EXPECT_EQ(empty.http_status, 422);
+  EXPECT_EQ(empty.invalid_events, 0);  // an empty batch counts nothing
+  std::string many;
+  for (int i = 0; i < 101; ++i) many += (i ? "," : "") + kEvent;
+  const auto too_many = rejection_of(batch(many));
+  EXPECT_EQ(too_many.code, "batch_too_large");
+  EXPECT_EQ(too_many.invalid_events, 101);
+  auto replace = [](std::string text, const std::string& from, const std::string& to) {
+    return text.replace(text.find(from), from.size(), to);
+  };
+  EXPECT_EQ(rejection_of(batch(replace(kEvent, R"("sequence_number":7)", R"("sequence_number":-7)"))).http_status, 422);
+  EXPECT_EQ(rejection_of(batch(replace(kEvent, R"("sequence_number":7)", R"("sequence_number":7.5)"))).http_status, 400);
+  EXPECT_EQ(rejection_of(batch(replace(kEvent, R"("project_id":"demo")", R"("project_id":"shop")"))).http_status, 401);
+  EXPECT_EQ(rejection_of(batch(replace(kEvent, R"("session_id":" s1 ")", R"("session_id":"  ")"))).http_status, 422);
+  EXPECT_EQ(rejection_of(batch(replace(kEvent, "segment_loaded", "Segment Loaded"))).http_status, 422);
+  const auto second_bad = rejection_of(batch(kEvent + "," + replace(kEvent, "2026-03-01", "2026-13-01")));
+  EXPECT_EQ(second_bad.http_status, 422);
+  EXPECT_NE(second_bad.message.find("events[1].client_timestamp"), std::string::npos) << second_bad.message;
+  EXPECT_EQ(second_bad.invalid_events, 2);
+}
+
+TEST(PlaybackBatchDecoder, ChecksBoundariesAgainstTheBatch) {
+  const std::string boundary =
+      R"({"kind":"network_signal_absent","project_id":"demo","session_id":"s1","network_kind":"segment","adapter":"native_hls","reason":"native_hls_unavailable","client_timestamp":"2026-03-01T10:00:00Z"})";
+  auto ok = decode_playback_batch(R"({"schema_version":"1.0","events":[)" + kEvent + R"(],"session_boundaries":[)" + boundary + "]}", "demo");
+  ASSERT_TRUE(std::holds_alternative<DecodedBatch>(ok));
+  EXPECT_EQ(std::get<DecodedBatch>(ok).boundaries.at(0).adapter, "native_hls");
+  std::string other = boundary;
+  other.replace(other.find(R"("session_id":"s1")"), 17, R"("session_id":"s2")");
+  const auto refused = rejection_of(R"({"schema_version":"1.0","events":[)" + kEvent + R"(],"session_boundaries":[)" + other + "]}");
+  EXPECT_EQ(refused.code, "invalid_boundary");
+}
+
+}  // namespace
+}  // namespace mtrace::app

@@ -1,0 +1,57 @@
+#include "app/project_registry.h"
+
+#include <gtest/gtest.h>
+
+namespace mtrace::app {
+namespace {
+
+TEST(ProjectRegistry, ResolvesIngestAndReadTokensSeparately) {
+  auto registry = ProjectRegistry::from_json(
+      R"([{"id":"shop","ingest_tokens":["public-123"],"read_tokens":["secret-456"],"allowed_origins":["https://a.example"]},
+          {"id":"news","ingest_tokens":["public-789"]}])");
+  ASSERT_TRUE(registry.ok()) << registry.error().message;
+  const auto& projects = registry.value();
+  ASSERT_NE(projects.project_for_ingest_token("public-123"), nullptr);
+  EXPECT_EQ(projects.project_for_ingest_token("public-123")->id, "shop");
+  EXPECT_EQ(projects.project_for_ingest_token("secret-456"), nullptr);  // a read token cannot post
+  EXPECT_FALSE(projects.grant_for_read_token("public-123"));          // an ingest token cannot read
+  EXPECT_EQ(projects.grant_for_read_token("secret-456")->project_id, "shop");
+  EXPECT_EQ(projects.project_for_ingest_token(""), nullptr);
+  EXPECT_TRUE(projects.origin_known("https://a.example"));
+  EXPECT_FALSE(projects.origin_known("https://b.example"));
+  EXPECT_TRUE(ProjectRegistry::origin_allowed(*projects.project_for_ingest_token("public-123"), ""));
+}
+
+TEST(ProjectRegistry, TheAdminTokenReadsEveryProject) {
+  auto registry = ProjectRegistry::demo({});
+  EXPECT_FALSE(registry.grant_for_read_token("admin-token-1"));
+  registry.set_admin_token("admin-token-1");
+  const auto grant = registry.grant_for_read_token("admin-token-1");
+  ASSERT_TRUE(grant);
+  EXPECT_TRUE(grant->admin());
+  EXPECT_TRUE(grant->covers("anything"));
+  EXPECT_EQ(registry.grant_for_read_token("demo-token")->project_id, "demo");
+}
+
+TEST(ProjectRegistry, RefusesBadProjectFiles) {
+  for (const char* text : {"", "{}", "[]", "[1]", R"([{"id":"bad id!"}])", R"([{"id":"a","ingest_tokens":"x"}])",
+                           R"([{"id":"a","ingest_tokens":["short"]}])", R"([{"id":"a"},{"id":"a"}])",
+                           R"([{"id":"a","allowed_origins":["*"]}])",
+                           R"([{"id":"a","ingest_tokens":["shared-token"]},{"id":"b","ingest_tokens":["shared-token"]}])"}) {
+    const auto registry = ProjectRegistry::from_json(text);
+    EXPECT_FALSE(registry.ok()) << text;
+    if (!registry.ok()) {
+      EXPECT_FALSE(registry.error().message.empty());
+    }
+  }
+}
+
+TEST(ProjectRegistry, AddsTheLabsOwnOriginsToEveryProject) {
+  auto registry = ProjectRegistry::demo({"https://x.example"});
+  registry.allow_origins_everywhere({"http://localhost:8080", "https://x.example"});
+  EXPECT_EQ(registry.projects()[0].allowed_origins.size(), 2u);
+  EXPECT_TRUE(registry.origin_known("http://localhost:8080"));
+}
+
+}  // namespace
+}  // namespace mtrace::app

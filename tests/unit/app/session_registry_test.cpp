@@ -1,0 +1,153 @@
+#include "app/session_registry.h"
+
+#include <gtest/gtest.h>
+
+#include "app/sequence_set.h"
+
+namespace mtrace::app {
+namespace {
+
+using domain::kMicrosPerSecond;
+using domain::SessionState;
+
+constexpr domain::Micros kT0 = 1'800'000'000 * kMicrosPerSecond;
+
+domain::PlaybackEvent event(const std::string& session, const std::string& name, std::optional<std::int64_t> sequence,
+                            domain::Micros at = kT0) {
+  domain::PlaybackEvent e;
+  e.event_name = name;
+  e.project_id = "demo";
+  e.session_id = session;
+  e.client_timestamp = at;
+  e.sequence_number = sequence;
+  return e;
+}
+
+SessionChanges apply(SessionRegistry& registry, std::vector<domain::PlaybackEvent>& events, domain::Micros at,
+                     const std::string& trace_id = "") {
+  SessionChanges out;
+  registry.apply(events, {at, trace_id, "00f067aa0ba902b7", "Chrome 120", "Linux"},
+                 [&](SessionChanges& changes) { out = changes; });
+  return out;
+}
+
+TEST(SequenceSet, DetectsRepeatsAcrossMergedRanges) {
+  SequenceSet seen;
+  for (std::int64_t n : {1, 2, 3, 5, 4, 10}) EXPECT_TRUE(seen.insert(n));
+  EXPECT_EQ(seen.range_count(), 2u);  // [1,5] and [10,10]
+  EXPECT_FALSE(seen.insert(3));
+  EXPECT_FALSE(seen.insert(10));
+  EXPECT_TRUE(seen.insert(9));
+  EXPECT_EQ(seen.range_count(), 2u);
+}
+
+TEST(SessionRegistry, CreatesASessionAndAssignsServerFieldsInOrder) {
+  SessionRegistry registry;
+  registry.restore(41, {}, [](const domain::Session&) { return std::vector<std::int64_t>{}; });
+  std::vector events{event("a", "play_requested", 1), event("a", "playback_started", 2)};
+  events[0].meta["content_id"] = "movie-1";
+  const auto changes = apply(registry, events, kT0, "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_EQ(changes.touched.size(), 1u);
+  EXPECT_EQ(changes.created, 1u);
+  ASSERT_EQ(changes.created_or_moved.size(), 1u);
+  const auto& session = changes.touched[0];
+  EXPECT_EQ(session.state, SessionState::active);
+  EXPECT_EQ(session.event_count, 2);
+  EXPECT_EQ(session.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(session.dimensions.content_id, "movie-1");
+  EXPECT_EQ(session.dimensions.browser_family, "Chrome 120");
+  EXPECT_EQ(session.correlation_id.size(), 36u);
+  EXPECT_EQ(events[0].ingest_sequence, 42);
+  EXPECT_EQ(events[1].ingest_sequence, 43);
+  EXPECT_EQ(events[1].correlation_id, session.correlation_id);
+  EXPECT_EQ(events[1].span_id, "00f067aa0ba902b7");
+}
+
+TEST(SessionRegistry, MintsATraceIdWhenTheClientSentNone) {
+  SessionRegistry registry;
+  std::vector events{event("b", "paused", 1)};
+  const auto changes = apply(registry, events, kT0);
+  EXPECT_EQ(changes.touched[0].trace_id.size(), 32u);
+  EXPECT_EQ(events[0].trace_id, changes.touched[0].trace_id);
+}
+
+TEST(SessionRegistry, FlagsDuplicatesAndTimeSkewButCountsEveryEvent) {
+  SessionRegistry registry;
+  std::vector first{event("c", "paused", 1), event("c", "resumed", 2)};
+  apply(registry, first, kT0);
+  std::vector again{event("c", "resumed", 2, kT0 - 120 * kMicrosPerSecond), event("c", "paused", 3)};
+  const auto changes = apply(registry, again, kT0 + kMicrosPerSecond);
+  EXPECT_EQ(again[0].delivery, domain::DeliveryStatus::duplicate_suspected);
+  EXPECT_TRUE(again[0].time_skew_warning);
+  EXPECT_EQ(again[1].delivery, domain::DeliveryStatus::accepted);
+  EXPECT_FALSE(again[1].time_skew_warning);
+  EXPECT_EQ(changes.touched[0].event_count, 4);
+  EXPECT_TRUE(changes.created_or_moved.empty());  // no new session, no state change
+}
+
+TEST(SessionRegistry, EndsOnSessionEndedAndFlagsLaterEvents) {
+  SessionRegistry registry;
+  std::vector ending{event("d", "session_ended", 1)};
+  const auto ended = apply(registry, ending, kT0);
+  EXPECT_EQ(ended.touched[0].state, SessionState::ended);
+  EXPECT_EQ(ended.touched[0].end_source, domain::EndSource::client);
+  ASSERT_EQ(ended.ended.size(), 1u);
+  std::vector late{event("d", "paused", 2)};
+  const auto after = apply(registry, late, kT0 + kMicrosPerSecond);
+  EXPECT_TRUE(late[0].after_session_end);
+  EXPECT_EQ(after.touched[0].state, SessionState::ended);
+  EXPECT_TRUE(after.ended.empty());
+}
+
+TEST(SessionRegistry, SweepsIdleSessionsToStalledThenEnded) {
+  SessionRegistry registry;
+  std::vector events{event("e", "playback_started", 1)};
+  apply(registry, events, kT0);
+  EXPECT_TRUE(registry.sweep(kT0 + 59 * kMicrosPerSecond).touched.empty());
+
+  const auto stalled = registry.sweep(kT0 + 61 * kMicrosPerSecond);
+  ASSERT_EQ(stalled.touched.size(), 1u);
+  EXPECT_EQ(stalled.touched[0].state, SessionState::stalled);
+  EXPECT_EQ(registry.counts().stalled, 1);
+
+  std::vector resumed{event("e", "resumed", 2)};
+  const auto back = apply(registry, resumed, kT0 + 62 * kMicrosPerSecond);
+  EXPECT_EQ(back.touched[0].state, SessionState::active);
+  EXPECT_EQ(back.created_or_moved.size(), 1u);
+
+  const auto ended = registry.sweep(kT0 + 62 * kMicrosPerSecond + domain::kEndedAfter + kMicrosPerSecond);
+  ASSERT_EQ(ended.touched.size(), 1u);  // active -> stalled -> ended in one pass
+  EXPECT_EQ(ended.touched[0].state, SessionState::ended);
+  EXPECT_EQ(ended.touched[0].end_source, domain::EndSource::sweeper);
+  EXPECT_EQ(ended.ended.size(), 1u);
+
+  registry.sweep(kT0 + 62 * kMicrosPerSecond + domain::kEndedAfter + SessionRegistry::kEndedRetention +
+                 2 * kMicrosPerSecond);
+  EXPECT_FALSE(registry.holds({"demo", "e"}));
+}
+
+TEST(SessionRegistry, RestoresStoredSequenceNumbersForDuplicateDetection) {
+  SessionRegistry registry;
+  domain::Session open;
+  open.project_id = "demo";
+  open.session_id = "f";
+  open.started_at = open.last_event_at = kT0;
+  registry.restore(100, {open}, [](const domain::Session&) { return std::vector<std::int64_t>{1, 2, 3}; });
+  std::vector events{event("f", "paused", 3), event("f", "paused", 4)};
+  apply(registry, events, kT0 + kMicrosPerSecond);
+  EXPECT_EQ(events[0].delivery, domain::DeliveryStatus::duplicate_suspected);
+  EXPECT_EQ(events[1].delivery, domain::DeliveryStatus::accepted);
+  EXPECT_EQ(events[0].ingest_sequence, 101);
+}
+
+TEST(SessionRegistry, KeepsTheFirstSampleRateOfASession) {
+  SessionRegistry registry;
+  std::vector events{event("g", "paused", 1), event("g", "paused", 2)};
+  events[0].meta["session_sample_rate"] = 0.25;
+  events[1].meta["session_sample_rate"] = 0.5;
+  const auto changes = apply(registry, events, kT0);
+  EXPECT_EQ(changes.touched[0].sample_rate_ppm, 250'000);
+}
+
+}  // namespace
+}  // namespace mtrace::app

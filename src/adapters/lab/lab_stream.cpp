@@ -28,7 +28,7 @@ std::vector<std::string> lab_ffmpeg_arguments(const std::string& media_dir, int 
                              "/hls-ts/%v/seg_%05d.ts]" + media_dir + "/hls-ts/%v/index.m3u8";
   const std::string prefix = dash_generation_prefix(generation);
   const std::string dash = "[f=dash:seg_duration=2:window_size=6:extra_window_size=3:use_template=1:use_timeline=1"
-                           ":adaptation_sets=id\\=0,streams\\=v id\\=1,streams\\=a"
+                           ":adaptation_sets=id\\=0,streams\\=v id\\=1,streams\\=a:utc_timing_url=/lab/time"
                            ":init_seg_name=" + prefix + "init-$RepresentationID$.m4s"
                            ":media_seg_name=" + prefix + "chunk-$RepresentationID$-$Number%05d$.m4s]" +
                            media_dir + "/dash/manifest.mpd";

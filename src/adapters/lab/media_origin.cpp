@@ -1,5 +1,7 @@
 #include "adapters/lab/media_origin.h"
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 
@@ -34,6 +36,25 @@ bool safe_relative_path(std::string_view path) {
   return true;
 }
 
+http::Response with_cors(http::Response response);
+
+// The DASH UTCTiming source (urn:mpeg:dash:utc:http-xsdate:2014): players sync their clock to the
+// origin instead of a public time server.
+http::Response clock_response() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[32];
+  const auto length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  http::Response response;
+  response.content_type = "text/plain; charset=utf-8";
+  response.body = std::string(text, length) + "." + std::to_string(1000 + millis).substr(1) + "Z";
+  response.with_header("Cache-Control", "no-store");
+  return with_cors(std::move(response));
+}
+
 http::Response with_cors(http::Response response) {
   response.with_header("Access-Control-Allow-Origin", "*")
       .with_header("Access-Control-Expose-Headers", "Content-Length")
@@ -62,6 +83,7 @@ LabMediaOrigin::LabMediaOrigin(std::string media_root) : root_(std::move(media_r
 void LabMediaOrigin::handle(http::Request& request, http::Exchange exchange) {
   const std::string_view relative = std::string_view(request.path).substr(kLabPrefix.size());
   if (relative == "/faults") return exchange.respond(handle_faults(request));
+  if (relative == "/time") return exchange.respond(clock_response());
   if (request.method == "OPTIONS") {
     http::Response preflight;
     preflight.status = 204;

@@ -4,6 +4,7 @@
 //   GET    /lab/faults  the rules in force
 //   POST   /lab/faults  adds one rule, see parse_fault_rule()
 //   DELETE /lab/faults  removes every rule
+//   GET    /lab/time    the origin's clock (the MPD's UTCTiming source)
 #pragma once
 
 #include <string>

@@ -66,6 +66,16 @@ TEST_F(MediaOriginTest, ServesEachMediaTypeWithItsContentTypeAndCaching) {
   }
 }
 
+TEST_F(MediaOriginTest, TimeIsAnUncachedUtcTimestamp) {
+  const auto response = request("GET", "/lab/time");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(header_of(response, "Cache-Control"), "no-store");
+  ASSERT_EQ(response.body.size(), 24u) << response.body;  // 2026-11-24T21:50:12.059Z
+  EXPECT_EQ(response.body[10], 'T');
+  EXPECT_EQ(response.body[19], '.');
+  EXPECT_EQ(response.body.back(), 'Z');
+}
+
 TEST_F(MediaOriginTest, HeadAnswersWithoutABody) {
   const auto response = request("HEAD", "/lab/hls/master.m3u8");
   EXPECT_EQ(response.status, 200);

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace mtrace::analyzer::text {
 
@@ -16,6 +17,25 @@ std::optional<std::uint64_t> parse_uint(std::string_view s) {
 
 std::optional<double> parse_decimal(std::string_view s) {
   if (s.empty() || s.front() == '-' || s.front() == '+') return std::nullopt;
+  // Fast path for "digits[.digits]" with at most 15 digits: integer over a power of ten, one
+  // correctly rounded division, so the same double as from_chars.
+  std::uint64_t mantissa = 0, scale = 1;
+  std::size_t digits = 0, i = 0;
+  bool dot = false, plain = s.size() <= 16;
+  for (; plain && i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= '0' && c <= '9') {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+      if (dot) scale *= 10;
+      ++digits;
+    } else if (c == '.' && !dot && i > 0 && i + 1 < s.size()) {
+      dot = true;
+    } else {
+      plain = false;
+    }
+  }
+  if (plain && digits > 0 && digits <= 15)
+    return static_cast<double>(mantissa) / static_cast<double>(scale);
   double value = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
@@ -63,6 +83,11 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 
 std::string to_valid_utf8(std::string bytes) {
   std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {  // ASCII fast path, eight bytes at a time
+    std::uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    if (word & 0x8080808080808080ull) break;
+  }
   while (i < bytes.size() && static_cast<unsigned char>(bytes[i]) < 0x80) ++i;
   if (i == bytes.size()) return bytes;
   std::string out = bytes.substr(0, i);

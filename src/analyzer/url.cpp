@@ -78,6 +78,11 @@ std::optional<std::string> UrlResolver::resolve(std::string_view reference) cons
   return std::string(out.buffer());
 }
 
+bool UrlResolver::resolvable(std::string_view reference) const {
+  if (valid_ && !directory_.empty() && is_plain_relative_path(reference)) return true;
+  return resolve(reference).has_value();
+}
+
 bool is_http_url(std::string_view url) {
   auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed) return false;

@@ -18,6 +18,8 @@ class UrlResolver {
 
   // The absolute URL of `reference`, or nullopt when the base is missing or either does not parse.
   std::optional<std::string> resolve(std::string_view reference) const;
+  // Whether resolve() would succeed, without building the URL when that is cheap to know.
+  bool resolvable(std::string_view reference) const;
 
  private:
   std::string base_;

@@ -72,19 +72,22 @@ std::string file_url(const fs::path& path) {
 
 std::optional<std::string> read_file(const fs::path& path, std::uint64_t offset, std::uint64_t limit,
                                      std::string& error) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (ec || !in) {
     error = "cannot open " + path.string();
     return std::nullopt;
   }
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::string bytes(limit + 1, '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(limit + 1));
-  bytes.resize(static_cast<std::size_t>(in.gcount()));
-  if (bytes.size() > limit) {
+  const std::uint64_t available = size > offset ? size - offset : 0;
+  if (available > limit && limit + offset <= size && offset == 0) {
     error = "larger than " + std::to_string(limit) + " bytes";
     return std::nullopt;
   }
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string bytes(static_cast<std::size_t>(std::min(available, limit)), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
   return bytes;
 }
 

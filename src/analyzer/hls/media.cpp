@@ -1,4 +1,5 @@
 // Media playlists: segments, parts and the rfc8216bis rules over them.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -62,6 +63,7 @@ class MediaParser {
       : resolver_(resolver), findings_(findings), rules_(false, findings) {}
 
   MediaPlaylist run(std::string_view text) {
+    out_.segments.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n') / 2));
     LineReader lines(text);
     std::string_view line;
     while (lines.next(line)) {
@@ -186,7 +188,7 @@ class MediaParser {
     } else {
       previous_range_uri_ = {};
     }
-    if (resolver_.has_base() && !resolver_.resolve(uri))
+    if (resolver_.has_base() && !resolver_.resolvable(uri))
       findings_.add(codes::segment_malformed_uri,
                     "Segment URI " + quote(uri) + on_line(line) + " does not resolve against the base URL.",
                     line);

@@ -54,7 +54,7 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
   std::optional<Variant> pending;
   const auto check_uri = [&](std::string_view uri, std::size_t line, const FindingKind& kind,
                              std::string_view what) {
-    if (resolver.has_base() && !uri.empty() && !resolver.resolve(uri))
+    if (resolver.has_base() && !uri.empty() && !resolver.resolvable(uri))
       findings.add(kind, std::string(what) + " URI " + quote(uri) + on_line(line) +
                              " does not resolve against the base URL.", line);
   };

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "analyzer/analyze.h"
@@ -26,6 +27,7 @@ std::string read(const fs::path& p) {
 TEST(Corpus, EveryFileIsAnalysed) {
   ASSERT_TRUE(fs::exists(kCorpus));
   std::size_t manifests = 0, segments = 0, ok = 0;
+  std::set<std::string> broken;
   for (const auto& entry : fs::recursive_directory_iterator(kCorpus)) {
     if (!entry.is_regular_file()) continue;
     const auto ext = entry.path().extension().string();
@@ -43,14 +45,16 @@ TEST(Corpus, EveryFileIsAnalysed) {
       const std::span<const std::uint8_t> span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
       const auto init = cmaf::verify_init(span);
       const auto media = cmaf::verify_media(span);
-      // Real files are well-formed ISO-BMFF: no structural errors, whatever the CMAF verdict.
       for (const auto* v : {&init, &media})
-        for (const auto& p : v->problems) EXPECT_NE(p.code, "invalid_box_structure") << entry.path() << p.message;
+        for (const auto& p : v->problems)
+          if (p.code == "invalid_box_structure") broken.insert(fs::relative(entry.path(), kCorpus).string());
     }
   }
   EXPECT_EQ(manifests, 108u);
   EXPECT_EQ(segments, 40u);
   EXPECT_EQ(ok, manifests);
+  // One sample is cut short: its mdat claims 120,733 bytes where 119,005 remain (121,479-byte file).
+  EXPECT_EQ(broken, std::set<std::string>{"clear-encrypted-hls/audio-enc-s3.mp4"});
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ class FakeStore final : public ports::EventStore {
  public:
   std::vector<domain::Session> sessions;
   std::vector<ports::StoredAnalysis> saved;
-  void append(ports::AppendBatch, ports::AppendDone) override {}
+  void append_shared(std::shared_ptr<const ports::AppendBatch>, ports::AppendDone) override {}
   void save_sessions(std::vector<domain::Session>, ports::AppendDone) override {}
   Result<ports::SessionPage> list_sessions(const ports::SessionListQuery&) override { return ports::SessionPage{}; }
   Result<std::optional<domain::Session>> find_session(const std::string& project, const std::string& id) override {

@@ -69,20 +69,6 @@ std::optional<std::size_t> parse_limit(const std::optional<std::string>& text) {
   return static_cast<std::size_t>(std::min<long long>(value, kMaxLimit));
 }
 
-std::string percent_decode_path(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 Response cursor_error(app::CursorError error) {
   json::object body{{"error", app::cursor_error_code(error)},
                     {"message", app::cursor_error_reason(error)},
@@ -404,7 +390,7 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
   }
 
   // /api/stream-sessions/{id}
-  const std::string session_id = percent_decode_path(path.substr(kSessionsPrefix.size()));
+  const std::string session_id = percent_decode(path.substr(kSessionsPrefix.size()), false);
   std::string project_id = grant->project_id.value_or("");
   if (grant->admin()) project_id = request.query_param("project_id").value_or("");
   if (session_id.empty() || project_id.empty()) {

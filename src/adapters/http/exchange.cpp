@@ -12,11 +12,13 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string percent_decode(std::string_view text) {
+}  // namespace
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (text[i] == '+' && plus_is_space) {
       out.push_back(' ');
     } else if (text[i] == '%' && i + 2 < text.size() &&
                hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
@@ -28,8 +30,6 @@ std::string percent_decode(std::string_view text) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string_view Request::header(std::string_view lowercase_name) const {
   for (const auto& [name, value] : headers) {
@@ -46,8 +46,8 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
     const auto eq = pair.find('=');
     const auto key = pair.substr(0, eq);
-    if (percent_decode(key) != name) continue;
-    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    if (percent_decode(key, true) != name) continue;
+    return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
   }
   return std::nullopt;
 }

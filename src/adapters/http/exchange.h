@@ -13,6 +13,9 @@
 
 namespace mtrace::adapters::http {
 
+// Decodes %XX escapes (malformed ones are kept as they are); `plus_is_space` for query strings.
+std::string percent_decode(std::string_view text, bool plus_is_space);
+
 struct Request {
   std::string method;  // "GET", "POST", …
   std::string path;    // percent-decoding not applied; never contains the query

@@ -18,7 +18,6 @@ using domain::Micros;
 using domain::kMicrosPerSecond;
 
 constexpr Micros kDefaultRange = 24 * 3600 * kMicrosPerSecond;
-constexpr std::string_view kOther = "_other";
 
 Error invalid(std::string_view parameter, std::string_view why) {
   return Error{ErrorCode::invalid_argument, std::string{parameter} + ": " + std::string{why}};

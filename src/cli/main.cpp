@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return root.exit(error);
+    // --help and --version print and succeed; every other usage error exits with 2.
+    return root.exit(error) == 0 ? 0 : 2;
   }
   return exit_code;
 }

@@ -35,7 +35,7 @@ class FakeStore final : public ports::EventStore {
     return out;
   }
 
-  void append(ports::AppendBatch, ports::AppendDone) override { unused(); }
+  void append_shared(std::shared_ptr<const ports::AppendBatch>, ports::AppendDone) override { unused(); }
   void save_sessions(std::vector<domain::Session>, ports::AppendDone) override { unused(); }
   domain::Result<ports::SessionPage> list_sessions(const ports::SessionListQuery&) override {
     return unused();

@@ -24,6 +24,7 @@ vi.mock('dashjs', () => ({
       const player = {
         url: undefined as string | undefined, autoplay: undefined as boolean | undefined, wasReset: false,
         getVersion: () => '5.2.1-test',
+        on() {},
         initialize(_video: unknown, url: string, autoplay: boolean) { player.url = url; player.autoplay = autoplay; },
         reset() { player.wasReset = true; },
       };

@@ -115,6 +115,10 @@ function playerPanel(options: PanelOptions) {
     const player = dashjs.MediaPlayer().create();
     const tracker = sdk.createTracker(trackerOptions('dash.js', player.getVersion()));
     const attachment = sdk.attachDashJs(tracker, player, video);
+    // dash.js starts playback itself: a video.play() of ours would fire the element's `play`
+    // event before dash.js listens to it, and dash.js, never seeing playback start, would never
+    // refresh the live MPD (the video stops after its first segments).
+    player.on('playbackNotAllowed', () => setStatus('press play to start (autoplay was blocked)'));
     player.initialize(video, url, true);
     return { tracker, attachment, teardown: () => player.reset() };
   }
@@ -138,7 +142,7 @@ function playerPanel(options: PanelOptions) {
       stopButton.removeAttribute('disabled');
       setStatus('playing');
       video.muted = true;
-      await video.play().catch((error: unknown) => {
+      if (kind === 'hls') await video.play().catch((error: unknown) => {
         setStatus(`press play to start (${error instanceof Error ? error.message : String(error)})`);
       });
     } catch (error) {

@@ -3,10 +3,15 @@
 # a 100,000-segment media playlist and an MPD of 200 Periods, beside a ceiling measured in the
 # same run: `wc -l` reading the same bytes (a process that only splits them into lines).
 # Target (SPEC §6): <= 20 ms and <= 16 MB at 10,000 segments.
-# Usage: bench/analyzer_cli.sh [MTRACE_BINARY] [BENCH_ANALYZER_BINARY]   (default: build/)
+# Usage: bench/analyzer_cli.sh BUILD_DIR   or   bench/analyzer_cli.sh MTRACE_BINARY BENCH_ANALYZER_BINARY
 set -euo pipefail
-mtrace=${1:-build/mtrace}
-bench=${2:-build/bench/bench_analyzer}
+if [[ -d ${1:-build/release} ]]; then
+  mtrace=${1:-build/release}/mtrace
+  bench=${1:-build/release}/bench/bench_analyzer
+else
+  mtrace=$1
+  bench=${2:?the bench_analyzer binary}
+fi
 runs=${RUNS:-20}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

@@ -145,9 +145,11 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
       session.error_count += 1;
       session.last_error_code = error_code_of(event.meta);
     }
-    const auto observed = tracked.qoe.apply(event);
-    if (observed.startup_seconds) changes.startups_s.push_back(*observed.startup_seconds);
-    if (observed.stall_seconds) changes.stalls_s.push_back(*observed.stall_seconds);
+    if (compute_qoe_) {
+      const auto observed = tracked.qoe.apply(event);
+      if (observed.startup_seconds) changes.startups_s.push_back(*observed.startup_seconds);
+      if (observed.stall_seconds) changes.stalls_s.push_back(*observed.stall_seconds);
+    }
     if (event.event_name == "session_ended") {
       session.state = SessionState::ended;
       session.ended_at = context.received_at;
@@ -157,7 +159,7 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
 
   for (auto& before : touched) {
     auto& session = before.tracked->session;
-    session.qoe = before.tracked->qoe.snapshot(context.received_at);
+    if (compute_qoe_) session.qoe = before.tracked->qoe.snapshot(context.received_at);
     if (!before.state || *before.state != session.state) {
       changes.created_or_moved.push_back(changes.touched.size());
     }

@@ -67,6 +67,9 @@ class SessionRegistry {
   // How long an ended session stays in memory (late events are flagged without a store read).
   static constexpr domain::Micros kEndedRetention = 10 * 60 * domain::kMicrosPerSecond;
 
+  // `compute_qoe` false leaves every session's QoE empty (to measure what QoE costs).
+  explicit SessionRegistry(bool compute_qoe = true) : compute_qoe_(compute_qoe) {}
+
   // Seeds the next ingest_sequence (the store's highest + 1) and the open sessions of the store,
   // with the sequence numbers already stored for each. Call once, before traffic.
   void restore(std::int64_t max_ingest_sequence, std::vector<domain::Session> open_sessions,
@@ -107,6 +110,7 @@ class SessionRegistry {
   mutable std::mutex mutex_;
   std::unordered_map<SessionKey, std::unique_ptr<TrackedSession>, SessionKeyHash> sessions_;
   std::int64_t next_ingest_sequence_ = 1;
+  const bool compute_qoe_;
 };
 
 }  // namespace mtrace::app

@@ -142,6 +142,8 @@ void add_serve_options(CLI::App& command, ServeSettings& s) {
       ->envname("MTRACE_SWEEP_INTERVAL_SECONDS")->check(CLI::Range(1, 3600))->capture_default_str();
   command.add_option("--max-connections", s.max_connections, "Open connections at most")
       ->envname("MTRACE_MAX_CONNECTIONS")->capture_default_str();
+  command.add_flag("--qoe,!--no-qoe", s.qoe, "Compute QoE per session as events arrive")
+      ->envname("MTRACE_QOE")->capture_default_str();
   command.add_option("--dashboard-dir", s.dashboard_dir, "Serve the dashboard from this folder (development)");
   command.add_option("--sdk-dir", s.sdk_dir, "Serve /sdk/ from this folder (development)");
 }
@@ -187,7 +189,7 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   adapters::InProcessLiveBus live_bus;
   adapters::TokenBucketRateLimiter rate_limiter(settings.rate_limit_capacity, settings.rate_limit_refill, clock);
 
-  app::SessionRegistry sessions;
+  app::SessionRegistry sessions(settings.qoe);
   auto open_sessions = event_store.load_open_sessions();
   auto max_sequence = event_store.max_ingest_sequence();
   if (!open_sessions.ok() || !max_sequence.ok()) {

@@ -26,6 +26,7 @@ struct ServeSettings {
   int retention_days = 30;
   int sweep_interval_s = 10;
   std::size_t max_connections = 10'000;
+  bool qoe = true;
   std::string dashboard_dir;
   std::string sdk_dir;
 };

@@ -33,7 +33,7 @@
 namespace mtrace::adapters::sqlite {
 namespace {
 
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -104,6 +104,11 @@ CREATE TABLE analyses (
   result_json TEXT NOT NULL
 );
 CREATE INDEX analyses_by_session ON analyses (project_id, session_id, analysis_id);
+)sql",
+    // 2: every batch moved its session's entry in this index (last_event_at changes each time);
+    // pruning finds old sessions through sessions_by_start instead (started_at <= last_event_at).
+    R"sql(
+DROP INDEX sessions_by_last_event;
 )sql",
 };
 

@@ -646,8 +646,8 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
       std::vector<Victim> victims;
       {
         StatementUse old(db.statement(
-            "SELECT session_key, project_id, session_id FROM sessions"
-            " WHERE last_event_at < ?1 LIMIT ?2"));
+            "SELECT session_key, project_id, session_id FROM sessions INDEXED BY sessions_by_start"
+            " WHERE started_at < ?1 AND last_event_at < ?1 LIMIT ?2"));
         old->bind(1, cutoff).bind(2, static_cast<std::int64_t>(kPruneSlice));
         while (old->step()) {
           victims.push_back({old->int64(0), std::string(old->text(1)), std::string(old->text(2))});

@@ -28,13 +28,8 @@ std::vector<ports::LiveFrame> live_frames(const std::vector<domain::PlaybackEven
                       boost::json::serialize(session_to_json(session))});
   }
   for (const auto& event : events) {
-    boost::json::object data{{"project_id", event.project_id},
-                             {"session_id", event.session_id},
-                             {"ingest_sequence", event.ingest_sequence},
-                             {"event_name", event.event_name}};
-    if (event.time_skew_warning) data["time_skew_warning"] = true;
     frames.push_back({event.project_id, "event_appended", event.ingest_sequence,
-                      boost::json::serialize(data)});
+                      boost::json::serialize(event_appended_data(event))});
   }
   return frames;
 }

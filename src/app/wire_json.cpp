@@ -95,6 +95,15 @@ boost::json::object event_to_json(const domain::PlaybackEvent& event) {
   return out;
 }
 
+boost::json::object event_appended_data(const domain::PlaybackEvent& event) {
+  boost::json::object data{{"project_id", event.project_id},
+                           {"session_id", event.session_id},
+                           {"ingest_sequence", event.ingest_sequence},
+                           {"event_name", event.event_name}};
+  if (event.time_skew_warning) data["time_skew_warning"] = true;
+  return data;
+}
+
 std::string error_body(std::string_view code, std::string_view message) {
   boost::json::object body{{"error", code}, {"message", message}};
   return boost::json::serialize(body);

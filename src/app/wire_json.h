@@ -13,6 +13,8 @@ namespace mtrace::app {
 boost::json::object session_to_json(const domain::Session& session);
 boost::json::object event_to_json(const domain::PlaybackEvent& event);
 boost::json::object qoe_to_json(const domain::Qoe& qoe);
+// The data of a live-stream `event_appended` frame.
+boost::json::object event_appended_data(const domain::PlaybackEvent& event);
 
 // {"error":code,"message":message}, serialized.
 std::string error_body(std::string_view code, std::string_view message);

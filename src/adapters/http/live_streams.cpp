@@ -107,12 +107,8 @@ void LiveStreams::open(Exchange exchange, const std::string& project_id,
                             "{\"oldest_ingest_sequence\":" + std::to_string(list.front().ingest_sequence) + "}"});
       }
       for (const auto& event : list) {
-        boost::json::object data{{"project_id", event.project_id},
-                                 {"session_id", event.session_id},
-                                 {"ingest_sequence", event.ingest_sequence},
-                                 {"event_name", event.event_name}};
-        if (event.time_skew_warning) data["time_skew_warning"] = true;
-        backfill.push_back({event.project_id, "event_appended", event.ingest_sequence, boost::json::serialize(data)});
+        backfill.push_back({event.project_id, "event_appended", event.ingest_sequence,
+                            boost::json::serialize(app::event_appended_data(event))});
         last_id = event.ingest_sequence;
       }
     }

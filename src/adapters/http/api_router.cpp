@@ -288,10 +288,11 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
     return exchange.respond(json_response(200, app::to_json(report.value())));
   }
   if (path == "/api/status") {
-    json::object body{{"status", deps_.store.ping().ok() ? "ok" : "degraded"},
+    const bool store_ok = deps_.store.ping().ok();
+    json::object body{{"status", store_ok ? "ok" : "degraded"},
                       {"version", deps_.version},
                       {"uptime_s", (deps_.clock.now() - started_at_) / domain::kMicrosPerSecond},
-                      {"store", {{"kind", "sqlite"}, {"ok", deps_.store.ping().ok()}}},
+                      {"store", {{"kind", "sqlite"}, {"ok", store_ok}}},
                       {"live", {{"subscribers", live_streams_.open_count()}}}};
     body["lab"] = deps_.lab_status ? json::value(deps_.lab_status()) : json::value({{"ffmpeg", "off"}});
     return exchange.respond(json_response(200, body));

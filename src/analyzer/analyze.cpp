@@ -1,6 +1,6 @@
 #include "analyzer/analyze.h"
 
-#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <unordered_map>
 
 #include "analyzer/finding_catalog.h"
@@ -8,6 +8,7 @@
 
 namespace mtrace::analyzer {
 namespace json = boost::json;
+using domain::JsonWriter;
 namespace {
 
 enum class Format { hls, dash, unsupported };
@@ -55,327 +56,314 @@ bool is_mp4_mime(std::string_view mime) {
   return mime == "video/mp4" || mime == "audio/mp4" || mime == "application/mp4";
 }
 
-json::object finding_json(const Finding& f) {
-  json::object o;
-  o["code"] = f.code;
-  o["level"] = to_string(f.level);
-  o["message"] = f.message;
-  if (f.line) o["line"] = f.line;
-  if (!f.path.empty()) o["path"] = f.path;
-  return o;
+void write_finding(JsonWriter& w, const Finding& f) {
+  w.begin_object().member("code", f.code).member("level", to_string(f.level)).member("message", f.message);
+  if (f.line) w.member("line", f.line);
+  if (!f.path.empty()) w.member("path", f.path);
+  w.end_object();
 }
 
-json::object input_json(const InputInfo& input) {
-  json::object o;
-  o["source"] = input.source;
-  if (!input.url.empty()) o["url"] = input.url;
-  if (!input.base_url.empty()) o["baseUrl"] = input.base_url;
-  return o;
+void write_input(JsonWriter& w, const InputInfo& input) {
+  w.begin_object().member("source", input.source);
+  if (!input.url.empty()) w.member("url", input.url);
+  if (!input.base_url.empty()) w.member("baseUrl", input.base_url);
+  w.end_object();
 }
 
-json::value number(double d) {
-  if (d == static_cast<double>(static_cast<std::int64_t>(d)) && std::abs(d) < 1e15)
-    return static_cast<std::int64_t>(d);
-  return d;
+void write_byte_range(JsonWriter& w, const hls::ByteRange& r) {
+  w.begin_object().member("length", r.length);
+  if (r.offset) w.member("offset", *r.offset);
+  w.end_object();
 }
 
-json::object byte_range_json(const hls::ByteRange& r) {
-  json::object o;
-  o["length"] = r.length;
-  if (r.offset) o["offset"] = *r.offset;
-  return o;
-}
-
-void put_resolved(json::object& o, const UrlResolver& resolver, std::string_view uri,
-                  const char* key = "resolvedUri") {
+void write_resolved(JsonWriter& w, const UrlResolver& resolver, std::string_view uri) {
   if (!resolver.has_base() || uri.empty()) return;
-  if (auto r = resolver.resolve(uri)) o[key] = *r;
+  if (auto r = resolver.resolve(uri)) w.member("resolvedUri", *r);
 }
 
-json::object multivariant_json(const hls::MultivariantPlaylist& p, const UrlResolver& resolver) {
-  json::array variants;
+// The details of each kind are written as members of an object the caller opens and closes.
+void write_multivariant_members(JsonWriter& w, const hls::MultivariantPlaylist& p, const UrlResolver& resolver) {
+  w.key("variants").begin_array();
   for (const auto& v : p.variants) {
-    json::object o;
-    o["bandwidth"] = v.bandwidth;
-    if (v.average_bandwidth) o["averageBandwidth"] = *v.average_bandwidth;
-    if (v.resolution) o["resolution"] = {{"width", v.resolution->width}, {"height", v.resolution->height}};
+    w.begin_object().member("bandwidth", v.bandwidth);
+    if (v.average_bandwidth) w.member("averageBandwidth", *v.average_bandwidth);
+    if (v.resolution)
+      w.key("resolution").begin_object().member("width", v.resolution->width)
+          .member("height", v.resolution->height).end_object();
     if (!v.codecs.empty()) {
-      json::array codecs;
-      for (auto c : v.codecs) codecs.emplace_back(c);
-      o["codecs"] = std::move(codecs);
+      w.key("codecs").begin_array();
+      for (auto c : v.codecs) w.value(c);
+      w.end_array();
     }
-    if (v.frame_rate) o["frameRate"] = number(*v.frame_rate);
-    if (!v.audio.empty()) o["audio"] = v.audio;
-    if (!v.video.empty()) o["video"] = v.video;
-    if (!v.subtitles.empty()) o["subtitles"] = v.subtitles;
-    if (!v.closed_captions.empty()) o["closedCaptions"] = v.closed_captions;
-    o["uri"] = v.uri;
-    put_resolved(o, resolver, v.uri);
-    o["line"] = v.line;
-    variants.push_back(std::move(o));
+    if (v.frame_rate) w.member("frameRate", *v.frame_rate);
+    if (!v.audio.empty()) w.member("audio", v.audio);
+    if (!v.video.empty()) w.member("video", v.video);
+    if (!v.subtitles.empty()) w.member("subtitles", v.subtitles);
+    if (!v.closed_captions.empty()) w.member("closedCaptions", v.closed_captions);
+    w.member("uri", v.uri);
+    write_resolved(w, resolver, v.uri);
+    w.member("line", v.line).end_object();
   }
-  json::array renditions;
+  w.end_array().key("renditions").begin_array();
   for (const auto& r : p.renditions) {
-    json::object o;
-    o["type"] = r.type;
-    o["groupId"] = r.group_id;
-    o["name"] = r.name;
-    if (!r.language.empty()) o["language"] = r.language;
-    if (!r.uri.empty()) o["uri"] = r.uri;
-    put_resolved(o, resolver, r.uri);
-    if (r.is_default) o["default"] = *r.is_default;
-    if (r.autoselect) o["autoselect"] = *r.autoselect;
-    if (r.forced) o["forced"] = *r.forced;
-    if (!r.channels.empty()) o["channels"] = r.channels;
-    o["line"] = r.line;
-    renditions.push_back(std::move(o));
+    w.begin_object().member("type", r.type).member("groupId", r.group_id).member("name", r.name);
+    if (!r.language.empty()) w.member("language", r.language);
+    if (!r.uri.empty()) w.member("uri", r.uri);
+    write_resolved(w, resolver, r.uri);
+    if (r.is_default) w.member("default", *r.is_default);
+    if (r.autoselect) w.member("autoselect", *r.autoselect);
+    if (r.forced) w.member("forced", *r.forced);
+    if (!r.channels.empty()) w.member("channels", r.channels);
+    w.member("line", r.line).end_object();
   }
-  json::object o;
-  o["variants"] = std::move(variants);
-  o["renditions"] = std::move(renditions);
+  w.end_array();
   if (!p.i_frame_variants.empty()) {
-    json::array frames;
+    w.key("iFrameVariants").begin_array();
     for (const auto& f : p.i_frame_variants) {
-      json::object fo{{"bandwidth", f.bandwidth}, {"uri", f.uri}, {"line", f.line}};
-      put_resolved(fo, resolver, f.uri);
-      frames.push_back(std::move(fo));
+      w.begin_object().member("bandwidth", f.bandwidth).member("uri", f.uri).member("line", f.line);
+      write_resolved(w, resolver, f.uri);
+      w.end_object();
     }
-    o["iFrameVariants"] = std::move(frames);
+    w.end_array();
   }
-  if (p.version) o["version"] = *p.version;
-  o["independentSegments"] = p.independent_segments;
-  return o;
+  if (p.version) w.member("version", *p.version);
+  w.member("independentSegments", p.independent_segments);
 }
 
-json::object media_json(const hls::MediaPlaylist& p, const UrlResolver& resolver) {
-  json::object o;
-  if (p.target_duration) o["targetDuration"] = *p.target_duration;
-  o["mediaSequence"] = p.media_sequence;
-  o["discontinuitySequence"] = p.discontinuity_sequence;
-  if (!p.playlist_type.empty()) o["playlistType"] = p.playlist_type;
-  if (p.version) o["version"] = *p.version;
-  o["endList"] = p.end_list;
-  o["live"] = !p.end_list;
-  if (!p.end_list && p.target_duration) o["liveLatencyEstimateSeconds"] = 3 * *p.target_duration;
-  json::array segments;
-  segments.reserve(p.segments.size());
+void write_media_members(JsonWriter& w, const hls::MediaPlaylist& p, const UrlResolver& resolver) {
+  if (p.target_duration) w.member("targetDuration", *p.target_duration);
+  w.member("mediaSequence", p.media_sequence).member("discontinuitySequence", p.discontinuity_sequence);
+  if (!p.playlist_type.empty()) w.member("playlistType", p.playlist_type);
+  if (p.version) w.member("version", *p.version);
+  w.member("endList", p.end_list).member("live", !p.end_list);
+  if (!p.end_list && p.target_duration) w.member("liveLatencyEstimateSeconds", 3 * *p.target_duration);
+  w.key("segments").begin_array();
   double total = 0, min = 0, max = 0;
   for (const auto& s : p.segments) {
-    json::object so;
-    so["uri"] = s.uri;
-    so["duration"] = number(s.duration);
-    so["sequenceNumber"] = s.sequence;
-    if (!s.title.empty()) so["title"] = s.title;
-    put_resolved(so, resolver, s.uri);
-    if (s.byte_range) so["byteRange"] = byte_range_json(*s.byte_range);
-    if (s.discontinuity) so["discontinuity"] = true;
-    if (s.gap) so["gap"] = true;
-    if (s.part_count) so["parts"] = s.part_count;
-    so["line"] = s.line;
-    segments.push_back(std::move(so));
-    min = segments.size() == 1 ? s.duration : std::min(min, s.duration);
+    w.begin_object().member("uri", s.uri).member("duration", s.duration).member("sequenceNumber", s.sequence);
+    if (!s.title.empty()) w.member("title", s.title);
+    write_resolved(w, resolver, s.uri);
+    if (s.byte_range) write_byte_range(w.key("byteRange"), *s.byte_range);
+    if (s.discontinuity) w.member("discontinuity", true);
+    if (s.gap) w.member("gap", true);
+    if (s.part_count) w.member("parts", s.part_count);
+    w.member("line", s.line).end_object();
+    min = &s == &p.segments.front() ? s.duration : std::min(min, s.duration);
     max = std::max(max, s.duration);
     total += s.duration;
   }
-  o["segments"] = std::move(segments);
+  w.end_array();
   const double count = static_cast<double>(p.segments.size());
-  o["summary"] = {{"count", p.segments.size()},
-                  {"averageDuration", number(count > 0 ? total / count : 0)},
-                  {"minDuration", number(min)},
-                  {"maxDuration", number(max)},
-                  {"totalDuration", number(total)}};
+  w.key("summary").begin_object()
+      .member("count", p.segments.size())
+      .member("averageDuration", count > 0 ? total / count : 0)
+      .member("minDuration", min)
+      .member("maxDuration", max)
+      .member("totalDuration", total)
+      .end_object();
   if (p.map) {
-    json::object m{{"uri", p.map->uri}, {"line", p.map->line}};
-    put_resolved(m, resolver, p.map->uri);
-    if (p.map->byte_range) m["byteRange"] = byte_range_json(*p.map->byte_range);
-    o["map"] = std::move(m);
+    w.key("map").begin_object().member("uri", p.map->uri).member("line", p.map->line);
+    write_resolved(w, resolver, p.map->uri);
+    if (p.map->byte_range) write_byte_range(w.key("byteRange"), *p.map->byte_range);
+    w.end_object();
   }
   if (p.part_target || !p.parts.empty() || p.server_control || !p.preload_hints.empty() ||
       !p.rendition_reports.empty() || p.skipped_segments) {
-    json::object ll;
-    if (p.part_target) ll["partTarget"] = number(*p.part_target);
-    ll["partCount"] = p.parts.size();
-    ll["trailingParts"] = p.trailing_parts;
+    w.key("lowLatency").begin_object();
+    if (p.part_target) w.member("partTarget", *p.part_target);
+    w.member("partCount", p.parts.size()).member("trailingParts", p.trailing_parts);
     if (const auto& sc = p.server_control) {
-      json::object so;
-      so["canBlockReload"] = sc->can_block_reload;
-      if (sc->hold_back) so["holdBack"] = number(*sc->hold_back);
-      if (sc->part_hold_back) so["partHoldBack"] = number(*sc->part_hold_back);
-      if (sc->can_skip_until) so["canSkipUntil"] = number(*sc->can_skip_until);
-      so["canSkipDateranges"] = sc->can_skip_dateranges;
-      ll["serverControl"] = std::move(so);
+      w.key("serverControl").begin_object().member("canBlockReload", sc->can_block_reload);
+      if (sc->hold_back) w.member("holdBack", *sc->hold_back);
+      if (sc->part_hold_back) w.member("partHoldBack", *sc->part_hold_back);
+      if (sc->can_skip_until) w.member("canSkipUntil", *sc->can_skip_until);
+      w.member("canSkipDateranges", sc->can_skip_dateranges).end_object();
     }
-    json::array hints;
-    for (const auto& h : p.preload_hints) hints.push_back(json::object{{"type", h.type}, {"uri", h.uri}});
-    ll["preloadHints"] = std::move(hints);
-    json::array reports;
+    w.key("preloadHints").begin_array();
+    for (const auto& h : p.preload_hints)
+      w.begin_object().member("type", h.type).member("uri", h.uri).end_object();
+    w.end_array().key("renditionReports").begin_array();
     for (const auto& r : p.rendition_reports) {
-      json::object ro{{"uri", r.uri}};
-      if (r.last_msn) ro["lastMsn"] = *r.last_msn;
-      if (r.last_part) ro["lastPart"] = *r.last_part;
-      reports.push_back(std::move(ro));
+      w.begin_object().member("uri", r.uri);
+      if (r.last_msn) w.member("lastMsn", *r.last_msn);
+      if (r.last_part) w.member("lastPart", *r.last_part);
+      w.end_object();
     }
-    ll["renditionReports"] = std::move(reports);
-    if (p.skipped_segments) ll["skippedSegments"] = p.skipped_segments;
-    o["lowLatency"] = std::move(ll);
+    w.end_array();
+    if (p.skipped_segments) w.member("skippedSegments", p.skipped_segments);
+    w.end_object();
   }
-  return o;
 }
 
-json::object mpd_json(const dash::Mpd& mpd) {
-  json::object o;
-  if (!mpd.profiles.empty()) o["profiles"] = mpd.profiles;
-  o["type"] = mpd.dynamic ? "dynamic" : "static";
-  o["live"] = mpd.dynamic;
-  if (!mpd.media_presentation_duration.empty()) o["mediaPresentationDuration"] = mpd.media_presentation_duration;
-  if (!mpd.minimum_update_period.empty()) o["minimumUpdatePeriod"] = mpd.minimum_update_period;
-  if (!mpd.availability_start_time.empty()) o["availabilityStartTime"] = mpd.availability_start_time;
-  o["periodCount"] = mpd.period_count;
-  json::array sets;
+void write_mpd_members(JsonWriter& w, const dash::Mpd& mpd) {
+  if (!mpd.profiles.empty()) w.member("profiles", mpd.profiles);
+  w.member("type", mpd.dynamic ? "dynamic" : "static").member("live", mpd.dynamic);
+  if (!mpd.media_presentation_duration.empty())
+    w.member("mediaPresentationDuration", mpd.media_presentation_duration);
+  if (!mpd.minimum_update_period.empty()) w.member("minimumUpdatePeriod", mpd.minimum_update_period);
+  if (!mpd.availability_start_time.empty()) w.member("availabilityStartTime", mpd.availability_start_time);
+  w.member("periodCount", mpd.period_count).key("adaptationSets").begin_array();
   for (const auto& as : mpd.adaptation_sets) {
-    json::object ao;
-    if (!as.id.empty()) ao["id"] = as.id;
-    if (!as.mime_type.empty()) ao["mimeType"] = as.mime_type;
-    if (!as.codecs.empty()) ao["codecs"] = as.codecs;
-    if (!as.content_type.empty()) ao["contentType"] = as.content_type;
-    if (!as.lang.empty()) ao["lang"] = as.lang;
-    if (!as.period_id.empty()) ao["periodId"] = as.period_id;
-    json::array reps;
+    w.begin_object();
+    if (!as.id.empty()) w.member("id", as.id);
+    if (!as.mime_type.empty()) w.member("mimeType", as.mime_type);
+    if (!as.codecs.empty()) w.member("codecs", as.codecs);
+    if (!as.content_type.empty()) w.member("contentType", as.content_type);
+    if (!as.lang.empty()) w.member("lang", as.lang);
+    if (!as.period_id.empty()) w.member("periodId", as.period_id);
+    w.key("representations").begin_array();
     for (const auto& r : as.representations) {
-      json::object ro;
-      ro["id"] = r.id;
-      ro["bandwidth"] = r.bandwidth;
-      if (r.width) ro["width"] = *r.width;
-      if (r.height) ro["height"] = *r.height;
-      if (!r.frame_rate.empty()) ro["frameRate"] = r.frame_rate;
-      if (!r.codecs.empty()) ro["codecs"] = r.codecs;
-      if (!r.mime_type.empty()) ro["mimeType"] = r.mime_type;
-      if (!r.audio_sampling_rate.empty()) ro["audioSamplingRate"] = r.audio_sampling_rate;
-      if (!r.segment_kind.empty()) ro["segmentInfo"] = r.segment_kind;
-      if (!r.initialization.empty()) ro["initializationUrl"] = r.initialization;
-      if (!r.first_media.empty()) ro["firstSegmentUrl"] = r.first_media;
-      if (r.segment_count) ro["segmentCount"] = *r.segment_count;
-      reps.push_back(std::move(ro));
+      w.begin_object().member("id", r.id).member("bandwidth", r.bandwidth);
+      if (r.width) w.member("width", *r.width);
+      if (r.height) w.member("height", *r.height);
+      if (!r.frame_rate.empty()) w.member("frameRate", r.frame_rate);
+      if (!r.codecs.empty()) w.member("codecs", r.codecs);
+      if (!r.mime_type.empty()) w.member("mimeType", r.mime_type);
+      if (!r.audio_sampling_rate.empty()) w.member("audioSamplingRate", r.audio_sampling_rate);
+      if (!r.segment_kind.empty()) w.member("segmentInfo", r.segment_kind);
+      if (!r.initialization.empty()) w.member("initializationUrl", r.initialization);
+      if (!r.first_media.empty()) w.member("firstSegmentUrl", r.first_media);
+      if (r.segment_count) w.member("segmentCount", *r.segment_count);
+      w.end_object();
     }
-    ao["representations"] = std::move(reps);
-    sets.push_back(std::move(ao));
+    w.end_array().end_object();
   }
-  o["adaptationSets"] = std::move(sets);
-  return o;
+  w.end_array();
 }
 
-json::object signal(std::string_view code, const std::string& anchor, std::string_view confidence) {
-  return {{"code", code}, {"level", "info"}, {"manifestAnchor", anchor}, {"confidence", confidence}};
-}
+struct CmafSignal {
+  std::string code;
+  std::string anchor;
+  std::string_view confidence;  // "manifest" | "inferred"
+};
 
-// The CMAF signals the manifest gives (reference §2.6, §3.7), or an empty object.
-json::object cmaf_signals(const Analysis& a) {
-  json::array signals;
-  bool manifest = false;
+struct CmafSignals {
+  std::vector<CmafSignal> signals;
+  bool from_manifest = false;  // the manifest states the segment format (not only inferred)
+};
+
+// The CMAF signals the manifest gives (reference §2.6, §3.7); no signals when there are none.
+CmafSignals cmaf_signals(const Analysis& a) {
+  CmafSignals found;
+  auto& signals = found.signals;
   if (const auto* m = a.media_playlist()) {
     if (m->map) {
-      signals.push_back(signal("hls_ext_x_map", "media:line:" + std::to_string(m->map->line), "manifest"));
+      signals.push_back({"hls_ext_x_map", "media:line:" + std::to_string(m->map->line), "manifest"});
       if (m->map->byte_range)
-        signals.push_back(signal("hls_ext_x_map_byterange", "media:line:" + std::to_string(m->map->line),
-                                 "manifest"));
-      manifest = true;
+        signals.push_back({"hls_ext_x_map_byterange", "media:line:" + std::to_string(m->map->line), "manifest"});
     }
     for (const auto& s : m->segments) {
       if (!has_fmp4_extension(s.uri, false)) continue;
-      signals.push_back(signal("hls_segment_extension_fmp4", "media:line:" + std::to_string(s.line),
-                               m->map ? "manifest" : "inferred"));
+      signals.push_back({"hls_segment_extension_fmp4", "media:line:" + std::to_string(s.line),
+                         m->map ? "manifest" : "inferred"});
       break;
     }
     if (m->independent_segments && !signals.empty())
-      signals.push_back(signal("hls_independent_segments", "media:tag:#EXT-X-INDEPENDENT-SEGMENTS", "inferred"));
+      signals.push_back({"hls_independent_segments", "media:tag:#EXT-X-INDEPENDENT-SEGMENTS", "inferred"});
   } else if (const auto* mv = a.multivariant()) {
     for (const auto& v : mv->variants)
       if (has_fmp4_extension(v.uri, false))
-        signals.push_back(signal("hls_master_variant_fmp4_uri", "master:line:" + std::to_string(v.uri_line),
-                                 "inferred"));
+        signals.push_back({"hls_master_variant_fmp4_uri", "master:line:" + std::to_string(v.uri_line), "inferred"});
   } else if (const auto* mpd = a.mpd()) {
     for (const auto& as : mpd->adaptation_sets) {
       for (const auto& r : as.representations) {
         if (r.initialization.empty() && r.first_media.empty()) continue;
         const std::string kind = r.segment_kind == "list" ? "dash_segment_list" : "dash_segment_template";
         if (!r.initialization.empty() && r.segment_kind != "base")
-          signals.push_back(signal(kind + "_initialization", r.path, "manifest"));
+          signals.push_back({kind + "_initialization", r.path, "manifest"});
         if (!r.first_media.empty() && r.segment_kind != "base")
-          signals.push_back(signal(kind + "_media", r.path, "manifest"));
+          signals.push_back({kind + "_media", r.path, "manifest"});
         if (has_fmp4_extension(r.first_media, true))
-          signals.push_back(signal("dash_segment_extension_fmp4", r.path, "manifest"));
-        manifest = true;
+          signals.push_back({"dash_segment_extension_fmp4", r.path, "manifest"});
+        found.from_manifest = true;
         break;
       }
-      if (is_mp4_mime(as.mime_type)) {
-        std::string type = as.mime_type.substr(0, as.mime_type.find('/'));
-        signals.push_back(signal("dash_mime_" + type + "_mp4", as.path + "/@mimeType", "inferred"));
-      }
+      if (is_mp4_mime(as.mime_type))
+        signals.push_back({"dash_mime_" + as.mime_type.substr(0, as.mime_type.find('/')) + "_mp4",
+                           as.path + "/@mimeType", "inferred"});
     }
   }
-  if (signals.empty()) return {};
-  for (const auto& s : signals) manifest |= s.as_object().at("confidence") == "manifest";
-  return {{"source", a.kind()}, {"confidence", manifest ? "manifest" : "inferred"}, {"signals", std::move(signals)}};
+  for (const auto& s : signals) found.from_manifest |= s.confidence == "manifest";
+  return found;
 }
 
-json::object binary_json(const cmaf::BinaryReport& report) {
-  json::array checks, boxes, failures;
-  std::size_t media_index = 0;
+void write_binary(JsonWriter& w, const cmaf::BinaryReport& report) {
+  w.begin_object().member("status", report.status()).key("segmentsChecked").begin_array();
   for (const auto& c : report.checks) {
-    json::object o{{"kind", c.target.kind}, {"manifestAnchor", c.target.anchor}};
-    if (!c.target.uri.empty()) o["uri"] = c.target.uri;
-    o["status"] = c.status;
-    if (!c.failure_code.empty()) o["failureCode"] = c.failure_code;
-    if (!c.message.empty()) o["message"] = c.message;
+    w.begin_object().member("kind", c.target.kind).member("manifestAnchor", c.target.anchor);
+    if (!c.target.uri.empty()) w.member("uri", c.target.uri);
+    w.member("status", c.status);
+    if (!c.failure_code.empty()) w.member("failureCode", c.failure_code);
+    if (!c.message.empty()) w.member("message", c.message);
+    if (c.status != "skipped") {
+      w.member("resolvedUrl", c.resolved_url).member("contentType", c.content_type)
+          .member("bytesRead", c.bytes_read);
+      if (!c.verdict.brands.empty()) {
+        w.key("brands").begin_array();
+        for (const auto& b : c.verdict.brands) w.value(b);
+        w.end_array();
+      }
+    }
+    w.end_object();
+  }
+  // Boxes and failures name each fetched segment: "segment:init" or "segment:media[i]".
+  std::vector<std::string> anchors;
+  std::size_t media_index = 0;
+  for (const auto& c : report.checks)
+    anchors.push_back(c.status == "skipped"        ? std::string()
+                      : c.target.kind == "init" ? "segment:init"
+                                                : "segment:media[" + std::to_string(media_index++) + "]");
+  w.end_array().key("boxes").begin_array();
+  for (std::size_t i = 0; i < report.checks.size(); ++i)
+    for (const auto& b : report.checks[i].verdict.boxes)
+      w.begin_object().member("segmentAnchor", anchors[i]).member("path", anchors[i] + ":" + b.path)
+          .member("type", b.type).member("offset", b.offset).member("size", b.size).end_object();
+  w.end_array().key("failures").begin_array();
+  for (std::size_t i = 0; i < report.checks.size(); ++i) {
+    const auto& c = report.checks[i];
     if (c.status == "skipped") {
-      failures.push_back(json::object{{"code", c.failure_code}, {"level", "warning"},
-                                      {"message", c.message}, {"manifestAnchor", c.target.anchor}});
-      checks.push_back(std::move(o));
+      w.begin_object().member("code", c.failure_code).member("level", "warning").member("message", c.message)
+          .member("manifestAnchor", c.target.anchor).end_object();
       continue;
     }
-    o["resolvedUrl"] = c.resolved_url;
-    o["contentType"] = c.content_type;
-    o["bytesRead"] = c.bytes_read;
-    const std::string segment_anchor =
-        c.target.kind == "init" ? "segment:init" : "segment:media[" + std::to_string(media_index++) + "]";
-    for (const auto& b : c.verdict.boxes)
-      boxes.push_back(json::object{{"segmentAnchor", segment_anchor},
-                                   {"path", segment_anchor + ":" + b.path},
-                                   {"type", b.type}, {"offset", b.offset}, {"size", b.size}});
     for (const auto& p : c.verdict.problems) {
-      json::object f{{"code", p.code}, {"level", "error"}, {"message", p.message},
-                     {"manifestAnchor", c.target.anchor}, {"segmentAnchor", segment_anchor}};
-      if (!p.box_path.empty()) f["boxPath"] = p.box_path;
-      failures.push_back(std::move(f));
+      w.begin_object().member("code", p.code).member("level", "error").member("message", p.message)
+          .member("manifestAnchor", c.target.anchor).member("segmentAnchor", anchors[i]);
+      if (!p.box_path.empty()) w.member("boxPath", p.box_path);
+      w.end_object();
     }
-    if (!c.verdict.brands.empty()) {
-      json::array brands;
-      for (const auto& b : c.verdict.brands) brands.emplace_back(b);
-      o["brands"] = std::move(brands);
-    }
-    checks.push_back(std::move(o));
   }
-  return {{"status", report.status()},
-          {"segmentsChecked", std::move(checks)},
-          {"boxes", std::move(boxes)},
-          {"failures", std::move(failures)},
-          {"limits", {{"maxSegmentBytes", report.max_segment_bytes},
-                      {"maxBinarySegments", report.max_segments},
-                      {"requiredSegmentChecks", report.checks.size()}}}};
+  w.end_array().key("limits").begin_object()
+      .member("maxSegmentBytes", report.max_segment_bytes)
+      .member("maxBinarySegments", report.max_segments)
+      .member("requiredSegmentChecks", report.checks.size())
+      .end_object().end_object();
+}
+
+void write_cmaf(JsonWriter& w, std::string_view kind, const CmafSignals& found,
+                const cmaf::BinaryReport* binary) {
+  const bool binary_passed = binary && binary->status() == "passed";
+  w.begin_object().member("source", kind)
+      .member("confidence", binary_passed ? "binary" : found.from_manifest ? "manifest" : "inferred")
+      .key("signals").begin_array();
+  for (const auto& s : found.signals)
+    w.begin_object().member("code", s.code).member("level", "info").member("manifestAnchor", s.anchor)
+        .member("confidence", s.confidence).end_object();
+  w.end_array();
+  if (binary) write_binary(w.key("binary"), *binary);
+  w.end_object();
+}
+
+void write_error(JsonWriter& w, const AnalysisError& error, bool with_status) {
+  w.begin_object();
+  if (with_status) w.member("status", "error");
+  w.member("analyzerVersion", kAnalyzerVersion).member("analyzerKind", error.kind)
+      .member("code", error.code).member("message", error.message);
+  if (!error.details.empty()) w.key("details").raw(json::serialize(error.details));
+  w.end_object();
 }
 
 }  // namespace
-
-json::object error_json(const AnalysisError& error) {
-  json::object o;
-  o["status"] = "error";
-  o["analyzerVersion"] = kAnalyzerVersion;
-  o["analyzerKind"] = error.kind;
-  o["code"] = error.code;
-  o["message"] = error.message;
-  if (!error.details.empty()) o["details"] = error.details;
-  return o;
-}
 
 Analysis Analysis::failed(AnalysisError error) {
   Analysis a;
@@ -450,7 +438,7 @@ Analysis analyze(std::string body, InputInfo input) {
 
 std::vector<cmaf::SegmentTarget> Analysis::cmaf_plan(std::size_t max_checks) const {
   std::vector<cmaf::SegmentTarget> plan;
-  if (cmaf_signals(*this).empty()) return plan;
+  if (cmaf_signals(*this).signals.empty()) return plan;
   const UrlResolver resolver(input_.base_url);
   const auto resolved = [&](std::string_view uri) { return resolver.resolve(uri).value_or(""); };
   if (const auto* m = media_playlist()) {
@@ -511,44 +499,47 @@ std::vector<cmaf::SegmentTarget> Analysis::cmaf_plan(std::size_t max_checks) con
   return plan;
 }
 
-json::object Analysis::to_json(const cmaf::BinaryReport* binary) const {
-  if (error_) return error_json(*error_);
+void Analysis::write_json(JsonWriter& w, const cmaf::BinaryReport* binary, bool with_status) const {
+  if (error_) return write_error(w, *error_, with_status);
   const UrlResolver resolver(input_.base_url);
-  json::object o;
-  o["status"] = "ok";
-  o["analyzerVersion"] = kAnalyzerVersion;
-  o["analyzerKind"] = kind_;
-  o["input"] = input_json(input_);
+  w.begin_object();
+  if (with_status) w.member("status", "ok");
+  w.member("analyzerVersion", kAnalyzerVersion).member("analyzerKind", kind_);
+  write_input(w.key("input"), input_);
   std::size_t items = 0;
-  json::value details = nullptr;
   if (const auto* mv = multivariant()) {
     items = mv->variants.size() + mv->renditions.size();
-    details = multivariant_json(*mv, resolver);
   } else if (const auto* m = media_playlist()) {
     items = m->segments.size();
-    details = media_json(*m, resolver);
   } else if (const auto* d = mpd()) {
     for (const auto& as : d->adaptation_sets) items += as.representations.size();
-    details = mpd_json(*d);
   }
-  o["summary"] = {{"itemCount", items}};
-  json::array findings;
-  findings.reserve(findings_.items().size());
-  for (const auto& f : findings_.items()) findings.push_back(finding_json(f));
-  o["findings"] = std::move(findings);
-  o["playlistType"] = playlist_type_;
-  if (details.is_object()) {
-    auto cmaf = cmaf_signals(*this);
-    if (!cmaf.empty()) {
-      if (binary) {
-        cmaf["binary"] = binary_json(*binary);
-        if (binary->status() == "passed") cmaf["confidence"] = "binary";
-      }
-      details.as_object()["cmaf"] = std::move(cmaf);
+  w.key("summary").begin_object().member("itemCount", items).end_object();
+  w.key("findings").begin_array();
+  for (const auto& f : findings_.items()) write_finding(w, f);
+  w.end_array().member("playlistType", playlist_type_).key("details");
+  if (std::holds_alternative<std::monostate>(parsed_)) {
+    w.null();
+  } else {
+    w.begin_object();
+    if (const auto* mv = multivariant()) {
+      write_multivariant_members(w, *mv, resolver);
+    } else if (const auto* m = media_playlist()) {
+      write_media_members(w, *m, resolver);
+    } else {
+      write_mpd_members(w, *mpd());
     }
+    if (const auto found = cmaf_signals(*this); !found.signals.empty())
+      write_cmaf(w.key("cmaf"), kind_, found, binary);
+    w.end_object();
   }
-  o["details"] = std::move(details);
-  return o;
+  w.end_object();
+}
+
+std::string Analysis::to_json(const cmaf::BinaryReport* binary, bool with_status) const {
+  JsonWriter w;
+  write_json(w, binary, with_status);
+  return w.take();
 }
 
 }  // namespace mtrace::analyzer

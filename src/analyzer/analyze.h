@@ -15,6 +15,7 @@
 #include "analyzer/dash/mpd.h"
 #include "analyzer/finding.h"
 #include "analyzer/hls/playlist.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::analyzer {
 
@@ -35,9 +36,6 @@ struct AnalysisError {
   std::string kind = "hls";
   boost::json::object details;
 };
-
-// The result object for an error that happened before analysis (input or fetch problems).
-boost::json::object error_json(const AnalysisError& error);
 
 class Analysis {
  public:
@@ -63,8 +61,12 @@ class Analysis {
   // fMP4). At most `max_checks` targets.
   std::vector<cmaf::SegmentTarget> cmaf_plan(std::size_t max_checks = 6) const;
 
-  // The result object ({"status":"ok",...} or the error object).
-  boost::json::object to_json(const cmaf::BinaryReport* binary = nullptr) const;
+  // Writes the result object ({"status":"ok",...} or the error object) as one JSON value;
+  // `with_status` false leaves out the leading "status" member (the API nests the object).
+  void write_json(domain::JsonWriter& writer, const cmaf::BinaryReport* binary = nullptr,
+                  bool with_status = true) const;
+  // The same as text.
+  std::string to_json(const cmaf::BinaryReport* binary = nullptr, bool with_status = true) const;
 
  private:
   friend Analysis analyze(std::string body, InputInfo input);

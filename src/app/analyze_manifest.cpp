@@ -209,8 +209,7 @@ AnalyzeReply AnalyzeManifest::analyze(const AnalyzeCall& call) {
     return fail(status, c, error->message, &error->details);
   }
 
-  json::object analysis = result.to_json();
-  analysis.erase("status");
+  const std::string analysis = result.to_json(/*with_status=*/false);
   json::object link{{"status", "detached"}};
   if (wants_link) {
     const std::string& project = *call.token_project;
@@ -227,14 +226,16 @@ AnalyzeReply AnalyzeManifest::analyze(const AnalyzeCall& call) {
                 {"session_id", session->session_id},
                 {"correlation_id", session->correlation_id}};
         const auto saved = store_.save_analysis(ports::StoredAnalysis{
-            session->project_id, session->session_id, clock_.now(), json::serialize(analysis)});
+            session->project_id, session->session_id, clock_.now(), analysis});
         if (!saved.ok()) return fail(503, "store_unavailable", "The analysis could not be stored.");
       }
     }
   }
   metrics_.analyze_request("ok", "ok");
-  return {200, json::serialize(json::object{{"status", "ok"}, {"analysis", std::move(analysis)},
-                                            {"session_link", std::move(link)}})};
+  domain::JsonWriter body;
+  body.begin_object().member("status", "ok").key("analysis").raw(analysis)
+      .key("session_link").raw(json::serialize(link)).end_object();
+  return {200, body.take()};
 }
 
 }  // namespace mtrace::app

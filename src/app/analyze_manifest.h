@@ -34,7 +34,10 @@ ports::FetchPolicy segment_policy(const AnalysisOptions& options);
 struct ManifestAnalysis {
   analyzer::Analysis analysis;
   std::optional<analyzer::cmaf::BinaryReport> binary;
-  boost::json::object to_json() const { return analysis.to_json(binary ? &*binary : nullptr); }
+  void write_json(domain::JsonWriter& writer) const { analysis.write_json(writer, binary ? &*binary : nullptr); }
+  std::string to_json(bool with_status = true) const {
+    return analysis.to_json(binary ? &*binary : nullptr, with_status);
+  }
 };
 
 // Maps a failed manifest fetch to the analyzer's error object (fetch_blocked, fetch_failed, ...).

@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -285,9 +286,18 @@ int run_check(const CheckOptions& options) {
   if (options.format == "text") {
     print_text(result, watch_summary ? &*watch_summary : nullptr, isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   } else {
-    auto out = result.to_json();
-    if (watch_summary) out["watch"] = std::move(*watch_summary);
-    std::cout << json::serialize(out) << "\n";
+    std::cout.flush();
+    if (watch_summary) {
+      std::string text = result.to_json();
+      text.pop_back();  // the result object's closing brace: the watch summary joins the object
+      std::cout << text << ",\"watch\":" << json::serialize(*watch_summary) << "}\n";
+    } else {
+      // Streamed: a 100,000-segment result never exists as one string.
+      domain::JsonWriter out(stdout);
+      result.write_json(out);
+      out.raw("\n");
+      out.flush();
+    }
   }
   if (!result.analysis.ok()) return 1;
   if (const auto threshold = analyzer::level_from(options.fail_on)) {

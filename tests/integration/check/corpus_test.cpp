@@ -2,6 +2,7 @@
 // a crash, and a few well-understood files give the findings a streaming engineer expects.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -39,7 +40,9 @@ TEST(Corpus, EveryFileIsAnalysed) {
       ok += a.ok();
       EXPECT_TRUE(a.ok()) << entry.path() << ": " << (a.error() ? a.error()->message : "");
       EXPECT_LE(a.findings().size(), 20 * kMaxFindingsPerCode);
-      (void)a.to_json();
+      boost::system::error_code ec;
+      (void)boost::json::parse(a.to_json(), ec);
+      EXPECT_FALSE(ec) << entry.path() << ": the result is not valid JSON";
     } else if (ext == ".mp4" || ext == ".m4s") {
       ++segments;
       const std::span<const std::uint8_t> span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());

@@ -1,0 +1,130 @@
+#include "domain/json_writer.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace mtrace::domain {
+
+namespace {
+constexpr std::size_t kSinkChunk = 64 * 1024;
+}
+
+void JsonWriter::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (has_member_.empty()) return;
+  if (has_member_.back()) out_.push_back(',');
+  has_member_.back() = true;
+}
+
+void JsonWriter::maybe_flush() {
+  if (sink_ && out_.size() >= kSinkChunk) flush();
+}
+
+JsonWriter& JsonWriter::open(char bracket) {
+  separate();
+  out_.push_back(bracket);
+  has_member_.push_back(false);
+  return *this;
+}
+
+JsonWriter& JsonWriter::close(char bracket) {
+  out_.push_back(bracket);
+  has_member_.pop_back();
+  maybe_flush();
+  return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+  value(name);
+  out_.push_back(':');
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  separate();
+  out_.push_back('"');
+  std::size_t plain = 0;  // start of the run of characters that need no escape
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out_.append(text.substr(plain, i - plain));
+    plain = i + 1;
+    switch (c) {
+      case '"': out_ += "\\\""; break;
+      case '\\': out_ += "\\\\"; break;
+      case '\n': out_ += "\\n"; break;
+      case '\r': out_ += "\\r"; break;
+      case '\t': out_ += "\\t"; break;
+      case '\b': out_ += "\\b"; break;
+      case '\f': out_ += "\\f"; break;
+      default:
+        out_ += "\\u00";
+        out_.push_back(kHex[c >> 4]);
+        out_.push_back(kHex[c & 0xf]);
+    }
+  }
+  out_.append(text.substr(plain));
+  out_.push_back('"');
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(bool b) {
+  separate();
+  out_ += b ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(std::int64_t n) {
+  separate();
+  char buffer[24];
+  out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, n).ptr);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(std::uint64_t n) {
+  separate();
+  char buffer[24];
+  out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, n).ptr);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(double d) {
+  if (!std::isfinite(d)) return null();
+  if (d == std::trunc(d) && std::abs(d) < 1e15) return value(static_cast<std::int64_t>(d));
+  separate();
+  char buffer[32];
+  out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, d).ptr);
+  return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  separate();
+  out_.append(json);
+  maybe_flush();
+  return *this;
+}
+
+std::string JsonWriter::take() {
+  std::string text = std::move(out_);
+  out_.clear();
+  return text;
+}
+
+void JsonWriter::flush() {
+  if (!sink_) return;
+  std::fwrite(out_.data(), 1, out_.size(), sink_);
+  out_.clear();
+}
+
+}  // namespace mtrace::domain

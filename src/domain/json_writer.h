@@ -1,0 +1,72 @@
+// A streaming JSON writer: appends text as the caller walks its data, with no document tree in
+// between. For large results (an analysis of 100,000 segments) where building a Boost.JSON value
+// first would cost more than the analysis itself.
+//
+// Strings are written as given, with '"', '\\' and control characters escaped: the caller passes
+// valid UTF-8. Doubles use the shortest text that reads back to the same value ("5.997", "100");
+// NaN and infinities become null. The caller keeps the structure balanced; the writer only places
+// the commas. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mtrace::domain {
+
+class JsonWriter {
+ public:
+  // Collects the text; take() returns it.
+  JsonWriter() = default;
+  // Writes to `sink` in pieces of about 64 KiB; flush() writes the rest. The sink is not owned.
+  explicit JsonWriter(std::FILE* sink) : sink_(sink) {}
+
+  JsonWriter& begin_object() { return open('{'); }
+  JsonWriter& end_object() { return close('}'); }
+  JsonWriter& begin_array() { return open('['); }
+  JsonWriter& end_array() { return close(']'); }
+  // The key of the next member; the value follows with one of the calls below.
+  JsonWriter& key(std::string_view name);
+
+  JsonWriter& value(std::string_view text);
+  JsonWriter& value(const char* text) { return value(std::string_view(text)); }
+  JsonWriter& value(const std::string& text) { return value(std::string_view(text)); }
+  JsonWriter& value(bool b);
+  JsonWriter& value(std::int64_t n);
+  JsonWriter& value(std::uint64_t n);
+  JsonWriter& value(int n) { return value(static_cast<std::int64_t>(n)); }
+  JsonWriter& value(unsigned n) { return value(static_cast<std::uint64_t>(n)); }
+  JsonWriter& value(long long n) { return value(static_cast<std::int64_t>(n)); }
+  JsonWriter& value(unsigned long long n) { return value(static_cast<std::uint64_t>(n)); }
+  JsonWriter& value(double d);
+  JsonWriter& null();
+  // A value that is already JSON text (trusted to be well formed).
+  JsonWriter& raw(std::string_view json);
+
+  // key(name) then value(v).
+  template <typename T>
+  JsonWriter& member(std::string_view name, const T& v) {
+    key(name);
+    return value(v);
+  }
+
+  // The text written so far (collecting writer); leaves the writer empty.
+  std::string take();
+  // Writes what is buffered to the sink (sink writer).
+  void flush();
+
+ private:
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
+  void separate();
+  void maybe_flush();
+
+  std::string out_;
+  std::FILE* sink_ = nullptr;
+  std::vector<bool> has_member_;  // one per open object or array
+  bool after_key_ = false;
+};
+
+}  // namespace mtrace::domain

@@ -1,0 +1,60 @@
+#include "domain/json_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <cstdio>
+#include <limits>
+
+namespace mtrace::domain {
+namespace {
+
+TEST(JsonWriter, PlacesCommasInNestedObjectsAndArrays) {
+  JsonWriter w;
+  w.begin_object().member("a", 1).key("b").begin_array().value(true).null().begin_object().end_object()
+      .begin_array().end_array().end_array().member("c", "x").end_object();
+  EXPECT_EQ(w.take(), R"({"a":1,"b":[true,null,{},[]],"c":"x"})");
+}
+
+TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
+  JsonWriter w;
+  w.value(std::string_view("q\"b\\n\nt\tz\x01\x1f\xc3\xa9", 13));
+  const auto text = w.take();
+  EXPECT_EQ(text, "\"q\\\"b\\\\n\\nt\\tz\\u0001\\u001f\xc3\xa9\"");
+  EXPECT_EQ(boost::json::parse(text).as_string(), std::string_view("q\"b\\n\nt\tz\x01\x1f\xc3\xa9", 13));
+}
+
+TEST(JsonWriter, WritesNumbersInTheirShortestForm) {
+  JsonWriter w;
+  w.begin_array().value(5.997).value(6.0).value(-0.5).value(1e300).value(std::numeric_limits<double>::quiet_NaN())
+      .value(std::numeric_limits<double>::infinity()).value(std::int64_t{-9007199254740993})
+      .value(std::uint64_t{18446744073709551615u}).end_array();
+  EXPECT_EQ(w.take(), "[5.997,6,-0.5,1e+300,null,null,-9007199254740993,18446744073709551615]");
+}
+
+TEST(JsonWriter, RawValuesTakeTheirPlaceAmongMembers) {
+  JsonWriter w;
+  w.begin_object().member("a", 1).key("b").raw(R"({"x":[1]})").key("c").raw("2").end_object();
+  EXPECT_EQ(w.take(), R"({"a":1,"b":{"x":[1]},"c":2})");
+}
+
+TEST(JsonWriter, SinkReceivesEverythingInPieces) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  JsonWriter w(file);
+  w.begin_array();
+  for (int i = 0; i < 50'000; ++i) w.begin_object().member("uri", "segment.ts").member("n", i).end_object();
+  w.end_array();
+  w.flush();
+  std::string text(static_cast<std::size_t>(std::ftell(file)), '\0');
+  std::rewind(file);
+  ASSERT_EQ(std::fread(text.data(), 1, text.size(), file), text.size());
+  std::fclose(file);
+  const auto parsed = boost::json::parse(text).as_array();
+  ASSERT_EQ(parsed.size(), 50'000u);
+  EXPECT_EQ(parsed[49'999].at("n"), 49'999);
+  EXPECT_TRUE(w.take().empty());
+}
+
+}  // namespace
+}  // namespace mtrace::domain

@@ -18,12 +18,14 @@ IngestReply refusal(IngestReply reply, const IngestRejection& rejection, std::st
   return reply;
 }
 
+// `moved` indexes the sessions whose state changed (or that were created) in `sessions`.
 std::vector<ports::LiveFrame> live_frames(const std::vector<domain::PlaybackEvent>& events,
-                                          const SessionChanges& changes) {
+                                          const std::vector<domain::Session>& sessions,
+                                          const std::vector<std::size_t>& moved) {
   std::vector<ports::LiveFrame> frames;
-  frames.reserve(events.size() + changes.created_or_moved.size());
-  for (const auto index : changes.created_or_moved) {
-    const auto& session = changes.touched[index];
+  frames.reserve(events.size() + moved.size());
+  for (const auto index : moved) {
+    const auto& session = sessions[index];
     frames.push_back({session.project_id, "session_updated", 0,
                       boost::json::serialize(session_to_json(session))});
   }
@@ -115,17 +117,18 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
   append->boundaries = std::move(batch.boundaries);
   deps_.sessions.apply(append->events, context, [&](SessionChanges& changes) {
     base.session_count = changes.touched.size();
-    auto frames = std::make_shared<std::vector<ports::LiveFrame>>(live_frames(append->events, changes));
     append->sessions = std::move(changes.touched);
     auto observed = std::make_shared<SessionChanges>(std::move(changes));
-    deps_.store.append_shared(append, [this, append, frames, observed, base,
+    deps_.store.append_shared(append, [this, append, observed, base,
                                        reply](const domain::Status& status) mutable {
       if (!status.ok()) {
         base.retry_after_seconds = 1;
         return reply(refusal(std::move(base), {503, "store_unavailable", status.error().message, 0},
                              "unavailable"));
       }
-      deps_.live_bus.publish(*frames);
+      // Frames are built once the batch is durable, and only when someone watches the project.
+      if (deps_.live_bus.has_subscribers(base.project_id))
+        deps_.live_bus.publish(live_frames(append->events, append->sessions, observed->created_or_moved));
       deps_.metrics.events_accepted(append->events);
       report_sessions(*observed, deps_.metrics, deps_.tracer);
       base.status = 202;

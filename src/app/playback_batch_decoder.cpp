@@ -23,9 +23,21 @@ struct Fault {
   throw Fault{{status, std::move(code), std::move(message), 0}};
 }
 
-std::string where(std::size_t index, std::string_view field) {
-  return "events[" + std::to_string(index) + "]." + std::string(field);
-}
+// Where a member sits, for error messages: "events[3].sdk.name", "schema_version". Spelled out only
+// when a message needs it, so a valid batch builds no path strings.
+struct Where {
+  std::string_view array;  // "events", "session_boundaries", or "" for a member of the batch
+  std::size_t index = 0;
+  std::string_view member;
+  operator std::string() const {
+    if (array.empty()) return std::string(member);
+    return std::string(array) + "[" + std::to_string(index) + "]." + std::string(member);
+  }
+};
+
+Where where(std::size_t index, std::string_view member) { return {"events", index, member}; }
+
+std::string operator+(const Where& path, std::string_view text) { return std::string(path).append(text); }
 
 std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -35,8 +47,7 @@ std::string_view trim(std::string_view text) {
 }
 
 // A string member: absent or null gives "", another type is a 400 (as a JSON type error).
-std::string_view string_member(const json::object& object, std::string_view key,
-                               const std::string& path) {
+std::string_view string_member(const json::object& object, std::string_view key, const Where& path) {
   const auto* value = object.if_contains(key);
   if (value == nullptr || value->is_null()) return {};
   const auto* text = value->if_string();
@@ -45,7 +56,7 @@ std::string_view string_member(const json::object& object, std::string_view key,
 }
 
 // A required identifier: non-empty after trimming, bounded, no control characters.
-std::string required_id(const json::object& object, std::string_view key, const std::string& path) {
+std::string required_id(const json::object& object, std::string_view key, const Where& path) {
   const auto text = trim(string_member(object, key, path));
   if (text.empty()) fail(422, "invalid_event", path + " is required");
   if (text.size() > kMaxIdBytes) {
@@ -125,9 +136,10 @@ domain::SessionBoundary decode_boundary(const json::value& value, std::size_t in
   const auto* object = value.if_object();
   if (object == nullptr) fail(400, "invalid_json", path + " must be an object");
   auto field = [&](std::string_view key) {
-    const auto text = string_member(*object, key, path + "." + std::string(key));
-    if (text.empty()) fail(422, "invalid_boundary", path + "." + std::string(key) + " is required");
-    if (text.size() > kMaxIdBytes) fail(422, "invalid_boundary", path + "." + std::string(key) + " is too long");
+    const Where at{"session_boundaries", index, key};
+    const auto text = string_member(*object, key, at);
+    if (text.empty()) fail(422, "invalid_boundary", at + " is required");
+    if (text.size() > kMaxIdBytes) fail(422, "invalid_boundary", at + " is too long");
     return std::string(text);
   };
   domain::SessionBoundary boundary;
@@ -188,7 +200,7 @@ DecodedBatch decode(std::string_view body, std::string_view project_id) {
 DecodedBatch decode_events(const json::object& batch, const json::array& events_array,
                            std::string_view project_id) {
   const auto* events = &events_array;
-  const auto schema = string_member(batch, "schema_version", "schema_version");
+  const auto schema = string_member(batch, "schema_version", Where{"", 0, "schema_version"});
   if (schema != "1.0") fail(400, "unsupported_schema_version", "schema_version must be \"1.0\"");
   if (events->empty()) fail(422, "batch_empty", "a batch needs at least one event");
   if (events->size() > domain::kMaxEventsPerBatch) {

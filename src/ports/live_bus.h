@@ -36,6 +36,9 @@ class LiveBus {
   // Delivers `frames` to the subscribers of each frame's project. Thread-safe; never blocks on a
   // slow subscriber.
   virtual void publish(const std::vector<LiveFrame>& frames) = 0;
+  // Whether frames of `project_id` published now would reach anyone: a publisher may skip building
+  // frames nobody reads. Thread-safe.
+  virtual bool has_subscribers(const std::string& project_id) const = 0;
   // `project_id` empty: every project. The subscriber must outlive the returned subscription.
   virtual std::unique_ptr<LiveSubscription> subscribe(const std::string& project_id,
                                                       LiveSubscriber& subscriber) = 0;

@@ -62,12 +62,15 @@ class TraceExporter {
   // or on a lock held during I/O. Spans that cannot be queued are dropped and counted (the
   // Metrics port's otlp_spans_dropped); there is no error to handle.
   virtual void export_spans(std::vector<Span> spans) = 0;
+  // False when exported spans go nowhere: callers may skip building them.
+  virtual bool enabled() const { return true; }
 };
 
 // The exporter when tracing is off: drops everything at no cost.
 class NoopTraceExporter final : public TraceExporter {
  public:
   void export_spans(std::vector<Span>) override {}
+  bool enabled() const override { return false; }
 };
 
 }  // namespace mtrace::ports

@@ -161,7 +161,7 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
     if (!origin_known && !open_route) {
       return exchange.respond(Response::error(403, "origin_not_allowed", "this Origin is not allowed"));
     }
-    const bool traced = info->pattern != "/api/health" && info->pattern != "/api/metrics" &&
+    const bool traced = deps_.tracer.enabled() && info->pattern != "/api/health" && info->pattern != "/api/metrics" &&
                         info->pattern != "/api/stream-sessions/stream";
     auto span = traced ? trace_request(request, info->pattern, exchange) : nullptr;
     return route(request, exchange, cors, span);

@@ -37,17 +37,25 @@ std::unique_ptr<ports::LiveSubscription> InProcessLiveBus::subscribe(const std::
   std::unique_lock lock(mutex_);
   const auto id = next_id_++;
   subscribers_.emplace(id, Entry{project_id, &subscriber});
+  count_ = subscribers_.size();
   return std::make_unique<Subscription>(*this, id);
 }
 
 void InProcessLiveBus::unsubscribe(std::uint64_t id) {
   std::unique_lock lock(mutex_);
   subscribers_.erase(id);
+  count_ = subscribers_.size();
 }
 
-std::size_t InProcessLiveBus::subscriber_count() const {
+bool InProcessLiveBus::has_subscribers(const std::string& project_id) const {
+  if (count_ == 0) return false;
   std::shared_lock lock(mutex_);
-  return subscribers_.size();
+  for (const auto& [id, entry] : subscribers_) {
+    if (entry.project_id.empty() || entry.project_id == project_id) return true;
+  }
+  return false;
 }
+
+std::size_t InProcessLiveBus::subscriber_count() const { return count_; }
 
 }  // namespace mtrace::adapters

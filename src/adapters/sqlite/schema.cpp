@@ -19,8 +19,10 @@
 //   its key grows at the end of each name's range, so it stays cheap to append.
 // - sessions: one row per (project_id, session_id) with an integer session_key. Times are integer
 //   microseconds; state and end_source are small integers (0 active, 1 stalled, 2 ended; 0 none,
-//   1 client, 2 sweeper). The upsert never rewrites the columns fixed at creation (ids, started_at,
-//   correlation_id), so it does not touch the indexes on them. QoE is one JSON column.
+//   1 client, 2 sweeper). A session's writes never rewrite the columns fixed at creation (ids,
+//   started_at, correlation_id), so they do not touch the indexes on them; once the writer knows
+//   a session's key it updates the row by key, and the state (sessions_open) only when it changes.
+//   QoE is one JSON column.
 // - Boundaries are keyed as the reference keys them (backend.md §2.4); analyses by row id.
 // - No foreign keys: the writer erases a session's rows together, in one transaction.
 // The PostgreSQL adapter can keep the same tables (INTEGER -> BIGINT, BLOB -> BYTEA).

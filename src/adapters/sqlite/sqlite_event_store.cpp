@@ -1,5 +1,7 @@
 #include "adapters/sqlite/sqlite_event_store.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <future>
 #include <limits>
@@ -10,11 +12,50 @@
 #include <utility>
 #include <variant>
 
+
 #include "adapters/sqlite/connection.h"
 #include "adapters/sqlite/record_codec.h"
 #include "adapters/sqlite/schema.h"
 
 namespace mtrace::adapters::sqlite {
+
+// The writer's memory of the open sessions it has written: their key and stored state. A known
+// session's next write is an UPDATE by key, which leaves the index of open sessions alone unless
+// the state changed; the full upsert probes the (project, session) index and rewrites it. Only the
+// writer thread uses it. Ended sessions leave it, and a rolled-back transaction clears it (its
+// keys may name rows that were never committed).
+class SessionKeyCache {
+ public:
+  struct Entry {
+    std::int64_t key = 0;
+    domain::SessionState state = domain::SessionState::active;
+  };
+  Entry* find(const domain::Session& s) {
+    const auto found = entries_.find(name(s));
+    return found == entries_.end() ? nullptr : &found->second;
+  }
+  void remember(const domain::Session& s, std::int64_t key) {
+    if (s.state == domain::SessionState::ended) {
+      entries_.erase(name(s));
+    } else {
+      entries_[name(s)] = {key, s.state};
+    }
+  }
+  void forget(const domain::Session& s) { entries_.erase(name(s)); }
+  void clear() { entries_.clear(); }
+
+ private:
+  static std::string name(const domain::Session& s) {
+    std::string joined;
+    joined.reserve(s.project_id.size() + 1 + s.session_id.size());
+    joined += s.project_id;
+    joined += '\0';
+    joined += s.session_id;
+    return joined;
+  }
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 namespace {
 
 using domain::Error;
@@ -22,6 +63,7 @@ using domain::ErrorCode;
 using domain::Micros;
 using domain::PlaybackEvent;
 using domain::Session;
+using domain::SessionState;
 
 // The ingest sequences of one chunk lie in [chunk_id, chunk_id + kChunkSpan): scans in chunk-id
 // order use it to know when no further chunk can hold an event they still need.
@@ -29,6 +71,8 @@ constexpr std::int64_t kChunkSpan = 1024;
 constexpr std::int64_t kEndedState = 2;
 constexpr std::size_t kPruneSlice = 256;  // sessions erased per writer transaction
 constexpr std::string_view kErrorEventName = "playback_error";
+// WAL size (pages) at which the checkpointer is woken.
+constexpr int kCheckpointPages = 1000;
 
 // An expected failure inside the adapter (bad batch, corrupt row), turned into a domain::Error
 // at the port boundary like SqliteError.
@@ -149,27 +193,10 @@ std::optional<std::int64_t> find_session_key(Connection& connection, std::string
   return query->int64(0);
 }
 
-std::int64_t upsert_session(Connection& connection, const Session& s) {
-  // Columns fixed at creation (ids, started_at, correlation_id) are not in the SET list, so the
-  // update leaves their indexes alone.
-  StatementUse upsert(connection.statement(
-      "INSERT INTO sessions (project_id, session_id, state, started_at, last_event_at, ended_at,"
-      " end_source, event_count, correlation_id, trace_id, sample_rate_ppm, content_id,"
-      " content_title, player_name, player_version, browser_family, os_family,"
-      " last_error_code, error_count, qoe)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-      " ?19, ?20)"
-      " ON CONFLICT (project_id, session_id) DO UPDATE SET state = excluded.state,"
-      " last_event_at = excluded.last_event_at, ended_at = excluded.ended_at,"
-      " end_source = excluded.end_source, event_count = excluded.event_count,"
-      " trace_id = excluded.trace_id, sample_rate_ppm = excluded.sample_rate_ppm,"
-      " content_id = excluded.content_id, content_title = excluded.content_title,"
-      " player_name = excluded.player_name, player_version = excluded.player_version,"
-      " browser_family = excluded.browser_family, os_family = excluded.os_family,"
-      " last_error_code = excluded.last_error_code, error_count = excluded.error_count,"
-      " qoe = excluded.qoe"
-      " RETURNING session_key"));
-  upsert->bind(1, s.project_id)
+// Binds ?1..?20 to the columns of `s` in the order of the sessions table (without session_key);
+// every session write numbers its parameters so.
+void bind_session(Statement& statement, const Session& s) {
+  statement.bind(1, s.project_id)
       .bind(2, s.session_id)
       .bind(3, static_cast<std::int64_t>(s.state))
       .bind(4, s.started_at)
@@ -189,8 +216,60 @@ std::int64_t upsert_session(Connection& connection, const Session& s) {
       .bind(18, s.last_error_code)
       .bind(19, s.error_count)
       .bind(20, encode_qoe(s.qoe));
+}
+
+// The full upsert: for a session the writer does not know yet (new, or written before a restart).
+std::int64_t insert_or_update_session(Connection& connection, const Session& s) {
+  // Columns fixed at creation (ids, started_at, correlation_id) are not in the SET list, so the
+  // update leaves their indexes alone.
+  StatementUse upsert(connection.statement(
+      "INSERT INTO sessions (project_id, session_id, state, started_at, last_event_at, ended_at,"
+      " end_source, event_count, correlation_id, trace_id, sample_rate_ppm, content_id,"
+      " content_title, player_name, player_version, browser_family, os_family,"
+      " last_error_code, error_count, qoe)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+      " ?19, ?20)"
+      " ON CONFLICT (project_id, session_id) DO UPDATE SET state = excluded.state,"
+      " last_event_at = excluded.last_event_at, ended_at = excluded.ended_at,"
+      " end_source = excluded.end_source, event_count = excluded.event_count,"
+      " trace_id = excluded.trace_id, sample_rate_ppm = excluded.sample_rate_ppm,"
+      " content_id = excluded.content_id, content_title = excluded.content_title,"
+      " player_name = excluded.player_name, player_version = excluded.player_version,"
+      " browser_family = excluded.browser_family, os_family = excluded.os_family,"
+      " last_error_code = excluded.last_error_code, error_count = excluded.error_count,"
+      " qoe = excluded.qoe"
+      " RETURNING session_key"));
+  bind_session(*upsert, s);
   if (!upsert->step()) throw StoreError({ErrorCode::internal, "session upsert returned no key"});
   return upsert->int64(0);
+}
+
+// Writes `s` and returns its session_key.
+std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys, const Session& s) {
+  if (SessionKeyCache::Entry* known = keys.find(s)) {
+    // The columns of the full upsert's SET list, by key; the state only when it changed.
+    const bool state_changed = known->state != s.state;
+    static const std::string kColumns =
+        "last_event_at = ?5, ended_at = ?6, end_source = ?7, event_count = ?8, trace_id = ?10,"
+        " sample_rate_ppm = ?11, content_id = ?12, content_title = ?13, player_name = ?14,"
+        " player_version = ?15, browser_family = ?16, os_family = ?17, last_error_code = ?18,"
+        " error_count = ?19, qoe = ?20 WHERE session_key = ?21";
+    static const std::string kUpdate = "UPDATE sessions SET " + kColumns;
+    static const std::string kUpdateWithState = "UPDATE sessions SET state = ?3, " + kColumns;
+    StatementUse update(connection.statement(state_changed ? kUpdateWithState : kUpdate));
+    bind_session(*update, s);
+    update->bind(21, known->key);
+    update->run();
+    const std::int64_t key = known->key;
+    if (connection.changes() == 1) {
+      keys.remember(s, key);
+      return key;
+    }
+    keys.forget(s);  // erased meanwhile: write it afresh
+  }
+  const std::int64_t key = insert_or_update_session(connection, s);
+  keys.remember(s, key);
+  return key;
 }
 
 // --- events -----------------------------------------------------------------------------------
@@ -328,7 +407,7 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
   }
 }
 
-void write_batch(Connection& connection, const ports::AppendBatch& batch) {
+void write_batch(Connection& connection, SessionKeyCache& session_keys, const ports::AppendBatch& batch) {
   std::unordered_map<std::string, std::int64_t> keys;
   const auto id_key = [](std::string_view project, std::string_view session) {
     std::string joined(project);
@@ -337,7 +416,7 @@ void write_batch(Connection& connection, const ports::AppendBatch& batch) {
     return joined;
   };
   for (const Session& session : batch.sessions) {
-    keys[id_key(session.project_id, session.session_id)] = upsert_session(connection, session);
+    keys[id_key(session.project_id, session.session_id)] = upsert_session(connection, session_keys, session);
   }
   StatementUse boundary(connection.statement(
       "INSERT INTO session_boundaries (project_id, session_id, kind, network_kind, adapter,"
@@ -498,7 +577,7 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     auto writer = std::make_unique<Connection>(path, Connection::Mode::read_write);
     writer->exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;"
-        " PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 4000;"
+        " PRAGMA temp_store = MEMORY;"
         " PRAGMA journal_size_limit = 67108864;");
     {
       StatementUse mode(writer->statement("PRAGMA journal_mode"));
@@ -508,6 +587,8 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     }
     writer->exec(cache(options.cache_kib).c_str());
     migrate(*writer);
+    auto checkpointer = std::make_unique<Connection>(path, Connection::Mode::read_write);
+    checkpointer->exec("PRAGMA busy_timeout = 5000;");
     std::vector<std::unique_ptr<Connection>> readers;
     for (std::size_t i = 0; i < std::max<std::size_t>(options.read_connections, 1); ++i) {
       auto reader = std::make_unique<Connection>(path, Connection::Mode::read_only);
@@ -516,16 +597,28 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
       readers.push_back(std::move(reader));
     }
     return std::unique_ptr<SqliteEventStore>(
-        new SqliteEventStore(std::move(writer), std::move(readers), options));
+        new SqliteEventStore(std::move(writer), std::move(checkpointer), std::move(readers), options));
   } catch (...) {
     return convert_current_exception();
   }
 }
 
-SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer,
-                                   std::vector<std::unique_ptr<Connection>> readers,
-                                   Options options)
-    : options_(options), writer_(std::move(writer)), idle_readers_(std::move(readers)) {
+SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
+                                   std::vector<std::unique_ptr<Connection>> readers, Options options)
+    : options_(options),
+      writer_(std::move(writer)),
+      session_keys_(std::make_unique<SessionKeyCache>()),
+      checkpointer_(std::move(checkpointer)),
+      idle_readers_(std::move(readers)) {
+  // Replaces SQLite's automatic checkpoint, which would run inside the writer's COMMIT.
+  sqlite3_wal_hook(
+      writer_->handle(),
+      [](void* store, sqlite3*, const char*, int wal_pages) {
+        if (wal_pages >= kCheckpointPages) static_cast<SqliteEventStore*>(store)->request_checkpoint();
+        return SQLITE_OK;
+      },
+      this);
+  checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
   writer_thread_ = std::thread([this] { writer_loop(); });
 }
 
@@ -538,6 +631,34 @@ void SqliteEventStore::drain() {
   }
   queue_ready_.notify_one();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+}
+
+void SqliteEventStore::request_checkpoint() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_due_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+}
+
+void SqliteEventStore::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wanted_.wait(lock, [&] { return checkpoint_due_ || checkpoint_stopping_; });
+    if (checkpoint_stopping_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, without waiting for the writer or the readers;
+    // a failure (busy) leaves the pages for the next round.
+    checkpointer_->try_exec("PRAGMA wal_checkpoint(PASSIVE)");
+    lock.lock();
+  }
 }
 
 // --- writer -------------------------------------------------------------------------------------
@@ -584,39 +705,41 @@ void SqliteEventStore::writer_loop() {
 
 void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
   Connection& db = *writer_;
-  std::vector<domain::Status> results(jobs.size(), domain::Ok{});
-  try {
-    db.exec("BEGIN IMMEDIATE");
+  // One transaction for the whole group. A job that fails rolls it back, and the jobs are then
+  // retried one transaction each, so only the failing job fails (savepoints per job would cost
+  // every batch two more statements for a case that almost never happens).
+  const auto run = [&](std::size_t first, std::size_t last) {
     try {
-      for (std::size_t i = 0; i < jobs.size(); ++i) {
-        StatementUse(db.statement("SAVEPOINT job"))->run();
-        try {
-          jobs[i].apply(db);
-        } catch (...) {
-          results[i] = convert_current_exception();
-          StatementUse(db.statement("ROLLBACK TO job"))->run();
-        }
-        StatementUse(db.statement("RELEASE job"))->run();
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        for (std::size_t i = first; i < last; ++i) jobs[i].apply(db);
+        db.exec("COMMIT");
+      } catch (...) {
+        db.try_exec("ROLLBACK");
+        throw;
       }
-      db.exec("COMMIT");
+      return domain::Status(domain::Ok{});
     } catch (...) {
-      db.try_exec("ROLLBACK");
-      throw;
+      session_keys_->clear();  // it may name rows of the rolled-back transaction
+      return domain::Status(convert_current_exception());
     }
-  } catch (...) {
-    const Error error = convert_current_exception();
-    for (auto& result : results) result = error;
+  };
+  const domain::Status together = run(0, jobs.size());
+  if (together.ok() || jobs.size() == 1) {
+    for (auto& job : jobs) job.done(together);
+    return;
   }
-  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(results[i]);
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(run(i, i + 1));
 }
 
 void SqliteEventStore::append_shared(std::shared_ptr<const ports::AppendBatch> batch, ports::AppendDone done) {
-  enqueue({[batch = std::move(batch)](Connection& db) { write_batch(db, *batch); }, std::move(done)});
+  enqueue({[this, batch = std::move(batch)](Connection& db) { write_batch(db, *session_keys_, *batch); },
+           std::move(done)});
 }
 
 void SqliteEventStore::save_sessions(std::vector<Session> sessions, ports::AppendDone done) {
-  enqueue({[sessions = std::move(sessions)](Connection& db) {
-             for (const Session& session : sessions) upsert_session(db, session);
+  enqueue({[this, sessions = std::move(sessions)](Connection& db) {
+             for (const Session& session : sessions) upsert_session(db, *session_keys_, session);
            },
            std::move(done)});
 }
@@ -627,6 +750,7 @@ domain::Result<bool> SqliteEventStore::erase_session(const std::string& project_
   const auto status = run_on_writer([&](Connection& db) {
     const auto key = find_session_key(db, project_id, session_id);
     existed = key.has_value();
+    session_keys_->clear();  // erasing is rare: forgetting every key is simpler than finding one
     if (key) erase_session_rows(db, *key, project_id, session_id);
   });
   if (!status.ok()) return status.error();
@@ -654,6 +778,7 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
         }
       }
       events = 0;
+      if (!victims.empty()) session_keys_->clear();
       for (const Victim& victim : victims) {
         events += erase_session_rows(db, victim.key, victim.project_id, victim.session_id);
       }

@@ -19,6 +19,7 @@
 namespace mtrace::adapters::sqlite {
 
 class Connection;
+class SessionKeyCache;
 
 class SqliteEventStore final : public ports::EventStore {
  public:
@@ -69,21 +70,27 @@ class SqliteEventStore final : public ports::EventStore {
   void drain() override;
 
  private:
-  // A unit of work for the writer: applied inside the group transaction under its own
-  // savepoint, so one failing job rolls back alone. Throws on failure.
+  // A unit of work for the writer, applied inside the group transaction; throws on failure. When
+  // a job of the group fails, every job of it runs again in a transaction of its own: `apply`
+  // may run twice and must assign its outputs, not accumulate them.
   struct Job {
     std::function<void(Connection&)> apply;
     ports::AppendDone done;
   };
   class ReaderLease;
 
-  SqliteEventStore(std::unique_ptr<Connection> writer,
+  SqliteEventStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
                    std::vector<std::unique_ptr<Connection>> readers, Options options);
   void enqueue(Job job);
   // Runs `apply` on the writer and waits for its commit.
   domain::Status run_on_writer(std::function<void(Connection&)> apply);
   void writer_loop();
   void commit_group(std::vector<Job>& jobs);
+  // Copies the WAL into the database on its own connection and thread, woken by the writer's WAL
+  // hook: the writer never stops to checkpoint (a checkpoint in the commit path stalled every
+  // batch behind it for tens of milliseconds).
+  void checkpoint_loop();
+  void request_checkpoint();
   template <class T, class Read>
   domain::Result<T> read(Read&& body);
 
@@ -95,6 +102,14 @@ class SqliteEventStore final : public ports::EventStore {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::thread writer_thread_;
+  std::unique_ptr<SessionKeyCache> session_keys_;  // writer thread only
+
+  std::unique_ptr<Connection> checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stopping_ = false;
+  std::thread checkpoint_thread_;
 
   std::mutex readers_mutex_;
   std::condition_variable reader_free_;

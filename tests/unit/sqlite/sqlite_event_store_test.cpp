@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <future>
 #include <set>
+#include <thread>
 #include <tuple>
 
 namespace mtrace::adapters::sqlite {
@@ -551,6 +552,66 @@ TEST_F(SqliteEventStoreTest, SaveSessionsUpsertsAndOpenSessionsExcludeEnded) {
   ASSERT_EQ(open.size(), 1u);
   EXPECT_EQ(open[0].session_id, "b");
   EXPECT_EQ(open[0].state, SessionState::stalled);
+}
+
+TEST_F(SqliteEventStoreTest, SessionRowFollowsEveryWriteAndStateChange) {
+  Session a = make_session("demo", "a", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"x", "y"}, 1, kT0 + 1, 0)).ok());
+  a.event_count = 2;
+  ASSERT_TRUE(append(batch_of(a, {"z"}, 3, kT0 + 2, 2)).ok());
+  auto stored = store_->find_session("demo", "a").value();
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->event_count, 3);
+  EXPECT_EQ(stored->last_event_at, kT0 + 2);
+
+  const auto save = [&](const Session& s) {
+    std::promise<domain::Status> saved;
+    store_->save_sessions({s}, [&](const domain::Status& status) { saved.set_value(status); });
+    return saved.get_future().get();
+  };
+  a.event_count = 3;
+  a.state = SessionState::stalled;
+  ASSERT_TRUE(save(a).ok());
+  EXPECT_EQ(store_->load_open_sessions().value().at(0).state, SessionState::stalled);
+  a.state = SessionState::active;
+  ASSERT_TRUE(append(batch_of(a, {"w"}, 4, kT0 + 3, 3)).ok());
+  EXPECT_EQ(store_->load_open_sessions().value().at(0).state, SessionState::active);
+  a.event_count = 4;
+  a.state = SessionState::ended;
+  a.ended_at = kT0 + 4;
+  ASSERT_TRUE(save(a).ok());
+  EXPECT_TRUE(store_->load_open_sessions().value().empty());
+  ASSERT_TRUE(append(batch_of(a, {"late"}, 5, kT0 + 5, 4)).ok());
+  stored = store_->find_session("demo", "a").value();
+  EXPECT_EQ(stored->event_count, 5);
+  EXPECT_EQ(stored->state, SessionState::ended);
+  EXPECT_TRUE(store_->load_open_sessions().value().empty());
+}
+
+TEST_F(SqliteEventStoreTest, AnErasedSessionIsWrittenAfreshWhenItComesBack) {
+  Session a = make_session("demo", "a", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"x", "y"}, 1, kT0, 0)).ok());
+  ASSERT_TRUE(store_->erase_session("demo", "a").value());
+  ASSERT_TRUE(append(batch_of(a, {"z"}, 3, kT0 + 1, 2)).ok());
+  const auto stored = store_->find_session("demo", "a").value();
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->event_count, 1);
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 10).value()), std::vector<std::int64_t>{3});
+}
+
+TEST_F(SqliteEventStoreTest, TheWalIsCopiedIntoTheDatabaseWhileTheStoreRuns) {
+  // About 8 MB of events: more than one checkpoint's worth of WAL pages.
+  const std::string payload(2000, 'p');
+  for (int batch = 0; batch < 400; ++batch) {
+    Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
+    auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1, kT0 + batch, batch * 10);
+    for (auto& e : events.events) e.meta = {{"payload", payload}};
+    ASSERT_TRUE(append(std::move(events)).ok());
+  }
+  // The checkpointer runs beside the writer: wait for it, a bounded time.
+  for (int i = 0; i < 100 && std::filesystem::file_size(path_) < 4'000'000; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GE(std::filesystem::file_size(path_), 4'000'000u);
 }
 
 TEST_F(SqliteEventStoreTest, AnalysesAreListedOldestFirst) {

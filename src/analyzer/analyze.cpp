@@ -1,6 +1,6 @@
 #include "analyzer/analyze.h"
 
-#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <unordered_map>
 
 #include "analyzer/finding_catalog.h"
@@ -359,7 +359,7 @@ void write_error(JsonWriter& w, const AnalysisError& error, bool with_status) {
   if (with_status) w.member("status", "error");
   w.member("analyzerVersion", kAnalyzerVersion).member("analyzerKind", error.kind)
       .member("code", error.code).member("message", error.message);
-  if (!error.details.empty()) w.key("details").raw(json::serialize(error.details));
+  if (!error.details.empty()) w.key("details").value(json::value(error.details));
   w.end_object();
 }
 

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "domain/utf8.h"
+
 namespace mtrace::analyzer::text {
 
 std::optional<std::uint64_t> parse_uint(std::string_view s) {
@@ -61,26 +63,6 @@ std::string format_fixed3(double value) {
   return std::string(buffer, end);
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence at `i`, or 0 (RFC 3629: no overlongs, no surrogates).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((b(k) & 0xC0) != 0x80) return 0;
-  if (c == 0xE0 && b(1) < 0xA0) return 0;
-  if (c == 0xED && b(1) > 0x9F) return 0;
-  if (c == 0xF0 && b(1) < 0x90) return 0;
-  if (c == 0xF4 && b(1) > 0x8F) return 0;
-  return n;
-}
-
-}  // namespace
-
 std::string to_valid_utf8(std::string bytes) {
   std::size_t i = 0;
   for (; i + 8 <= bytes.size(); i += 8) {  // ASCII fast path, eight bytes at a time
@@ -94,7 +76,7 @@ std::string to_valid_utf8(std::string bytes) {
   out.reserve(bytes.size() + 16);
   const std::string_view view = bytes;
   while (i < view.size()) {
-    const std::size_t n = utf8_sequence(view, i);
+    const std::size_t n = domain::utf8_sequence_length(view, i);
     if (n == 0) {
       out.append("\xEF\xBF\xBD");
       ++i;

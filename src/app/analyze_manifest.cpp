@@ -1,7 +1,6 @@
 #include "app/analyze_manifest.h"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "analyzer/text.h"
 
@@ -158,7 +157,9 @@ AnalyzeReply AnalyzeManifest::fail(int status, std::string_view code, std::strin
   metrics_.analyze_request("error", code);
   json::object o{{"error", code}, {"message", message}, {"status", "error"}, {"code", code}};
   if (details && !details->empty()) o["details"] = *details;
-  return {status, json::serialize(o)};
+  domain::JsonWriter body;
+  body.value(json::value(std::move(o)));
+  return {status, body.take()};
 }
 
 AnalyzeReply AnalyzeManifest::analyze(const AnalyzeCall& call) {
@@ -234,7 +235,7 @@ AnalyzeReply AnalyzeManifest::analyze(const AnalyzeCall& call) {
   metrics_.analyze_request("ok", "ok");
   domain::JsonWriter body;
   body.begin_object().member("status", "ok").key("analysis").raw(analysis)
-      .key("session_link").raw(json::serialize(link)).end_object();
+      .key("session_link").value(json::value(std::move(link))).end_object();
   return {200, body.take()};
 }
 

@@ -290,7 +290,9 @@ int run_check(const CheckOptions& options) {
     if (watch_summary) {
       std::string text = result.to_json();
       text.pop_back();  // the result object's closing brace: the watch summary joins the object
-      std::cout << text << ",\"watch\":" << json::serialize(*watch_summary) << "}\n";
+      domain::JsonWriter watch;
+      watch.value(json::value(std::move(*watch_summary)));
+      std::cout << text << ",\"watch\":" << watch.take() << "}\n";
     } else {
       // Streamed: a 100,000-segment result never exists as one string.
       domain::JsonWriter out(stdout);

@@ -1,7 +1,10 @@
 #include "domain/json_writer.h"
 
+#include <boost/json/value.hpp>
 #include <charconv>
 #include <cmath>
+
+#include "domain/utf8.h"
 
 namespace mtrace::domain {
 
@@ -51,6 +54,17 @@ JsonWriter& JsonWriter::value(std::string_view text) {
   std::size_t plain = 0;  // start of the run of characters that need no escape
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const std::size_t length = utf8_sequence_length(text, i);
+      if (length > 0) {
+        i += length - 1;
+        continue;
+      }
+      out_.append(text.substr(plain, i - plain));
+      out_ += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not valid UTF-8
+      plain = i + 1;
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out_.append(text.substr(plain, i - plain));
     plain = i + 1;
@@ -100,6 +114,29 @@ JsonWriter& JsonWriter::value(double d) {
   char buffer[32];
   out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, d).ptr);
   return *this;
+}
+
+JsonWriter& JsonWriter::value(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return null();
+    case boost::json::kind::bool_: return value(v.get_bool());
+    case boost::json::kind::int64: return value(v.get_int64());
+    case boost::json::kind::uint64: return value(v.get_uint64());
+    case boost::json::kind::double_: return value(v.get_double());
+    case boost::json::kind::string: return value(std::string_view(v.get_string()));
+    case boost::json::kind::array:
+      begin_array();
+      for (const auto& item : v.get_array()) value(item);
+      return end_array();
+    case boost::json::kind::object:
+      begin_object();
+      for (const auto& member : v.get_object()) {
+        key(member.key());
+        value(member.value());
+      }
+      return end_object();
+  }
+  return null();
 }
 
 JsonWriter& JsonWriter::null() {

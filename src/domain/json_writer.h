@@ -2,12 +2,14 @@
 // between. For large results (an analysis of 100,000 segments) where building a Boost.JSON value
 // first would cost more than the analysis itself.
 //
-// Strings are written as given, with '"', '\\' and control characters escaped: the caller passes
-// valid UTF-8. Doubles use the shortest text that reads back to the same value ("5.997", "100");
-// NaN and infinities become null. The caller keeps the structure balanced; the writer only places
+// Strings are written as given, with '"', '\\' and control characters escaped, and every byte
+// that is not part of valid UTF-8 replaced by U+FFFD, so the output is always valid JSON.
+// Doubles use the shortest text that reads back to the same value ("5.997", "100"); NaN and
+// infinities become null. The caller keeps the structure balanced; the writer only places
 // the commas. Not thread-safe.
 #pragma once
 
+#include <boost/json/fwd.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -42,6 +44,8 @@ class JsonWriter {
   JsonWriter& value(unsigned long long n) { return value(static_cast<std::uint64_t>(n)); }
   JsonWriter& value(double d);
   JsonWriter& null();
+  // A Boost.JSON value, written with the same rules (its strings are made valid UTF-8 too).
+  JsonWriter& value(const boost::json::value& v);
   // A value that is already JSON text (trusted to be well formed).
   JsonWriter& raw(std::string_view json);
 

@@ -24,6 +24,15 @@ TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(boost::json::parse(text).as_string(), std::string_view("q\"b\\n\nt\tz\x01\x1f\xc3\xa9", 13));
 }
 
+TEST(JsonWriter, ReplacesBytesThatAreNotUtf8SoTheOutputAlwaysParses) {
+  JsonWriter w;
+  // A sequence cut in its middle, a stray continuation byte, a surrogate, an overlong form.
+  w.value(std::string_view("a\xc3 b\x80 c\xed\xa0\x80 d\xc0\xaf \xf0\x9f\x98\x80"));
+  const auto text = w.take();
+  EXPECT_EQ(boost::json::parse(text).as_string(),
+            "a\xef\xbf\xbd b\xef\xbf\xbd c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd d\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80");
+}
+
 TEST(JsonWriter, WritesNumbersInTheirShortestForm) {
   JsonWriter w;
   w.begin_array().value(5.997).value(6.0).value(-0.5).value(1e300).value(std::numeric_limits<double>::quiet_NaN())

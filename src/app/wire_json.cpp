@@ -16,27 +16,13 @@ void put_optional(boost::json::object& out, std::string_view key, const std::opt
 
 boost::json::object qoe_to_json(const domain::Qoe& qoe) {
   boost::json::object out;
-  put_optional(out, "startup_ms", qoe.startup_ms);
-  out["started"] = qoe.started;
-  out["exited_before_start"] = qoe.exited_before_start;
-  out["failed"] = qoe.failed;
-  out["failed_before_start"] = qoe.failed_before_start;
-  out["rebuffer_count"] = qoe.rebuffer_count;
-  out["rebuffer_ms"] = qoe.rebuffer_ms;
-  out["watch_ms"] = qoe.watch_ms;
-  out["rebuffer_ratio"] = qoe.rebuffer_ratio;
-  out["rebuffer_per_minute"] = qoe.rebuffer_per_minute;
-  out["bitrate_switches"] = qoe.bitrate_switches;
-  out["switches_up"] = qoe.switches_up;
-  out["switches_down"] = qoe.switches_down;
-  put_optional(out, "average_bitrate_bps", qoe.average_bitrate_bps);
-  put_optional(out, "time_weighted_bitrate_bps", qoe.time_weighted_bitrate_bps);
-  out["dropped_frames"] = qoe.dropped_frames;
-  out["decoded_frames"] = qoe.decoded_frames;
-  put_optional(out, "live_latency_s", qoe.live_latency_s);
-  put_optional(out, "startup_score", qoe.startup_score);
-  put_optional(out, "smoothness_score", qoe.smoothness_score);
-  put_optional(out, "quality_score", qoe.quality_score);
+  domain::visit_qoe_fields(qoe, [&](std::string_view name, const auto& field) {
+    if constexpr (requires { field.has_value(); }) {
+      if (field) out[name] = *field;  // absent values are left out
+    } else {
+      out[name] = field;
+    }
+  });
   return out;
 }
 

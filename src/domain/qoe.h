@@ -37,4 +37,35 @@ struct Qoe {
   std::optional<double> quality_score;
 };
 
+// Calls `visit(name, field)` for every field of `qoe` (a Qoe or a const Qoe), with its wire name,
+// in the order the API writes them; `field` is a bool, std::int64_t, double,
+// std::optional<std::int64_t> or std::optional<double>. The API's JSON and the store's encoding
+// and decoding all walk this one list.
+template <class QoeT, class Visit>
+void visit_qoe_fields(QoeT& qoe, Visit&& visit) {
+  visit("startup_ms", qoe.startup_ms);
+  visit("started", qoe.started);
+  visit("exited_before_start", qoe.exited_before_start);
+  visit("failed", qoe.failed);
+  visit("failed_before_start", qoe.failed_before_start);
+  visit("rebuffer_count", qoe.rebuffer_count);
+  visit("rebuffer_ms", qoe.rebuffer_ms);
+  visit("watch_ms", qoe.watch_ms);
+  visit("rebuffer_ratio", qoe.rebuffer_ratio);
+  visit("rebuffer_per_minute", qoe.rebuffer_per_minute);
+  visit("bitrate_switches", qoe.bitrate_switches);
+  visit("switches_up", qoe.switches_up);
+  visit("switches_down", qoe.switches_down);
+  visit("average_bitrate_bps", qoe.average_bitrate_bps);
+  visit("time_weighted_bitrate_bps", qoe.time_weighted_bitrate_bps);
+  visit("dropped_frames", qoe.dropped_frames);
+  visit("decoded_frames", qoe.decoded_frames);
+  visit("live_latency_s", qoe.live_latency_s);
+  visit("upscale_avg", qoe.upscale_avg);
+  visit("upscale_max", qoe.upscale_max);
+  visit("startup_score", qoe.startup_score);
+  visit("smoothness_score", qoe.smoothness_score);
+  visit("quality_score", qoe.quality_score);
+}
+
 }  // namespace mtrace::domain

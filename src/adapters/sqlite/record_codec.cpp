@@ -1,6 +1,9 @@
 #include "adapters/sqlite/record_codec.h"
 
 #include <boost/json.hpp>
+#include <type_traits>
+
+#include "domain/json_writer.h"
 
 namespace mtrace::adapters::sqlite {
 namespace {
@@ -83,22 +86,6 @@ domain::Error corrupt(std::string_view what) {
   return {domain::ErrorCode::internal, "corrupt stored " + std::string(what)};
 }
 
-std::int64_t get_int(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value != nullptr && value->is_int64() ? value->get_int64() : 0;
-}
-
-bool get_bool(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value != nullptr && value->is_bool() && value->get_bool();
-}
-
-std::optional<double> get_double(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr || !value->is_number()) return std::nullopt;
-  return value->to_number<double>();
-}
-
 }  // namespace
 
 void encode_event(const domain::PlaybackEvent& event, std::int64_t first_ingest_sequence,
@@ -154,38 +141,17 @@ domain::Status parse_meta(std::string_view meta_json, domain::PlaybackEvent& eve
 std::string encode_qoe(const domain::Qoe& qoe) {
   // Only values that differ from a fresh Qoe are written: session rows stay small, and the
   // writer rewrites one with every batch.
-  json::object object;
-  const auto put_int = [&](std::string_view key, std::int64_t value) {
-    if (value != 0) object[key] = value;
-  };
-  const auto put_flag = [&](std::string_view key, bool value) {
-    if (value) object[key] = true;
-  };
-  const auto put_real = [&](std::string_view key, const std::optional<double>& value) {
-    if (value) object[key] = *value;
-  };
-  if (qoe.startup_ms) object["startup_ms"] = *qoe.startup_ms;
-  put_flag("started", qoe.started);
-  put_flag("exited_before_start", qoe.exited_before_start);
-  put_flag("failed", qoe.failed);
-  put_flag("failed_before_start", qoe.failed_before_start);
-  put_int("rebuffer_count", qoe.rebuffer_count);
-  put_int("rebuffer_ms", qoe.rebuffer_ms);
-  put_int("watch_ms", qoe.watch_ms);
-  if (qoe.rebuffer_ratio != 0) object["rebuffer_ratio"] = qoe.rebuffer_ratio;
-  if (qoe.rebuffer_per_minute != 0) object["rebuffer_per_minute"] = qoe.rebuffer_per_minute;
-  put_int("bitrate_switches", qoe.bitrate_switches);
-  put_int("switches_up", qoe.switches_up);
-  put_int("switches_down", qoe.switches_down);
-  put_real("average_bitrate_bps", qoe.average_bitrate_bps);
-  put_real("time_weighted_bitrate_bps", qoe.time_weighted_bitrate_bps);
-  put_int("dropped_frames", qoe.dropped_frames);
-  put_int("decoded_frames", qoe.decoded_frames);
-  put_real("live_latency_s", qoe.live_latency_s);
-  put_real("startup_score", qoe.startup_score);
-  put_real("smoothness_score", qoe.smoothness_score);
-  put_real("quality_score", qoe.quality_score);
-  return json::serialize(object);
+  domain::JsonWriter out;
+  out.begin_object();
+  domain::visit_qoe_fields(qoe, [&](std::string_view name, const auto& field) {
+    if constexpr (requires { field.has_value(); }) {
+      if (field) out.member(name, *field);
+    } else if (field != std::remove_cvref_t<decltype(field)>{}) {
+      out.member(name, field);
+    }
+  });
+  out.end_object();
+  return out.take();
 }
 
 domain::Result<domain::Qoe> decode_qoe(std::string_view text) {
@@ -194,29 +160,18 @@ domain::Result<domain::Qoe> decode_qoe(std::string_view text) {
   if (error || !value.is_object()) return corrupt("session qoe");
   const json::object& object = value.get_object();
   domain::Qoe qoe;
-  if (const auto* startup = object.if_contains("startup_ms"); startup && startup->is_int64()) {
-    qoe.startup_ms = startup->get_int64();
-  }
-  qoe.started = get_bool(object, "started");
-  qoe.exited_before_start = get_bool(object, "exited_before_start");
-  qoe.failed = get_bool(object, "failed");
-  qoe.failed_before_start = get_bool(object, "failed_before_start");
-  qoe.rebuffer_count = get_int(object, "rebuffer_count");
-  qoe.rebuffer_ms = get_int(object, "rebuffer_ms");
-  qoe.watch_ms = get_int(object, "watch_ms");
-  qoe.rebuffer_ratio = get_double(object, "rebuffer_ratio").value_or(0);
-  qoe.rebuffer_per_minute = get_double(object, "rebuffer_per_minute").value_or(0);
-  qoe.bitrate_switches = get_int(object, "bitrate_switches");
-  qoe.switches_up = get_int(object, "switches_up");
-  qoe.switches_down = get_int(object, "switches_down");
-  qoe.average_bitrate_bps = get_double(object, "average_bitrate_bps");
-  qoe.time_weighted_bitrate_bps = get_double(object, "time_weighted_bitrate_bps");
-  qoe.dropped_frames = get_int(object, "dropped_frames");
-  qoe.decoded_frames = get_int(object, "decoded_frames");
-  qoe.live_latency_s = get_double(object, "live_latency_s");
-  qoe.startup_score = get_double(object, "startup_score");
-  qoe.smoothness_score = get_double(object, "smoothness_score");
-  qoe.quality_score = get_double(object, "quality_score");
+  domain::visit_qoe_fields(qoe, [&](std::string_view name, auto& field) {
+    using Field = std::remove_cvref_t<decltype(field)>;
+    const json::value* stored = object.if_contains(name);
+    if (stored == nullptr) return;
+    if constexpr (std::is_same_v<Field, bool>) {
+      if (stored->is_bool()) field = stored->get_bool();
+    } else if constexpr (std::is_same_v<Field, std::int64_t> || std::is_same_v<Field, std::optional<std::int64_t>>) {
+      if (stored->is_int64()) field = stored->get_int64();
+    } else if (stored->is_number()) {  // double or std::optional<double>; integral text reads too
+      field = stored->to_number<double>();
+    }
+  });
   return qoe;
 }
 

@@ -166,6 +166,8 @@ TEST_F(SqliteEventStoreTest, RoundTripsEveryFieldOfSessionsEventsAndBoundaries) 
   s.qoe.dropped_frames = 12;
   s.qoe.decoded_frames = 1440;
   s.qoe.live_latency_s = 3.25;
+  s.qoe.upscale_avg = 0.5;
+  s.qoe.upscale_max = 1;
   s.qoe.startup_score = 91.5;
   s.qoe.smoothness_score = 80;
   s.qoe.quality_score = 70.25;
@@ -225,6 +227,8 @@ TEST_F(SqliteEventStoreTest, RoundTripsEveryFieldOfSessionsEventsAndBoundaries) 
   EXPECT_EQ(got.qoe.dropped_frames, 12);
   EXPECT_EQ(got.qoe.decoded_frames, 1440);
   EXPECT_EQ(got.qoe.live_latency_s, 3.25);
+  EXPECT_EQ(got.qoe.upscale_avg, 0.5);
+  EXPECT_EQ(got.qoe.upscale_max, 1.0);
   EXPECT_EQ(got.qoe.startup_score, 91.5);
   EXPECT_EQ(got.qoe.smoothness_score, 80);
   EXPECT_EQ(got.qoe.quality_score, 70.25);

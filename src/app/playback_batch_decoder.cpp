@@ -1,6 +1,5 @@
 #include "app/playback_batch_decoder.h"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <limits>
@@ -68,9 +67,9 @@ std::string required_id(const json::object& object, std::string_view key, const 
   return std::string(text);
 }
 
-domain::PlaybackEvent decode_event(const json::value& value, std::size_t index,
+domain::PlaybackEvent decode_event(json::value& value, std::size_t index,
                                    std::string_view project_id) {
-  const auto* object = value.if_object();
+  auto* object = value.if_object();
   if (object == nullptr) fail(400, "invalid_json", "events[" + std::to_string(index) + "] must be an object");
 
   domain::PlaybackEvent event;
@@ -113,9 +112,9 @@ domain::PlaybackEvent decode_event(const json::value& value, std::size_t index,
     }
   }
 
-  if (const auto* meta = object->if_contains("meta"); meta != nullptr && !meta->is_null()) {
+  if (auto* meta = object->if_contains("meta"); meta != nullptr && !meta->is_null()) {
     if (!meta->is_object()) fail(400, "invalid_json", where(index, "meta") + " must be an object");
-    event.meta = meta->get_object();
+    event.meta = std::move(meta->get_object());  // same storage as the tree: the nodes move
     if (auto problem = domain::check_reserved_meta(event.meta)) {
       fail(422, "invalid_event", where(index, "meta") + ": " + *problem);
     }
@@ -164,24 +163,21 @@ domain::SessionBoundary decode_boundary(const json::value& value, std::size_t in
   return boundary;
 }
 
-DecodedBatch decode_events(const json::object& batch, const json::array& events,
-                           std::string_view project_id);
+DecodedBatch decode_events(const json::object& batch, json::array& events, std::string_view project_id);
 
 DecodedBatch decode(std::string_view body, std::string_view project_id) {
   json::parse_options options;
   options.max_depth = kMaxNestingDepth;
   boost::system::error_code ec;
-  // A batch's tree fits here without a heap allocation; larger ones spill to the heap.
-  alignas(16) unsigned char first_block[32 * 1024];
-  json::monotonic_resource resource(first_block, sizeof first_block);
-  const auto root = json::parse(body, ec, &resource, options);
+  // Parsed on the default storage, so each event's meta object moves into the event uncopied.
+  auto root = json::parse(body, ec, {}, options);
   if (ec) fail(400, "invalid_json", "the body is not valid JSON: " + ec.message());
-  const auto* batch = root.if_object();
+  auto* batch = root.if_object();
   if (batch == nullptr) fail(400, "invalid_json", "the body must be a JSON object");
 
-  const json::array empty;
-  const json::array* events = &empty;
-  if (const auto* value = batch->if_contains("events"); value != nullptr && !value->is_null()) {
+  json::array empty;
+  json::array* events = &empty;
+  if (auto* value = batch->if_contains("events"); value != nullptr && !value->is_null()) {
     events = value->if_array();
     if (events == nullptr) fail(400, "invalid_json", "events must be an array");
   }
@@ -197,9 +193,8 @@ DecodedBatch decode(std::string_view body, std::string_view project_id) {
   }
 }
 
-DecodedBatch decode_events(const json::object& batch, const json::array& events_array,
-                           std::string_view project_id) {
-  const auto* events = &events_array;
+DecodedBatch decode_events(const json::object& batch, json::array& events_array, std::string_view project_id) {
+  auto* events = &events_array;
   const auto schema = string_member(batch, "schema_version", Where{"", 0, "schema_version"});
   if (schema != "1.0") fail(400, "unsupported_schema_version", "schema_version must be \"1.0\"");
   if (events->empty()) fail(422, "batch_empty", "a batch needs at least one event");

@@ -7,7 +7,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
@@ -28,15 +27,32 @@ class Connection;
 
 }  // namespace
 
-// Members are declared so that the io_context is destroyed before what its pending handlers
+// One io_context per thread, each run by its own thread: a connection lives on one of them, so
+// its handlers never run concurrently without a strand (a strand's locking and type-erased
+// executor copies cost more per request than the rest of the HTTP work). Other threads (the
+// store's writer answering a request, event streams) post to the connection's io_context.
+// Members are declared so that the io_contexts are destroyed before what their pending handlers
 // (connections) touch in their destructors.
 struct HttpServer::State {
+  using Work = net::executor_work_guard<net::io_context::executor_type>;
+
   State(ServerOptions server_options, Handler request_handler, BodyLimit limit)
       : options(std::move(server_options)),
         handler(std::move(request_handler)),
         body_limit(std::move(limit)),
-        io(options.threads),
-        acceptor(net::make_strand(io)) {}
+        contexts(make_contexts(std::max(options.threads, 1))),
+        acceptor(*contexts.front()),
+        accept_backoff(*contexts.front()) {
+    for (auto& context : contexts) work.push_back(net::make_work_guard(*context));
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(int count) {
+    std::vector<std::unique_ptr<net::io_context>> made;
+    for (int i = 0; i < count; ++i) made.push_back(std::make_unique<net::io_context>(1));
+    return made;
+  }
+  // The io_context of the next accepted connection (round robin).
+  net::io_context& next_context() { return *contexts[next_connection++ % contexts.size()]; }
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -49,9 +65,11 @@ struct HttpServer::State {
   std::atomic<bool> stopping{false};
   std::mutex connections_mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live_connections;
-  net::io_context io;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<Work> work;  // keeps each context running while it has no connection
+  std::size_t next_connection = 0;  // only the accepting context touches it
   tcp::acceptor acceptor;
-  net::steady_timer accept_backoff{io};  // out of file descriptors: retry accepting a bit later
+  net::steady_timer accept_backoff;  // out of file descriptors: retry accepting a bit later
   std::vector<std::thread> threads;
 };
 
@@ -94,7 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  // Event-stream side, called on the strand.
+  // Event-stream side, called on the connection's io_context.
   void enqueue_stream_bytes(std::string bytes) {
     if (closed_) return;
     out_.push_back(std::move(bytes));
@@ -111,7 +129,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Bytes handed to the event stream and not yet written to the socket.
   std::atomic<std::size_t> stream_backlog{0};
-  void close_on_strand() {
+  void close_on_own_thread() {
     net::post(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
   }
 
@@ -307,7 +325,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     void close() override {
       if (closed_.exchange(true)) return;
-      connection_->close_on_strand();
+      connection_->close_on_own_thread();
     }
     void on_close(std::function<void()> callback) override {
       net::post(connection_->executor(), [connection = connection_, callback = std::move(callback)]() mutable {
@@ -325,7 +343,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 }  // namespace
 
 void HttpServer::State::do_accept() {
-  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(next_context(), [this](beast::error_code ec, tcp::socket socket) {
     on_accept(ec, std::move(socket));
   });
 }
@@ -377,8 +395,8 @@ domain::Result<std::uint16_t> HttpServer::listen() {
 
 void HttpServer::start() {
   state_->do_accept();
-  for (int i = 0; i < state_->options.threads; ++i) {
-    state_->threads.emplace_back([state = state_] { state->io.run(); });
+  for (auto& context : state_->contexts) {
+    state_->threads.emplace_back([state = state_, context = context.get()] { context->run(); });
   }
 }
 
@@ -404,7 +422,8 @@ void HttpServer::shutdown(std::chrono::milliseconds grace) {
   while (state.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  state.io.stop();
+  state.work.clear();
+  for (auto& context : state.contexts) context->stop();
   for (auto& thread : state.threads) {
     if (thread.joinable()) thread.join();
   }

@@ -85,7 +85,8 @@ boost::json::object event_appended_data(const domain::PlaybackEvent& event) {
   boost::json::object data{{"project_id", event.project_id},
                            {"session_id", event.session_id},
                            {"ingest_sequence", event.ingest_sequence},
-                           {"event_name", event.event_name}};
+                           {"event_name", event.event_name},
+                           {"server_received_at", format_rfc3339_millis(event.server_received_at)}};
   if (event.time_skew_warning) data["time_skew_warning"] = true;
   return data;
 }

@@ -124,6 +124,7 @@ TEST_F(ReadApiTest, StreamsNewEventsAndSessionsLive) {
   EXPECT_NE(received.find("event: session_updated"), std::string::npos) << received;
   EXPECT_NE(received.find("event: event_appended"), std::string::npos);
   EXPECT_NE(received.find("\"session_id\":\"live\""), std::string::npos);
+  EXPECT_NE(received.find("\"server_received_at\":\""), std::string::npos) << received;
 }
 
 TEST_F(ReadApiTest, BackfillsFromLastEventId) {

@@ -79,6 +79,7 @@ export interface EventAppended {
   session_id: string;
   ingest_sequence: number;
   event_name: string;
+  server_received_at?: string;
   time_skew_warning?: boolean;
 }
 

@@ -57,7 +57,7 @@ function sessionRow(session: StreamSession): HTMLElement {
     h('td', { class: errors ? 'num bad wide-only' : 'num wide-only' }, formatNumber(errors),
       session.last_error_code ? h('span', { class: 'muted small' }, ` ${session.last_error_code}`) : null),
     h('td', { class: 'wide-only' }, time(session.started_at)),
-    h('td', null, time(session.last_event_at)));
+    h('td', { 'data-testid': 'session-last-event' }, time(session.last_event_at)));
 }
 
 // Columns hidden on narrow screens carry the class wide-only.
@@ -211,8 +211,12 @@ export const sessionsView: View = (root, context) => {
       const session = sessions.find((s) => s.session_id === event.session_id);
       if (!session) return;
       session.event_count = (session.event_count ?? 0) + 1;
-      const cell = rows.get(session.session_id)?.querySelector('[data-testid="session-event-count"]');
-      if (cell) cell.textContent = formatNumber(session.event_count);
+      if (event.server_received_at) session.last_event_at = event.server_received_at;
+      const row = rows.get(session.session_id);
+      const count = row?.querySelector('[data-testid="session-event-count"]');
+      if (count) count.textContent = formatNumber(session.event_count);
+      const last = row?.querySelector('[data-testid="session-last-event"]');
+      if (last) replaceChildren(last, time(session.last_event_at));
     },
     backfillTruncated: () => void load(false),
     reconnected: () => void load(false),

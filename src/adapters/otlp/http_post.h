@@ -1,8 +1,10 @@
-// A minimal HTTP/1.1 POST for the OTLP exporter: one connection per request, every step under one
-// deadline, so a dead or hanging collector costs at most `timeout`.
+// A minimal HTTP/1.1 client for the OTLP exporter: POSTs to one endpoint over a connection kept
+// open between requests, every step of a request under one deadline, so a dead or hanging
+// collector costs at most the timeout.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,10 +20,27 @@ struct HttpResult {
   std::string error;                                // what failed when status == 0
 };
 
-// POSTs `body` as application/json to `endpoint` with the extra `headers`. Blocks the calling
-// thread for at most about `timeout`. Reads at most 64 KiB of response body and discards it.
-HttpResult post_json(const HttpEndpoint& endpoint,
-                     const std::vector<std::pair<std::string, std::string>>& headers,
-                     std::string body, std::chrono::milliseconds timeout);
+// Not thread-safe: one thread posts at a time (the exporter's sender thread).
+class HttpPoster {
+ public:
+  struct Connection;  // what a kept connection holds; Asio and Beast stay in http_post.cpp
+
+  explicit HttpPoster(HttpEndpoint endpoint);
+  ~HttpPoster();
+  HttpPoster(const HttpPoster&) = delete;
+  HttpPoster& operator=(const HttpPoster&) = delete;
+
+  // POSTs `body` as application/json with the extra `headers`. Blocks for at most about
+  // `timeout`. Reuses the open connection when there is one; when the collector had closed it
+  // (nothing came back on it), sends once more on a new connection. Reads at most 64 KiB of
+  // response body and discards it. After a failure, or a response that asks to close, the next
+  // POST connects afresh.
+  HttpResult post_json(const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                       std::chrono::milliseconds timeout);
+
+ private:
+  HttpEndpoint endpoint_;
+  std::unique_ptr<Connection> connection_;
+};
 
 }  // namespace mtrace::adapters::otlp

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "adapters/otlp/http_post.h"
 #include "adapters/otlp/otlp_json.h"
 
 namespace mtrace::adapters::otlp {
@@ -16,7 +15,7 @@ bool retryable(int status) {
 }  // namespace
 
 OtlpHttpExporter::OtlpHttpExporter(ExporterConfig config, ports::Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics), worker_([this] { run(); }) {}
+    : config_(std::move(config)), metrics_(metrics), poster_(config_.endpoint), worker_([this] { run(); }) {}
 
 OtlpHttpExporter::~OtlpHttpExporter() { shutdown(); }
 
@@ -98,7 +97,7 @@ void OtlpHttpExporter::deliver(const std::string& body, std::size_t span_count, 
                                std::chrono::milliseconds timeout) {
   auto backoff = config_.initial_backoff;
   for (int attempt = 1;; ++attempt) {
-    const HttpResult result = post_json(config_.endpoint, config_.headers, body, timeout);
+    const HttpResult result = poster_.post_json(config_.headers, body, timeout);
     if (result.status >= 200 && result.status < 300) {
       metrics_.otlp_export(ports::OtlpExportOutcome::ok);
       return;

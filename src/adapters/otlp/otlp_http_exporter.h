@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "adapters/otlp/http_post.h"
 #include "adapters/otlp/otlp_config.h"
 #include "ports/metrics.h"
 #include "ports/tracer.h"
@@ -44,6 +45,7 @@ class OtlpHttpExporter final : public ports::TraceExporter {
 
   const ExporterConfig config_;
   ports::Metrics& metrics_;
+  HttpPoster poster_;  // the sender thread's connection to the collector
 
   std::mutex mutex_;  // guards queue_ and stopping_
   std::condition_variable wake_;

@@ -222,6 +222,40 @@ TEST(OtlpExport, SpansDecodeWithTheOtlpDefinitions) {
   EXPECT_EQ(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"ok\"}"), 1);
 }
 
+TEST(OtlpExport, BatchesShareOneConnection) {
+  Receiver receiver({});
+  ASSERT_NE(receiver.port(), 0);
+  PrometheusMetrics metrics;
+  OtlpHttpExporter exporter(config_for(receiver.port()), metrics);
+  for (std::size_t sent = 1; sent <= 3; ++sent) {
+    exporter.export_spans({sample_span()});
+    ASSERT_EQ(receiver.wait_for_requests(sent).size(), sent);  // one batch at a time
+  }
+  const auto requests = receiver.wait_for_requests(3);
+  for (const auto& request : requests) {
+    EXPECT_EQ(request.at("status"), 200);
+    EXPECT_EQ(request.at("connection"), requests[0].at("connection"));
+  }
+}
+
+TEST(OtlpExport, AConnectionTheCollectorClosedIsReplaced) {
+  Receiver receiver({"--keep-alive-ms", "100"});
+  ASSERT_NE(receiver.port(), 0);
+  PrometheusMetrics metrics;
+  OtlpHttpExporter exporter(config_for(receiver.port()), metrics);
+  exporter.export_spans({sample_span()});
+  ASSERT_EQ(receiver.wait_for_requests(1).size(), 1u);
+  std::this_thread::sleep_for(1600ms);  // the collector closes the idle connection (Node: ~1.1 s)
+  exporter.export_spans({sample_span()});
+  const auto requests = receiver.wait_for_requests(2);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].at("status"), 200);
+  EXPECT_NE(requests[1].at("connection"), requests[0].at("connection"));
+  exporter.shutdown();
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"ok\"}"), 2);
+  EXPECT_EQ(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"network_error\"}"), 0);
+}
+
 TEST(OtlpExport, RetriesAfter503) {
   Receiver receiver({"--responses", "503,200", "--retry-after", "0"});
   ASSERT_NE(receiver.port(), 0);

@@ -7,9 +7,12 @@
 // encoding and writes what it decoded as one JSON line per request to --out.
 //
 //   tsx src/main.ts --out FILE [--responses 503,200] [--retry-after SECONDS] [--hang]
+//                  [--keep-alive-ms MS]
 //
 // The first line of FILE is {"listening":PORT}. --responses answers the n-th request with the
-// n-th status (the last one repeats); --hang accepts requests and never answers.
+// n-th status (the last one repeats); --hang accepts requests and never answers; --keep-alive-ms
+// closes a connection idle that long (Node's default otherwise). Each line names the connection
+// the request came on (`connection`: 0, 1, ... in the order they were opened).
 import { createRequire } from 'node:module';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -32,7 +35,10 @@ if (!out) throw new Error('--out FILE is required');
 const responses = (option('responses') ?? '200').split(',').map(Number);
 const retryAfter = option('retry-after');
 const hang = process.argv.includes('--hang');
+const keepAliveMs = option('keep-alive-ms');
 let requests = 0;
+let connections = 0;
+const connectionIds = new WeakMap<object, number>();
 
 class Invalid extends Error {}
 
@@ -121,13 +127,14 @@ function record(line: unknown): void {
 
 function handle(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
   const n = requests++;
+  const connection = connectionIds.get(request.socket);
   const headers = {
     'content-type': request.headers['content-type'],
     authorization: request.headers['authorization'],
     'x-tenant': request.headers['x-tenant'],
   };
   if (hang) {
-    record({ n, path: request.url, headers, hung: true });
+    record({ n, connection, path: request.url, headers, hung: true });
     return;  // never answers; the client's deadline must end it
   }
   let status = responses[Math.min(n, responses.length - 1)];
@@ -140,7 +147,7 @@ function handle(request: IncomingMessage, response: ServerResponse, body: Buffer
     error = e instanceof Error ? e.message : String(e);
     status = 400;
   }
-  record({ n, path: request.url, headers, status, error, decoded });
+  record({ n, connection, path: request.url, headers, status, error, decoded });
   const extra: Record<string, string> = { 'content-type': 'application/json' };
   if (retryAfter !== undefined && status !== 200) extra['retry-after'] = retryAfter;
   response.writeHead(status, extra);
@@ -157,6 +164,8 @@ const server = createServer((request, response) => {
   });
   request.on('end', () => handle(request, response, Buffer.concat(chunks)));
 });
+server.on('connection', (socket) => connectionIds.set(socket, connections++));
+if (keepAliveMs !== undefined) server.keepAliveTimeout = Number(keepAliveMs);
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');

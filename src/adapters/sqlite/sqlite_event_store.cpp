@@ -12,7 +12,6 @@
 #include <utility>
 #include <variant>
 
-
 #include "adapters/sqlite/connection.h"
 #include "adapters/sqlite/record_codec.h"
 #include "adapters/sqlite/schema.h"

@@ -6,44 +6,19 @@
 #include <cmath>
 #include <string_view>
 
+#include "domain/utf8.h"
+
 namespace mtrace::adapters::otlp {
 
 namespace {
 
 namespace json = boost::json;
 
-// Length of the valid UTF-8 sequence at the start of `s`, or 0.
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t length = 0;
-  unsigned char min_second = 0x80, max_second = 0xBF;
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min_second = 0xA0;  // overlong
-    if (lead == 0xED) max_second = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min_second = 0x90;
-    if (lead == 0xF4) max_second = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < length || byte(1) < min_second || byte(1) > max_second) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return length;
-}
-
 json::string valid_utf8(std::string_view s) {
   json::string out;
   out.reserve(s.size());
   while (!s.empty()) {
-    const std::size_t length = utf8_sequence_length(s);
+    const std::size_t length = domain::utf8_sequence_length(s, 0);
     if (length == 0) {
       out.append("\xEF\xBF\xBD");
       s.remove_prefix(1);

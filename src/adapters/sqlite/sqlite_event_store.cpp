@@ -584,7 +584,7 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
         return Error{ErrorCode::unavailable, "cannot put " + path + " in WAL mode"};
       }
     }
-    writer->exec(cache(options.cache_kib).c_str());
+    writer->exec(cache(options.writer_cache_kib).c_str());
     migrate(*writer);
     auto checkpointer = std::make_unique<Connection>(path, Connection::Mode::read_write);
     checkpointer->exec("PRAGMA busy_timeout = 5000;");
@@ -592,7 +592,7 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     for (std::size_t i = 0; i < std::max<std::size_t>(options.read_connections, 1); ++i) {
       auto reader = std::make_unique<Connection>(path, Connection::Mode::read_only);
       reader->exec("PRAGMA busy_timeout = 5000; PRAGMA mmap_size = 268435456;");
-      reader->exec(cache(std::max<std::size_t>(options.cache_kib / 4, 1024)).c_str());
+      reader->exec(cache(options.reader_cache_kib).c_str());
       readers.push_back(std::move(reader));
     }
     return std::unique_ptr<SqliteEventStore>(

@@ -70,8 +70,6 @@ constexpr std::int64_t kChunkSpan = 1024;
 constexpr std::int64_t kEndedState = 2;
 constexpr std::size_t kPruneSlice = 256;  // sessions erased per writer transaction
 constexpr std::string_view kErrorEventName = "playback_error";
-// WAL size (pages) at which the checkpointer is woken.
-constexpr int kCheckpointPages = 1000;
 
 // An expected failure inside the adapter (bad batch, corrupt row), turned into a domain::Error
 // at the port boundary like SqliteError.
@@ -613,7 +611,8 @@ SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer, std::uniq
   sqlite3_wal_hook(
       writer_->handle(),
       [](void* store, sqlite3*, const char*, int wal_pages) {
-        if (wal_pages >= kCheckpointPages) static_cast<SqliteEventStore*>(store)->request_checkpoint();
+        auto* self = static_cast<SqliteEventStore*>(store);
+        if (wal_pages >= self->options_.checkpoint_pages) self->request_checkpoint();
         return SQLITE_OK;
       },
       this);

@@ -604,7 +604,10 @@ TEST_F(SqliteEventStoreTest, AnErasedSessionIsWrittenAfreshWhenItComesBack) {
 }
 
 TEST_F(SqliteEventStoreTest, TheWalIsCopiedIntoTheDatabaseWhileTheStoreRuns) {
-  // About 8 MB of events: more than one checkpoint's worth of WAL pages.
+  SqliteEventStore::Options options;
+  options.checkpoint_pages = 500;
+  reopen(options);
+  // About 8 MB of events: several checkpoints' worth of WAL pages.
   const std::string payload(2000, 'p');
   for (int batch = 0; batch < 400; ++batch) {
     Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);

@@ -283,6 +283,7 @@ bool is_redacted_url(std::string_view value) {
   if (!url || url->has_userinfo || url->has_query || url->has_fragment) return false;
   if (url->path.empty()) return true;
   return for_each_segment(url->path, [](std::string_view segment) {
+    if (segment.find('%') == std::string_view::npos) return !is_token_like(segment);  // decodes to itself
     const std::optional<std::string> decoded = decode_segment(segment);
     return decoded && !is_token_like(*decoded);
   });

@@ -36,9 +36,11 @@ class SqliteEventStore final : public ports::EventStore {
     std::size_t reader_cache_kib = 16 * 1024;  // each
     // WAL size in pages (4 KiB) at which the checkpointer copies the WAL into the database. A
     // checkpoint copies each page once however often the WAL holds it, so a longer WAL copies the
-    // hot session and index pages fewer times: at 1,000 pages the checkpointer cost 12-13 µs per
-    // ingest request, at 8,000 7-9 µs; beyond that the writer slowed down (bench/run workload).
-    int checkpoint_pages = 8000;
+    // hot session and index pages fewer times (bench/run workload, CPU of the checkpointer per
+    // ingest request: 12-13 µs at 1,000 pages, 8-11 µs at 4,000, 7-9 µs at 8,000), but each
+    // checkpoint is a longer burst beside the requests (p99 at half the peak rose with it) and
+    // beyond 8,000 the writer slowed down.
+    int checkpoint_pages = 4000;
   };
 
   // Opens (creating when missing) the database at `path`, applies pending migrations and starts

@@ -114,11 +114,11 @@ std::string_view Statement::blob(int column) const {
   return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
 }
 
-Connection::Connection(const std::string& path, Mode mode) {
+Connection::Connection(const std::string& path, Mode mode, const char* vfs) {
   const int flags = SQLITE_OPEN_NOMUTEX |
                     (mode == Mode::read_write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                               : SQLITE_OPEN_READONLY);
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, vfs);
   if (rc != SQLITE_OK) {
     const std::string message = std::string("open ") + path + ": " +
                                 (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));

@@ -79,7 +79,8 @@ class StatementUse {
 class Connection {
  public:
   enum class Mode { read_write, read_only };
-  Connection(const std::string& path, Mode mode);
+  // `vfs` names a registered SQLite VFS; nullptr is the default one.
+  Connection(const std::string& path, Mode mode, const char* vfs = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

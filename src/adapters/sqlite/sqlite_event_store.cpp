@@ -15,6 +15,7 @@
 #include "adapters/sqlite/connection.h"
 #include "adapters/sqlite/record_codec.h"
 #include "adapters/sqlite/schema.h"
+#include "adapters/sqlite/wal_write_buffer.h"
 
 namespace mtrace::adapters::sqlite {
 
@@ -571,7 +572,8 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
                                                                           Options options) {
   try {
     const auto cache = [](std::size_t kib) { return "PRAGMA cache_size = -" + std::to_string(kib); };
-    auto writer = std::make_unique<Connection>(path, Connection::Mode::read_write);
+    auto writer =
+        std::make_unique<Connection>(path, Connection::Mode::read_write, wal_write_buffer_vfs());
     writer->exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;"
         " PRAGMA temp_store = MEMORY;"

@@ -4,6 +4,7 @@
 // parallel with the writer. schema.cpp explains the table layout.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -34,12 +35,11 @@ class SqliteEventStore final : public ports::EventStore {
     // which at 64 MiB cost the writer ~10 % of its time; the pages it writes are few and hot.
     std::size_t writer_cache_kib = 16 * 1024;
     std::size_t reader_cache_kib = 16 * 1024;  // each
-    // WAL size in pages (4 KiB) at which the checkpointer copies the WAL into the database. A
-    // checkpoint copies each page once however often the WAL holds it, so a longer WAL copies the
-    // hot session and index pages fewer times (bench/run workload, CPU of the checkpointer per
-    // ingest request: 12-13 µs at 1,000 pages, 8-11 µs at 4,000, 7-9 µs at 8,000), but each
-    // checkpoint is a longer burst beside the requests (p99 at half the peak rose with it) and
-    // beyond 8,000 the writer slowed down.
+    // New WAL frames (4 KiB pages) after which the checkpointer copies the WAL into the database;
+    // the WAL starts over every fourth time. A checkpoint copies each page once however often the
+    // WAL holds it, so longer rounds copy the hot session and index pages fewer times, but the
+    // frames appended during the last round, which the writer copies itself, grow with them:
+    // at 16,000 that pause was ~8 ms instead of ~3 ms (bench/run workload, half the peak rate).
     int checkpoint_pages = 4000;
   };
 
@@ -97,10 +97,13 @@ class SqliteEventStore final : public ports::EventStore {
   void writer_loop();
   void commit_group(std::vector<Job>& jobs);
   // Copies the WAL into the database on its own connection and thread, woken by the writer's WAL
-  // hook: the writer never stops to checkpoint (a checkpoint in the commit path stalled every
-  // batch behind it for tens of milliseconds).
+  // hook every `checkpoint_pages` new frames: the writer never waits for a whole checkpoint (one
+  // in the commit path stalled every batch behind it for tens of milliseconds). The writer copies
+  // only the last few frames the checkpointer leaves (finish_checkpoint).
   void checkpoint_loop();
   void request_checkpoint();
+  void on_commit(int wal_frames);  // writer thread, from the WAL hook
+  void finish_checkpoint();        // writer thread, between transactions
   template <class T, class Read>
   domain::Result<T> read(Read&& body);
 
@@ -113,6 +116,8 @@ class SqliteEventStore final : public ports::EventStore {
   bool stopping_ = false;
   std::thread writer_thread_;
   std::unique_ptr<SessionKeyCache> session_keys_;  // writer thread only
+  int frames_at_checkpoint_request_ = 0;            // writer thread only
+  std::atomic<bool> writer_checkpoint_due_{false};
 
   std::unique_ptr<Connection> checkpointer_;
   std::mutex checkpoint_mutex_;

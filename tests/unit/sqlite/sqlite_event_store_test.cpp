@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -619,6 +620,34 @@ TEST_F(SqliteEventStoreTest, TheWalIsCopiedIntoTheDatabaseWhileTheStoreRuns) {
   for (int i = 0; i < 100 && std::filesystem::file_size(path_) < 4'000'000; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_GE(std::filesystem::file_size(path_), 4'000'000u);
+}
+
+// Under a steady stream of batches the WAL keeps starting over instead of growing: its header's
+// checkpoint sequence number (bytes 12-15, big-endian) counts the restarts.
+TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
+  SqliteEventStore::Options options;
+  options.checkpoint_pages = 100;
+  reopen(options);
+  const std::string payload(2000, 'p');
+  std::vector<std::future<domain::Status>> committed;
+  for (int batch = 0; batch < 600; ++batch) {
+    Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
+    auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1, kT0 + batch, batch * 10);
+    for (auto& e : events.events) e.meta = {{"payload", payload}};
+    auto done = std::make_shared<std::promise<domain::Status>>();
+    committed.push_back(done->get_future());
+    store_->append(std::move(events), [done](const domain::Status& st) { done->set_value(st); });
+    if (batch % 50 == 49) {
+      for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+      committed.clear();
+    }
+  }
+  std::ifstream wal(path_ + "-wal", std::ios::binary);
+  unsigned char header[16] = {};
+  ASSERT_TRUE(wal.read(reinterpret_cast<char*>(header), sizeof header));
+  const std::uint32_t restarts = (std::uint32_t{header[12]} << 24) | (std::uint32_t{header[13]} << 16) |
+                                 (std::uint32_t{header[14]} << 8) | header[15];
+  EXPECT_GE(restarts, 2u);
 }
 
 TEST_F(SqliteEventStoreTest, AnalysesAreListedOldestFirst) {

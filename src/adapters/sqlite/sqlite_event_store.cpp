@@ -71,9 +71,9 @@ constexpr std::int64_t kChunkSpan = 1024;
 constexpr std::int64_t kEndedState = 2;
 constexpr std::size_t kPruneSlice = 256;  // sessions erased per writer transaction
 constexpr std::string_view kErrorEventName = "playback_error";
-// The checkpointer's rounds in a row before it waits for the next request; the new frames a
-// round may find and still count as the last (the writer copies those appended during it); and
-// how many requests' worth of frames the WAL holds before it is made to start over.
+// The checkpointer's rounds in a row before it waits to be woken again; the new frames a round
+// may find and still count as the last (the writer copies those appended during it); and after
+// how many wake-ups' worth of frames (Options::checkpoint_pages each) the WAL starts over.
 constexpr int kCheckpointRounds = 8;
 constexpr int kWriterCheckpointFrames = 64;
 constexpr int kRestartAfterCheckpoints = 4;
@@ -669,11 +669,11 @@ void SqliteEventStore::checkpoint_loop() {
     checkpoint_due_ = false;
     lock.unlock();
     // PASSIVE: copies what no reader still needs, without waiting for the writer or the readers;
-    // a failure (busy) leaves the frames for the next request. The writer appends meanwhile, and
+    // a failure (busy) leaves the frames for the next wake-up. The writer appends meanwhile, and
     // the WAL can only start over (instead of growing) if every frame is copied when the writer
     // begins a transaction. So rounds follow until one finds few new frames, and once the WAL is
     // long enough the writer copies the last ones between two transactions (finish_checkpoint()):
-    // a pause of ~3 ms (two small syncs) every fourth request, rather than a WAL that grows under
+    // a pause of ~3 ms (two small syncs) every fourth wake-up, rather than a WAL that grows under
     // load or a checkpointer spinning on tiny rounds with their syncs (~40 % more of its CPU).
     try {
       std::int64_t frames_seen = 0;
@@ -699,7 +699,7 @@ void SqliteEventStore::checkpoint_loop() {
         }
       }
     } catch (const SqliteError&) {
-      // busy or I/O: the frames stay for the next request
+      // busy or I/O: the frames stay for the next wake-up
     }
     lock.lock();
   }

@@ -96,7 +96,8 @@ int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
   Pending& pending = *wal_of(file).pending;
   const auto* bytes = static_cast<const unsigned char*>(data);
   if (const int rc = learn_page_size(file, bytes, amount, offset); rc != SQLITE_OK) return rc;
-  if (pending.page_size == 0) {  // not a WAL we understand: write through
+  if (pending.page_size == 0) {  // not a WAL we understand: write through, in order
+    if (const int rc = flush(file); rc != SQLITE_OK) return rc;
     sqlite3_file* base = base_of(file);
     return base->pMethods->xWrite(base, data, amount, offset);
   }

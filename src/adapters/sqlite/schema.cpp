@@ -23,13 +23,6 @@
 //   started_at, correlation_id), so they do not touch the indexes on them; once the writer knows
 //   a session's key it updates the row by key, and the state (sessions_open) only when it changes.
 //   QoE is one JSON column.
-// - A batch that changes only a known session's last_event_at, event_count and qoe (the common
-//   case) leaves its row alone: every chunk also carries its session's event_count and qoe after
-//   the batch, and reads take them from the session's newest chunks (one step back in
-//   event_chunks_by_session). An UPDATE per batch dirtied a random page of `sessions` per request;
-//   without it the writer's CPU per request fell by about a third (bench/run workload, 16-25 %
-//   more events/s). The row stays exact for what reads filter on (state, dimensions, last error),
-//   and a kill -9 loses nothing: the aggregates commit with the chunk.
 // - Boundaries are keyed as the reference keys them (backend.md §2.4); analyses by row id.
 // - No foreign keys: the writer erases a session's rows together, in one transaction.
 // The PostgreSQL adapter can keep the same tables (INTEGER -> BIGINT, BLOB -> BYTEA).
@@ -42,7 +35,7 @@
 namespace mtrace::adapters::sqlite {
 namespace {
 
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -118,11 +111,6 @@ CREATE INDEX analyses_by_session ON analyses (project_id, session_id, analysis_i
     // pruning finds old sessions through sessions_by_start instead (started_at <= last_event_at).
     R"sql(
 DROP INDEX sessions_by_last_event;
-)sql",
-    // 3: each chunk carries its session's event_count and qoe after the batch (NULL before).
-    R"sql(
-ALTER TABLE event_chunks ADD COLUMN session_event_count INTEGER;
-ALTER TABLE event_chunks ADD COLUMN session_qoe TEXT;
 )sql",
 };
 

@@ -29,17 +29,16 @@ class SessionKeyCache {
   struct Entry {
     std::int64_t key = 0;
     domain::SessionState state = domain::SessionState::active;
-    std::string stored_columns;  // written_at_once_columns() of the row as stored
   };
   Entry* find(const domain::Session& s) {
     const auto found = entries_.find(name(s));
     return found == entries_.end() ? nullptr : &found->second;
   }
-  void remember(const domain::Session& s, std::int64_t key, std::string stored_columns) {
+  void remember(const domain::Session& s, std::int64_t key) {
     if (s.state == domain::SessionState::ended) {
       entries_.erase(name(s));
     } else {
-      entries_[name(s)] = {key, s.state, std::move(stored_columns)};
+      entries_[name(s)] = {key, s.state};
     }
   }
   void forget(const domain::Session& s) { entries_.erase(name(s)); }
@@ -150,34 +149,9 @@ KeyedSession read_session(const Statement& row) {
   return keyed;
 }
 
-// A row that batches left alone is behind its session's newest chunk, which carries the
-// session's event_count and qoe after its batch (schema.cpp). Batches of one session can reach
-// the writer in another order than their received times, so of the newest few chunks the one
-// with the highest count wins.
-void catch_up_with_chunks(Connection& connection, std::vector<KeyedSession>& sessions) {
-  StatementUse newest(connection.statement(
-      "SELECT server_received_at, session_event_count, session_qoe FROM event_chunks"
-      " WHERE session_key = ?1 ORDER BY server_received_at DESC LIMIT 4"));
-  for (KeyedSession& keyed : sessions) {
-    Session& s = keyed.session;
-    newest->bind(1, keyed.key);
-    std::optional<std::string> qoe;
-    while (newest->step()) {
-      if (!newest->is_null(1) && newest->int64(1) > s.event_count) {
-        s.event_count = newest->int64(1);
-        s.last_event_at = std::max(s.last_event_at, newest->int64(0));
-        qoe = std::string(newest->text(2));
-      }
-    }
-    newest->reset();
-    if (qoe) s.qoe = value_or_throw(decode_qoe(*qoe));
-  }
-}
-
-std::vector<KeyedSession> read_sessions(Connection& connection, Statement& statement) {
+std::vector<KeyedSession> read_sessions(Statement& statement) {
   std::vector<KeyedSession> sessions;
   while (statement.step()) sessions.push_back(read_session(statement));
-  catch_up_with_chunks(connection, sessions);
   return sessions;
 }
 
@@ -274,39 +248,9 @@ std::int64_t insert_or_update_session(Connection& connection, const Session& s) 
   return upsert->int64(0);
 }
 
-// The session columns a batch can change other than last_event_at, event_count and qoe, joined:
-// the state and what reads filter on, which the row always holds as they are.
-std::string written_at_once_columns(const Session& s) {
-  std::string joined;
-  for (const std::string_view part :
-       {std::string_view(s.trace_id), std::string_view(s.dimensions.content_id),
-        std::string_view(s.dimensions.content_title), std::string_view(s.dimensions.player_name),
-        std::string_view(s.dimensions.player_version), std::string_view(s.dimensions.browser_family),
-        std::string_view(s.dimensions.os_family), std::string_view(s.last_error_code)}) {
-    joined += part;
-    joined += '\x1f';
-  }
-  for (const std::int64_t number :
-       {static_cast<std::int64_t>(s.state), s.ended_at.value_or(-1),
-        static_cast<std::int64_t>(s.end_source), s.sample_rate_ppm, s.error_count}) {
-    joined += std::to_string(number);
-    joined += '\x1f';
-  }
-  return joined;
-}
-
-// Whether a session's row may skip this write: its newest chunk carries the changed aggregates.
-enum class RowWrite { always, unless_only_aggregates_changed };
-
-// Writes `s` and returns its session_key. With unless_only_aggregates_changed, a row the writer
-// knows is left alone when only last_event_at, event_count and qoe changed (see schema.cpp).
-std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys, const Session& s,
-                            RowWrite when = RowWrite::always) {
+// Writes `s` and returns its session_key.
+std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys, const Session& s) {
   if (SessionKeyCache::Entry* known = keys.find(s)) {
-    std::string stored_columns = written_at_once_columns(s);
-    if (when == RowWrite::unless_only_aggregates_changed && stored_columns == known->stored_columns) {
-      return known->key;
-    }
     // The columns of the full upsert's SET list, by key; the state only when it changed.
     const bool state_changed = known->state != s.state;
     static const std::string kColumns =
@@ -322,13 +266,13 @@ std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys, const
     update->run();
     const std::int64_t key = known->key;
     if (connection.changes() == 1) {
-      keys.remember(s, key, std::move(stored_columns));
+      keys.remember(s, key);
       return key;
     }
     keys.forget(s);  // erased meanwhile: write it afresh
   }
   const std::int64_t key = insert_or_update_session(connection, s);
-  keys.remember(s, key, written_at_once_columns(s));
+  keys.remember(s, key);
   return key;
 }
 
@@ -434,7 +378,6 @@ class BestEvents {
 // ingest sequences inside [first, first + kChunkSpan).
 struct PendingChunk {
   std::int64_t session_key = 0;
-  const Session* session = nullptr;     // after the batch: its aggregates go with the chunk
   const PlaybackEvent* head = nullptr;  // carries the shared fields
   std::int64_t first = 0;
   std::int64_t last = 0;
@@ -450,8 +393,7 @@ bool same_chunk_fields(const PlaybackEvent& a, const PlaybackEvent& b) {
 void insert_chunk(Connection& connection, const PendingChunk& chunk) {
   StatementUse insert(connection.statement(
       "INSERT INTO event_chunks (chunk_id, last_ingest_sequence, session_key, server_received_at,"
-      " correlation_id, trace_id, span_id, events, session_event_count, session_qoe)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+      " correlation_id, trace_id, span_id, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   insert->bind(1, chunk.first)
       .bind(2, chunk.last)
       .bind(3, chunk.session_key)
@@ -460,8 +402,6 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
       .bind(6, chunk.head->trace_id)
       .bind(7, chunk.head->span_id)
       .bind_blob(8, chunk.encoded)
-      .bind(9, chunk.session->event_count)
-      .bind(10, encode_qoe(chunk.session->qoe))
       .run();
   StatementUse name(connection.statement(
       "INSERT OR IGNORE INTO chunk_names (event_name, chunk_id) VALUES (?1, ?2)"));
@@ -472,11 +412,7 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
 }
 
 void write_batch(Connection& connection, SessionKeyCache& session_keys, const ports::AppendBatch& batch) {
-  struct Written {
-    std::int64_t key = 0;
-    const Session* session = nullptr;
-  };
-  std::unordered_map<std::string, Written> keys;
+  std::unordered_map<std::string, std::int64_t> keys;
   const auto id_key = [](std::string_view project, std::string_view session) {
     std::string joined(project);
     joined += '\0';
@@ -484,9 +420,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys, const po
     return joined;
   };
   for (const Session& session : batch.sessions) {
-    keys[id_key(session.project_id, session.session_id)] = {
-        upsert_session(connection, session_keys, session, RowWrite::unless_only_aggregates_changed),
-        &session};
+    keys[id_key(session.project_id, session.session_id)] = upsert_session(connection, session_keys, session);
   }
   StatementUse boundary(connection.statement(
       "INSERT INTO session_boundaries (project_id, session_id, kind, network_kind, adapter,"
@@ -515,7 +449,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys, const po
                         "batch has an event of a session it does not carry"});
     }
     auto chunk = std::find_if(open.begin(), open.end(), [&](const PendingChunk& c) {
-      return c.session_key == key->second.key && same_chunk_fields(*c.head, event);
+      return c.session_key == key->second && same_chunk_fields(*c.head, event);
     });
     if (chunk != open.end() && (event.ingest_sequence < chunk->first ||
                                 event.ingest_sequence - chunk->first >= kChunkSpan)) {
@@ -524,9 +458,8 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys, const po
       chunk = open.end();
     }
     if (chunk == open.end()) {
-      chunk = open.insert(open.end(), PendingChunk{key->second.key, key->second.session, &event,
-                                                   event.ingest_sequence, event.ingest_sequence,
-                                                   {}, {}});
+      chunk = open.insert(open.end(), PendingChunk{key->second, &event, event.ingest_sequence,
+                                                   event.ingest_sequence, {}, {}});
     }
     chunk->last = std::max(chunk->last, event.ingest_sequence);
     encode_event(event, chunk->first, chunk->encoded);
@@ -890,10 +823,8 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
       std::vector<Victim> victims;
       {
         StatementUse old(db.statement(
-            "SELECT session_key, project_id, session_id FROM sessions s INDEXED BY sessions_by_start"
-            " WHERE started_at < ?1 AND last_event_at < ?1 AND coalesce((SELECT"
-            " max(server_received_at) FROM event_chunks c WHERE c.session_key = s.session_key), 0)"
-            " < ?1 LIMIT ?2"));
+            "SELECT session_key, project_id, session_id FROM sessions INDEXED BY sessions_by_start"
+            " WHERE started_at < ?1 AND last_event_at < ?1 LIMIT ?2"));
         old->bind(1, cutoff).bind(2, static_cast<std::int64_t>(kPruneSlice));
         while (old->step()) {
           victims.push_back({old->int64(0), std::string(old->text(1)), std::string(old->text(2))});
@@ -961,7 +892,7 @@ domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
     sql.add(" ORDER BY s.started_at DESC, s.session_id LIMIT ?",
             {static_cast<std::int64_t>(query.limit + 1)});
     StatementUse statement(sql.prepare(db));
-    auto sessions = read_sessions(db, *statement);
+    auto sessions = read_sessions(*statement);
     ports::SessionPage page;
     if (sessions.size() > query.limit) {
       sessions.resize(query.limit);
@@ -981,7 +912,7 @@ domain::Result<std::optional<Session>> SqliteEventStore::find_session(
                                         " FROM sessions s WHERE s.project_id = ?1"
                                         " AND s.session_id = ?2"));
     statement->bind(1, project_id).bind(2, session_id);
-    auto sessions = read_sessions(db, *statement);
+    auto sessions = read_sessions(*statement);
     if (sessions.empty()) return std::nullopt;
     fill_boundaries(db, sessions);
     return std::move(sessions.front().session);
@@ -995,7 +926,7 @@ domain::Result<std::optional<Session>> SqliteEventStore::find_session_by_correla
                                         " FROM sessions s WHERE s.project_id = ?1"
                                         " AND s.correlation_id = ?2 LIMIT 1"));
     statement->bind(1, project_id).bind(2, correlation_id);
-    auto sessions = read_sessions(db, *statement);
+    auto sessions = read_sessions(*statement);
     if (sessions.empty()) return std::nullopt;
     fill_boundaries(db, sessions);
     return std::move(sessions.front().session);
@@ -1131,7 +1062,7 @@ domain::Result<std::vector<Session>> SqliteEventStore::load_open_sessions() {
     StatementUse statement(db.statement("SELECT " + std::string(kSessionColumns) +
                                         " FROM sessions s WHERE s.state <> " +
                                         std::to_string(kEndedState)));
-    return unkeyed(read_sessions(db, *statement));
+    return unkeyed(read_sessions(*statement));
   });
 }
 
@@ -1178,7 +1109,7 @@ domain::Result<std::vector<Session>> SqliteEventStore::sessions_started_between(
     sql.add(" AND s.started_at >= ? AND s.started_at < ? ORDER BY s.started_at DESC LIMIT ?",
             {from, until, static_cast<std::int64_t>(max_rows)});
     StatementUse statement(sql.prepare(db));
-    return unkeyed(read_sessions(db, *statement));
+    return unkeyed(read_sessions(*statement));
   });
 }
 

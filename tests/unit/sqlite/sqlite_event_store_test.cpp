@@ -593,65 +593,6 @@ TEST_F(SqliteEventStoreTest, SessionRowFollowsEveryWriteAndStateChange) {
   EXPECT_TRUE(store_->load_open_sessions().value().empty());
 }
 
-// A batch that changes only the aggregates leaves the row alone; reads (and a reopened store)
-// take them from the newest chunk, and a change of what reads filter on writes the row again.
-TEST_F(SqliteEventStoreTest, AggregatesOfARowLeftAloneComeFromTheNewestChunk) {
-  const auto stored_row_count = [&] {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* query = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT event_count FROM sessions WHERE session_id = 'a'", -1,
-                                 &query, nullptr),
-              SQLITE_OK);
-    EXPECT_EQ(sqlite3_step(query), SQLITE_ROW);
-    const std::int64_t count = sqlite3_column_int64(query, 0);
-    sqlite3_finalize(query);
-    sqlite3_close(db);
-    return count;
-  };
-  Session a = make_session("demo", "a", kT0);
-  a.qoe.watch_ms = 1000;
-  ASSERT_TRUE(append(batch_of(a, {"x", "y"}, 1, kT0 + 1, 0)).ok());
-  a.event_count = 2;
-  a.qoe.watch_ms = 3000;
-  ASSERT_TRUE(append(batch_of(a, {"z"}, 3, kT0 + 2, 2)).ok());
-  EXPECT_EQ(stored_row_count(), 2);
-
-  const auto expect_latest = [&](const Session& got, std::int64_t count, Micros last, std::int64_t watch) {
-    EXPECT_EQ(got.event_count, count);
-    EXPECT_EQ(got.last_event_at, last);
-    EXPECT_EQ(got.qoe.watch_ms, watch);
-  };
-  expect_latest(*store_->find_session("demo", "a").value(), 3, kT0 + 2, 3000);
-  expect_latest(*store_->find_session_by_correlation("demo", "corr-a").value(), 3, kT0 + 2, 3000);
-  expect_latest(store_->list_sessions({}).value().sessions.at(0), 3, kT0 + 2, 3000);
-  expect_latest(store_->load_open_sessions().value().at(0), 3, kT0 + 2, 3000);
-  expect_latest(store_->sessions_started_between(std::nullopt, kT0, kT0 + 1, 10).value().at(0), 3,
-                kT0 + 2, 3000);
-  reopen();
-  expect_latest(*store_->find_session("demo", "a").value(), 3, kT0 + 2, 3000);
-
-  a.event_count = 3;
-  a.last_error_code = "fragLoadError";
-  a.error_count = 1;
-  ASSERT_TRUE(append(batch_of(a, {"playback_error"}, 4, kT0 + 3, 3)).ok());
-  EXPECT_EQ(stored_row_count(), 4);
-  ports::SessionListQuery failed;
-  failed.error_code = "fragLoadError";
-  expect_latest(store_->list_sessions(failed).value().sessions.at(0), 4, kT0 + 3, 3000);
-}
-
-// Pruning goes by a session's newest chunk, not by a row that batches left alone.
-TEST_F(SqliteEventStoreTest, PruneKeepsASessionWhoseNewestChunkIsRecent) {
-  Session a = make_session("demo", "a", kT0);
-  ASSERT_TRUE(append(batch_of(a, {"x"}, 1, kT0, 0)).ok());
-  a.event_count = 1;
-  ASSERT_TRUE(append(batch_of(a, {"y"}, 2, kT0 + 10'000, 1)).ok());
-  EXPECT_EQ(store_->prune_before(kT0 + 5'000).value().sessions, 0);
-  EXPECT_EQ(store_->find_session("demo", "a").value()->event_count, 2);
-  EXPECT_EQ(store_->prune_before(kT0 + 10'001).value().sessions, 1);
-}
-
 TEST_F(SqliteEventStoreTest, AnErasedSessionIsWrittenAfreshWhenItComesBack) {
   Session a = make_session("demo", "a", kT0);
   ASSERT_TRUE(append(batch_of(a, {"x", "y"}, 1, kT0, 0)).ok());

@@ -43,6 +43,7 @@ struct Pending {
   sqlite3_int64 offset = 0;
   sqlite3_int64 commit_end = -1;  // end of the commit frame being gathered, -1 when none
   int page_size = 0;              // of the WAL's frames; 0 until known
+  sqlite3_int64 end() const { return offset + static_cast<sqlite3_int64>(bytes.size()); }
 };
 
 // A WAL file as SQLite sees it; the base VFS's file lives right after it in the same allocation.
@@ -101,8 +102,7 @@ int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
     sqlite3_file* base = base_of(file);
     return base->pMethods->xWrite(base, data, amount, offset);
   }
-  const sqlite3_int64 pending_end = pending.offset + static_cast<sqlite3_int64>(pending.bytes.size());
-  if (!pending.bytes.empty() && offset != pending_end) {
+  if (!pending.bytes.empty() && offset != pending.end()) {
     if (const int rc = flush(file); rc != SQLITE_OK) return rc;
   }
   if (pending.bytes.empty()) pending.offset = offset;
@@ -114,8 +114,8 @@ int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
       big_endian32(bytes + 4) != 0) {
     pending.commit_end = offset + frame_bytes;
   }
-  const sqlite3_int64 end = pending.offset + static_cast<sqlite3_int64>(pending.bytes.size());
-  if ((pending.commit_end >= 0 && end >= pending.commit_end) || pending.bytes.size() >= kPendingLimit) {
+  if ((pending.commit_end >= 0 && pending.end() >= pending.commit_end) ||
+      pending.bytes.size() >= kPendingLimit) {
     return flush(file);
   }
   return SQLITE_OK;

@@ -77,6 +77,8 @@ constexpr std::string_view kErrorEventName = "playback_error";
 constexpr int kCheckpointRounds = 8;
 constexpr int kWriterCheckpointFrames = 64;
 constexpr int kRestartAfterCheckpoints = 4;
+constexpr std::int64_t kWalPageBytes = 4096;  // SQLite's default page size, which the store keeps
+constexpr std::int64_t kWalFrameHeaderBytes = 24;
 
 // An expected failure inside the adapter (bad batch, corrupt row), turned into a domain::Error
 // at the port boundary like SqliteError.
@@ -580,13 +582,16 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     const auto cache = [](std::size_t kib) { return "PRAGMA cache_size = -" + std::to_string(kib); };
     auto writer =
         std::make_unique<Connection>(path, Connection::Mode::read_write, wal_write_buffer_vfs());
-    // The WAL starts over after 4 x checkpoint_pages frames (~66 MB). Its size limit stays above
-    // that, so that it is not cut back (a truncate took the writer 2-5 ms on this disk, mounted
-    // with discard) and grown again at every cycle.
     writer->exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;"
-        " PRAGMA temp_store = MEMORY;"
-        " PRAGMA journal_size_limit = 134217728;");
+        " PRAGMA temp_store = MEMORY;");
+    // The WAL starts over after kRestartAfterCheckpoints x checkpoint_pages frames (~66 MB by
+    // default). Its size limit is twice that, so that it is not cut back (a truncate took the
+    // writer 2-5 ms on this disk, mounted with discard) and grown again at every cycle.
+    const std::int64_t wal_cycle_bytes = std::int64_t{kRestartAfterCheckpoints} *
+                                         options.checkpoint_pages *
+                                         (kWalPageBytes + kWalFrameHeaderBytes);
+    writer->exec(("PRAGMA journal_size_limit = " + std::to_string(2 * wal_cycle_bytes)).c_str());
     {
       StatementUse mode(writer->statement("PRAGMA journal_mode"));
       if (!mode->step() || mode->text(0) != "wal") {

@@ -33,6 +33,7 @@ struct SessionDimensions {
   std::string player_version;
   std::string browser_family;  // e.g. "Chrome 126"; never the raw User-Agent
   std::string os_family;       // e.g. "Windows 10", "iOS 17"
+  bool operator==(const SessionDimensions&) const = default;
 };
 
 struct NetworkSignalAbsent {

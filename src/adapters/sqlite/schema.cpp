@@ -22,7 +22,8 @@
 //   1 client, 2 sweeper). A session's writes never rewrite the columns fixed at creation (ids,
 //   started_at, correlation_id), so they do not touch the indexes on them; once the writer knows
 //   a session's key it updates the row by key, and the state (sessions_open) only when it changes.
-//   QoE is one JSON column.
+//   QoE is one JSON column. A batch that changes only event_count, last_event_at and qoe leaves
+//   the row behind; the writer writes it back later (session_write_back.h).
 // - Boundaries are keyed as the reference keys them (backend.md §2.4); analyses by row id.
 // - No foreign keys: the writer erases a session's rows together, in one transaction.
 // The PostgreSQL adapter can keep the same tables (INTEGER -> BIGINT, BLOB -> BYTEA).
@@ -35,7 +36,7 @@
 namespace mtrace::adapters::sqlite {
 namespace {
 
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -111,6 +112,15 @@ CREATE INDEX analyses_by_session ON analyses (project_id, session_id, analysis_i
     // pruning finds old sessions through sessions_by_start instead (started_at <= last_event_at).
     R"sql(
 DROP INDEX sessions_by_last_event;
+)sql",
+    // 3: rows may lag behind their batches (session_write_back.h). counted_through is the highest
+    // ingest sequence a row's event_count counts; store_state keeps where a recount starts.
+    R"sql(
+ALTER TABLE sessions ADD COLUMN counted_through INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE store_state (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -15,30 +15,33 @@
 #include "adapters/sqlite/connection.h"
 #include "adapters/sqlite/record_codec.h"
 #include "adapters/sqlite/schema.h"
+#include "adapters/sqlite/session_write_back.h"
 #include "adapters/sqlite/wal_write_buffer.h"
 
 namespace mtrace::adapters::sqlite {
 
-// The writer's memory of the open sessions it has written: their key and stored state. A known
-// session's next write is an UPDATE by key, which leaves the index of open sessions alone unless
-// the state changed; the full upsert probes the (project, session) index and rewrites it. Only the
-// writer thread uses it. Ended sessions leave it, and a rolled-back transaction clears it (its
-// keys may name rows that were never committed).
+// The writer's memory of the open sessions it has written: their key, the row as last written and
+// the highest ingest sequence it counts. A known session's next write is an UPDATE by key, which
+// leaves the index of open sessions alone unless the state changed, or no write at all when only
+// the aggregates changed (SessionWriteBack); the full upsert probes the (project, session) index
+// and rewrites it. Only the writer thread uses it. Ended sessions leave it, and a rolled-back
+// transaction clears it (its keys may name rows that were never committed).
 class SessionKeyCache {
  public:
   struct Entry {
     std::int64_t key = 0;
-    domain::SessionState state = domain::SessionState::active;
+    domain::Session row;  // its aggregates may be older than the row's (written back meanwhile)
+    std::int64_t counted_through = 0;
   };
   Entry* find(const domain::Session& s) {
     const auto found = entries_.find(name(s));
     return found == entries_.end() ? nullptr : &found->second;
   }
-  void remember(const domain::Session& s, std::int64_t key) {
+  void remember(const domain::Session& s, std::int64_t key, std::int64_t counted_through) {
     if (s.state == domain::SessionState::ended) {
       entries_.erase(name(s));
     } else {
-      entries_[name(s)] = {key, s.state};
+      entries_[name(s)] = {key, s, counted_through};
     }
   }
   void forget(const domain::Session& s) { entries_.erase(name(s)); }
@@ -151,9 +154,14 @@ KeyedSession read_session(const Statement& row) {
   return keyed;
 }
 
-std::vector<KeyedSession> read_sessions(Statement& statement) {
+// Reads every row of `statement` with the newer aggregates of `write_back` over them; call with
+// write_back.reading() held.
+std::vector<KeyedSession> read_sessions(Statement& statement, const SessionWriteBack& write_back) {
   std::vector<KeyedSession> sessions;
-  while (statement.step()) sessions.push_back(read_session(statement));
+  while (statement.step()) {
+    sessions.push_back(read_session(statement));
+    write_back.overlay(sessions.back().key, sessions.back().session);
+  }
   return sessions;
 }
 
@@ -199,9 +207,16 @@ std::optional<std::int64_t> find_session_key(Connection& connection, std::string
   return query->int64(0);
 }
 
-// Binds ?1..?20 to the columns of `s` in the order of the sessions table (without session_key);
+// What a batch adds to one session: the ingest sequences of its events there. The smallest is
+// the id of the session's first chunk of the batch.
+struct BatchSpan {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+};
+
+// Binds ?1..?21 to the columns of `s` in the order of the sessions table (without session_key);
 // every session write numbers its parameters so.
-void bind_session(Statement& statement, const Session& s) {
+void bind_session(Statement& statement, const Session& s, std::int64_t counted_through) {
   statement.bind(1, s.project_id)
       .bind(2, s.session_id)
       .bind(3, static_cast<std::int64_t>(s.state))
@@ -221,20 +236,35 @@ void bind_session(Statement& statement, const Session& s) {
       .bind(17, s.dimensions.os_family)
       .bind(18, s.last_error_code)
       .bind(19, s.error_count)
-      .bind(20, encode_qoe(s.qoe));
+      .bind(20, encode_qoe(s.qoe))
+      .bind(21, counted_through);
+}
+
+SessionWriteBack::Aggregates aggregates_of(const Session& s, std::int64_t counted_through) {
+  return {s.event_count, s.last_event_at, s.qoe, counted_through};
+}
+
+// True when writing `s` over the row `written` would change only the columns SessionWriteBack
+// keeps (the columns fixed at creation never change).
+bool only_aggregates_differ(const Session& written, const Session& s) {
+  return written.state == s.state && written.ended_at == s.ended_at &&
+         written.end_source == s.end_source && written.trace_id == s.trace_id &&
+         written.sample_rate_ppm == s.sample_rate_ppm && written.dimensions == s.dimensions &&
+         written.last_error_code == s.last_error_code && written.error_count == s.error_count;
 }
 
 // The full upsert: for a session the writer does not know yet (new, or written before a restart).
-std::int64_t insert_or_update_session(Connection& connection, const Session& s) {
+std::int64_t insert_or_update_session(Connection& connection, const Session& s,
+                                      std::int64_t counted_through) {
   // Columns fixed at creation (ids, started_at, correlation_id) are not in the SET list, so the
   // update leaves their indexes alone.
   StatementUse upsert(connection.statement(
       "INSERT INTO sessions (project_id, session_id, state, started_at, last_event_at, ended_at,"
       " end_source, event_count, correlation_id, trace_id, sample_rate_ppm, content_id,"
       " content_title, player_name, player_version, browser_family, os_family,"
-      " last_error_code, error_count, qoe)"
+      " last_error_code, error_count, qoe, counted_through)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-      " ?19, ?20)"
+      " ?19, ?20, ?21)"
       " ON CONFLICT (project_id, session_id) DO UPDATE SET state = excluded.state,"
       " last_event_at = excluded.last_event_at, ended_at = excluded.ended_at,"
       " end_source = excluded.end_source, event_count = excluded.event_count,"
@@ -243,39 +273,71 @@ std::int64_t insert_or_update_session(Connection& connection, const Session& s) 
       " player_name = excluded.player_name, player_version = excluded.player_version,"
       " browser_family = excluded.browser_family, os_family = excluded.os_family,"
       " last_error_code = excluded.last_error_code, error_count = excluded.error_count,"
-      " qoe = excluded.qoe"
+      " qoe = excluded.qoe, counted_through = max(counted_through, excluded.counted_through)"
       " RETURNING session_key"));
-  bind_session(*upsert, s);
+  bind_session(*upsert, s, counted_through);
   if (!upsert->step()) throw StoreError({ErrorCode::internal, "session upsert returned no key"});
   return upsert->int64(0);
 }
 
-// Writes `s` and returns its session_key.
-std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys, const Session& s) {
-  if (SessionKeyCache::Entry* known = keys.find(s)) {
+// Writes `s`, or leaves its row behind when `batch` changed only its aggregates; returns its
+// session_key. `batch` is empty for writes that carry no events (the sweeper's), which are
+// always written whole.
+std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys,
+                            SessionWriteBack& write_back, const Session& s,
+                            const std::optional<BatchSpan>& batch) {
+  SessionKeyCache::Entry* known = keys.find(s);
+  const std::int64_t counted_through =
+      batch ? batch->last : known ? known->counted_through : std::int64_t{0};
+  if (known && batch && only_aggregates_differ(known->row, s)) {
+    write_back.stage_deferred(known->key, aggregates_of(s, counted_through), batch->first);
+    known->counted_through = counted_through;
+    return known->key;
+  }
+  if (known) {
     // The columns of the full upsert's SET list, by key; the state only when it changed.
-    const bool state_changed = known->state != s.state;
+    const bool state_changed = known->row.state != s.state;
     static const std::string kColumns =
         "last_event_at = ?5, ended_at = ?6, end_source = ?7, event_count = ?8, trace_id = ?10,"
         " sample_rate_ppm = ?11, content_id = ?12, content_title = ?13, player_name = ?14,"
         " player_version = ?15, browser_family = ?16, os_family = ?17, last_error_code = ?18,"
-        " error_count = ?19, qoe = ?20 WHERE session_key = ?21";
+        " error_count = ?19, qoe = ?20, counted_through = ?21 WHERE session_key = ?22";
     static const std::string kUpdate = "UPDATE sessions SET " + kColumns;
     static const std::string kUpdateWithState = "UPDATE sessions SET state = ?3, " + kColumns;
     StatementUse update(connection.statement(state_changed ? kUpdateWithState : kUpdate));
-    bind_session(*update, s);
-    update->bind(21, known->key);
+    bind_session(*update, s, counted_through);
+    update->bind(22, known->key);
     update->run();
     const std::int64_t key = known->key;
     if (connection.changes() == 1) {
-      keys.remember(s, key);
+      keys.remember(s, key, counted_through);
+      write_back.stage_written(key, aggregates_of(s, counted_through));
       return key;
     }
     keys.forget(s);  // erased meanwhile: write it afresh
   }
-  const std::int64_t key = insert_or_update_session(connection, s);
-  keys.remember(s, key);
+  const std::int64_t key = insert_or_update_session(connection, s, counted_through);
+  keys.remember(s, key, counted_through);
+  write_back.stage_written(key, aggregates_of(s, counted_through));
   return key;
+}
+
+// Writes rows left behind back, inside the writer's transaction.
+void write_back_rows(Connection& connection, SessionWriteBack& write_back,
+                     const std::vector<SessionWriteBack::Row>& rows) {
+  StatementUse update(connection.statement(
+      "UPDATE sessions SET event_count = ?1, last_event_at = ?2, qoe = ?3, counted_through = ?4"
+      " WHERE session_key = ?5"));
+  for (const auto& [key, values] : rows) {
+    update->bind(1, values.event_count)
+        .bind(2, values.last_event_at)
+        .bind(3, encode_qoe(values.qoe))
+        .bind(4, values.counted_through)
+        .bind(5, key)
+        .run();
+    update->reset();
+    write_back.stage_written(key, values);
+  }
 }
 
 // --- events -----------------------------------------------------------------------------------
@@ -413,16 +475,29 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
   }
 }
 
-void write_batch(Connection& connection, SessionKeyCache& session_keys, const ports::AppendBatch& batch) {
-  std::unordered_map<std::string, std::int64_t> keys;
+void write_batch(Connection& connection, SessionKeyCache& session_keys,
+                 SessionWriteBack& write_back, const ports::AppendBatch& batch) {
   const auto id_key = [](std::string_view project, std::string_view session) {
     std::string joined(project);
     joined += '\0';
     joined += session;
     return joined;
   };
+  std::unordered_map<std::string, BatchSpan> spans;
+  for (const PlaybackEvent& event : batch.events) {
+    const auto [span, added] = spans.try_emplace(id_key(event.project_id, event.session_id),
+                                                 BatchSpan{event.ingest_sequence, event.ingest_sequence});
+    if (added) continue;
+    span->second.first = std::min(span->second.first, event.ingest_sequence);
+    span->second.last = std::max(span->second.last, event.ingest_sequence);
+  }
+  std::unordered_map<std::string, std::int64_t> keys;
   for (const Session& session : batch.sessions) {
-    keys[id_key(session.project_id, session.session_id)] = upsert_session(connection, session_keys, session);
+    std::string name = id_key(session.project_id, session.session_id);
+    const auto span = spans.find(name);
+    keys[std::move(name)] =
+        upsert_session(connection, session_keys, write_back, session,
+                       span == spans.end() ? std::nullopt : std::optional(span->second));
   }
   StatementUse boundary(connection.statement(
       "INSERT INTO session_boundaries (project_id, session_id, kind, network_kind, adapter,"
@@ -502,6 +577,62 @@ std::int64_t erase_session_rows(Connection& connection, std::int64_t key,
     drop->bind(1, project_id).bind(2, session_id).run();
   }
   return events;
+}
+
+// After a crash, the rows left behind (session_write_back.h) miss the events of their newest
+// chunks, all of which have ids at or above the stored recount_from: counts those again. QoE
+// stays as last written.
+void recount_rows(Connection& db) {
+  std::optional<std::int64_t> from;
+  {
+    StatementUse stored(db.statement("SELECT value FROM store_state WHERE name = 'recount_from'"));
+    if (stored->step()) from = stored->int64(0);
+  }
+  if (!from) return;
+  struct Recount {
+    std::int64_t counted_through = std::numeric_limits<std::int64_t>::max();  // no row: skip
+    std::int64_t added = 0;
+    Micros last_event_at = std::numeric_limits<Micros>::min();
+  };
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    std::unordered_map<std::int64_t, Recount> rows;
+    {
+      StatementUse chunks(db.statement(
+          "SELECT chunk_id, server_received_at, events, session_key, last_ingest_sequence"
+          " FROM event_chunks WHERE chunk_id >= ?1 ORDER BY chunk_id"));
+      StatementUse counted(db.statement("SELECT counted_through FROM sessions WHERE session_key = ?1"));
+      chunks->bind(1, *from);
+      while (chunks->step()) {
+        const auto [row, added] = rows.try_emplace(chunks->int64(3));
+        if (added) {
+          counted->bind(1, chunks->int64(3));
+          if (counted->step()) row->second.counted_through = counted->int64(0);
+          counted->reset();
+        }
+        const std::int64_t last = chunks->int64(4);
+        if (last <= row->second.counted_through) continue;
+        const auto decoded =
+            value_or_throw(decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1)));
+        row->second.added += static_cast<std::int64_t>(decoded.size());
+        row->second.last_event_at = std::max(row->second.last_event_at, chunks->int64(1));
+        row->second.counted_through = last;
+      }
+    }
+    StatementUse update(db.statement(
+        "UPDATE sessions SET event_count = event_count + ?1,"
+        " last_event_at = max(last_event_at, ?2), counted_through = ?3 WHERE session_key = ?4"));
+    for (const auto& [key, row] : rows) {
+      if (row.added == 0) continue;
+      update->bind(1, row.added).bind(2, row.last_event_at).bind(3, row.counted_through).bind(4, key).run();
+      update->reset();
+    }
+    db.exec("DELETE FROM store_state WHERE name = 'recount_from'");
+    db.exec("COMMIT");
+  } catch (...) {
+    db.try_exec("ROLLBACK");
+    throw;
+  }
 }
 
 // Builds dynamic SQL with numbered parameters.
@@ -600,6 +731,7 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     }
     writer->exec(cache(options.writer_cache_kib).c_str());
     migrate(*writer);
+    recount_rows(*writer);
     auto checkpointer = std::make_unique<Connection>(path, Connection::Mode::read_write);
     checkpointer->exec("PRAGMA busy_timeout = 5000;");
     std::vector<std::unique_ptr<Connection>> readers;
@@ -621,6 +753,7 @@ SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer, std::uniq
     : options_(options),
       writer_(std::move(writer)),
       session_keys_(std::make_unique<SessionKeyCache>()),
+      write_back_(std::make_unique<SessionWriteBack>(options.session_write_back)),
       checkpointer_(std::move(checkpointer)),
       idle_readers_(std::move(readers)) {
   // Replaces SQLite's automatic checkpoint, which would run inside the writer's COMMIT.
@@ -750,8 +883,18 @@ void SqliteEventStore::writer_loop() {
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
+      const auto woken = [&] { return stopping_ || !queue_.empty(); };
+      if (write_back_->any_behind()) {
+        // Idle for a whole write-back interval: every row catches up now.
+        if (!queue_ready_.wait_for(lock, options_.session_write_back, woken)) {
+          lock.unlock();
+          commit_group(jobs);
+          continue;
+        }
+      } else {
+        queue_ready_.wait(lock, woken);
+      }
+      if (queue_.empty()) break;
       jobs.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
     }
@@ -759,45 +902,75 @@ void SqliteEventStore::writer_loop() {
     jobs.clear();
     finish_checkpoint();
   }
+  // Draining: every row catches up, so that the next start has nothing to recount.
+  commit_group(jobs);
 }
 
 void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
   Connection& db = *writer_;
-  // One transaction for the whole group. A job that fails rolls it back, and the jobs are then
-  // retried one transaction each, so only the failing job fails (savepoints per job would cost
-  // every batch two more statements for a case that almost never happens).
-  const auto run = [&](std::size_t first, std::size_t last) {
+  // One transaction for the whole group, which also writes back a slice of the session rows left
+  // behind (all of them when `jobs` is empty: the store is draining). A job that fails rolls it
+  // back, and the jobs are then retried one transaction each, so only the failing job fails
+  // (savepoints per job would cost every batch two more statements for a case that almost never
+  // happens).
+  const auto run = [&](std::size_t first, std::size_t last, bool write_back) {
     try {
       db.exec("BEGIN IMMEDIATE");
       try {
+        if (write_back) {
+          write_back_rows(db, *write_back_,
+                          jobs.empty() ? write_back_->all_behind()
+                                       : write_back_->next_slice(std::chrono::steady_clock::now()));
+        }
         for (std::size_t i = first; i < last; ++i) jobs[i].apply(db);
+        const auto recount_from = store_recount_from(db);
         db.exec("COMMIT");
+        stored_recount_from_ = recount_from;
       } catch (...) {
         db.try_exec("ROLLBACK");
         throw;
       }
+      write_back_->publish();
+      write_back_->forget_written();
       return domain::Status(domain::Ok{});
     } catch (...) {
       session_keys_->clear();  // it may name rows of the rolled-back transaction
+      write_back_->discard();
       return domain::Status(convert_current_exception());
     }
   };
-  const domain::Status together = run(0, jobs.size());
-  if (together.ok() || jobs.size() == 1) {
+  const domain::Status together = run(0, jobs.size(), true);
+  if (together.ok() || jobs.size() <= 1) {
     for (auto& job : jobs) job.done(together);
     return;
   }
-  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(run(i, i + 1));
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(run(i, i + 1, false));
+}
+
+std::optional<std::int64_t> SqliteEventStore::store_recount_from(Connection& db) {
+  const auto from = write_back_->recount_from();
+  if (from == stored_recount_from_) return from;
+  if (from) {
+    StatementUse save(db.statement(
+        "INSERT INTO store_state (name, value) VALUES ('recount_from', ?1)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value"));
+    save->bind(1, *from).run();
+  } else {
+    db.exec("DELETE FROM store_state WHERE name = 'recount_from'");
+  }
+  return from;
 }
 
 void SqliteEventStore::append_shared(std::shared_ptr<const ports::AppendBatch> batch, ports::AppendDone done) {
-  enqueue({[this, batch = std::move(batch)](Connection& db) { write_batch(db, *session_keys_, *batch); },
+  enqueue({[this, batch = std::move(batch)](Connection& db) { write_batch(db, *session_keys_, *write_back_, *batch); },
            std::move(done)});
 }
 
 void SqliteEventStore::save_sessions(std::vector<Session> sessions, ports::AppendDone done) {
   enqueue({[this, sessions = std::move(sessions)](Connection& db) {
-             for (const Session& session : sessions) upsert_session(db, *session_keys_, session);
+             for (const Session& session : sessions) {
+               upsert_session(db, *session_keys_, *write_back_, session, std::nullopt);
+             }
            },
            std::move(done)});
 }
@@ -809,7 +982,9 @@ domain::Result<bool> SqliteEventStore::erase_session(const std::string& project_
     const auto key = find_session_key(db, project_id, session_id);
     existed = key.has_value();
     session_keys_->clear();  // erasing is rare: forgetting every key is simpler than finding one
-    if (key) erase_session_rows(db, *key, project_id, session_id);
+    if (!key) return;
+    erase_session_rows(db, *key, project_id, session_id);
+    write_back_->stage_erased(*key);
   });
   if (!status.ok()) return status.error();
   return existed;
@@ -825,6 +1000,8 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
         std::int64_t key;
         std::string project_id, session_id;
       };
+      // Prune decides by last_event_at: every row must be current first.
+      write_back_rows(db, *write_back_, write_back_->all_behind());
       std::vector<Victim> victims;
       {
         StatementUse old(db.statement(
@@ -839,6 +1016,7 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
       if (!victims.empty()) session_keys_->clear();
       for (const Victim& victim : victims) {
         events += erase_session_rows(db, victim.key, victim.project_id, victim.session_id);
+        write_back_->stage_erased(victim.key);
       }
       erased = victims.size();
     });
@@ -867,6 +1045,7 @@ domain::Status SqliteEventStore::save_analysis(const ports::StoredAnalysis& anal
 template <class T, class Read>
 domain::Result<T> SqliteEventStore::read(Read&& body) {
   try {
+    const auto reading = write_back_->reading();
     ReaderLease lease(*this);
     ReadTransaction snapshot(lease.connection());
     return body(lease.connection());
@@ -897,7 +1076,7 @@ domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
     sql.add(" ORDER BY s.started_at DESC, s.session_id LIMIT ?",
             {static_cast<std::int64_t>(query.limit + 1)});
     StatementUse statement(sql.prepare(db));
-    auto sessions = read_sessions(*statement);
+    auto sessions = read_sessions(*statement, *write_back_);
     ports::SessionPage page;
     if (sessions.size() > query.limit) {
       sessions.resize(query.limit);
@@ -917,7 +1096,7 @@ domain::Result<std::optional<Session>> SqliteEventStore::find_session(
                                         " FROM sessions s WHERE s.project_id = ?1"
                                         " AND s.session_id = ?2"));
     statement->bind(1, project_id).bind(2, session_id);
-    auto sessions = read_sessions(*statement);
+    auto sessions = read_sessions(*statement, *write_back_);
     if (sessions.empty()) return std::nullopt;
     fill_boundaries(db, sessions);
     return std::move(sessions.front().session);
@@ -931,7 +1110,7 @@ domain::Result<std::optional<Session>> SqliteEventStore::find_session_by_correla
                                         " FROM sessions s WHERE s.project_id = ?1"
                                         " AND s.correlation_id = ?2 LIMIT 1"));
     statement->bind(1, project_id).bind(2, correlation_id);
-    auto sessions = read_sessions(*statement);
+    auto sessions = read_sessions(*statement, *write_back_);
     if (sessions.empty()) return std::nullopt;
     fill_boundaries(db, sessions);
     return std::move(sessions.front().session);
@@ -1067,7 +1246,7 @@ domain::Result<std::vector<Session>> SqliteEventStore::load_open_sessions() {
     StatementUse statement(db.statement("SELECT " + std::string(kSessionColumns) +
                                         " FROM sessions s WHERE s.state <> " +
                                         std::to_string(kEndedState)));
-    return unkeyed(read_sessions(*statement));
+    return unkeyed(read_sessions(*statement, *write_back_));
   });
 }
 
@@ -1114,7 +1293,7 @@ domain::Result<std::vector<Session>> SqliteEventStore::sessions_started_between(
     sql.add(" AND s.started_at >= ? AND s.started_at < ? ORDER BY s.started_at DESC LIMIT ?",
             {from, until, static_cast<std::int64_t>(max_rows)});
     StatementUse statement(sql.prepare(db));
-    return unkeyed(read_sessions(*statement));
+    return unkeyed(read_sessions(*statement, *write_back_));
   });
 }
 

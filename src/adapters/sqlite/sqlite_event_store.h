@@ -5,12 +5,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@ namespace mtrace::adapters::sqlite {
 
 class Connection;
 class SessionKeyCache;
+class SessionWriteBack;
 
 class SqliteEventStore final : public ports::EventStore {
  public:
@@ -41,6 +44,10 @@ class SqliteEventStore final : public ports::EventStore {
     // frames appended during the last round, which the writer copies itself, grow with them:
     // at 16,000 that pause was ~8 ms instead of ~3 ms (bench/run workload, half the peak rate).
     int checkpoint_pages = 4000;
+    // How long a session row may lag behind batches that changed only its event_count,
+    // last_event_at and qoe (session_write_back.h). Reads never see the lag; after a crash the
+    // next start recounts the events of the rows behind, so a longer lag makes it scan more.
+    std::chrono::milliseconds session_write_back{10'000};
   };
 
   // Opens (creating when missing) the database at `path`, applies pending migrations and starts
@@ -95,7 +102,10 @@ class SqliteEventStore final : public ports::EventStore {
   // Runs `apply` on the writer and waits for its commit.
   domain::Status run_on_writer(std::function<void(Connection&)> apply);
   void writer_loop();
+  // Commits `jobs` in one transaction; with none, writes back every session row left behind.
   void commit_group(std::vector<Job>& jobs);
+  // Saves where a recount after a crash starts, inside the group's transaction; returns it.
+  std::optional<std::int64_t> store_recount_from(Connection& db);
   // Copies the WAL into the database on its own connection and thread, woken by the writer's WAL
   // hook every `checkpoint_pages` new frames: the writer never waits for a whole checkpoint (one
   // in the commit path stalled every batch behind it for tens of milliseconds). The writer copies
@@ -116,6 +126,8 @@ class SqliteEventStore final : public ports::EventStore {
   bool stopping_ = false;
   std::thread writer_thread_;
   std::unique_ptr<SessionKeyCache> session_keys_;  // writer thread only
+  std::unique_ptr<SessionWriteBack> write_back_;
+  std::optional<std::int64_t> stored_recount_from_;  // writer thread only
   int frames_at_checkpoint_request_ = 0;            // writer thread only
   std::atomic<bool> writer_checkpoint_due_{false};
 

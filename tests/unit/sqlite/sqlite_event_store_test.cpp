@@ -55,6 +55,25 @@ class SqliteEventStoreTest : public ::testing::Test {
     return committed.get_future().get();
   }
 
+  // One integer of the database file as another process sees it (the rows a crash would leave).
+  std::optional<std::int64_t> query_int(const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::optional<std::int64_t> value;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* statement = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+          sqlite3_step(statement) == SQLITE_ROW) {
+        value = sqlite3_column_int64(statement, 0);
+      }
+      sqlite3_finalize(statement);
+    }
+    sqlite3_close(db);
+    return value;
+  }
+  std::optional<std::int64_t> row_event_count(const std::string& session_id) {
+    return query_int("SELECT event_count FROM sessions WHERE session_id = '" + session_id + "'");
+  }
+
   void exec(const char* sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -593,6 +612,77 @@ TEST_F(SqliteEventStoreTest, SessionRowFollowsEveryWriteAndStateChange) {
   EXPECT_TRUE(store_->load_open_sessions().value().empty());
 }
 
+TEST_F(SqliteEventStoreTest, ARowLeftBehindIsOverlaidOnReadsAndWrittenBackOnDrain) {
+  reopen({.session_write_back = std::chrono::hours(1)});
+  Session a = make_session("demo", "a", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"x", "y"}, 1, kT0, 0)).ok());
+  a.event_count = 2;
+  a.qoe.rebuffer_count = 3;
+  ASSERT_TRUE(append(batch_of(a, {"z", "w", "v"}, 3, kT0 + 1000, 2)).ok());
+  EXPECT_EQ(row_event_count("a"), 2);  // only the aggregates changed: the row waits
+
+  const auto expect_current = [](const Session& s) {
+    EXPECT_EQ(s.event_count, 5);
+    EXPECT_EQ(s.last_event_at, kT0 + 1000);
+    EXPECT_EQ(s.qoe.rebuffer_count, 3);
+  };
+  const auto found = store_->find_session("demo", "a").value();
+  ASSERT_TRUE(found);
+  expect_current(*found);
+  const auto listed = store_->list_sessions({}).value().sessions;
+  ASSERT_EQ(listed.size(), 1u);
+  expect_current(listed[0]);
+  expect_current(store_->find_session_by_correlation("demo", "corr-a").value().value());
+  expect_current(store_->sessions_started_between("demo", kT0, kT0 + 1, 10).value().at(0));
+  expect_current(store_->load_open_sessions().value().at(0));
+
+  store_->drain();
+  EXPECT_EQ(row_event_count("a"), 5);
+  reopen();
+  expect_current(store_->find_session("demo", "a").value().value());
+}
+
+TEST_F(SqliteEventStoreTest, ABatchThatChangesMoreThanTheAggregatesWritesTheRowAtOnce) {
+  reopen({.session_write_back = std::chrono::hours(1)});
+  Session a = make_session("demo", "a", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"x"}, 1, kT0, 0)).ok());
+  a.event_count = 1;
+  a.error_count = 1;
+  a.last_error_code = "NETWORK";
+  ASSERT_TRUE(append(batch_of(a, {"playback_error"}, 2, kT0 + 1, 1)).ok());
+  EXPECT_EQ(row_event_count("a"), 2);
+  a.event_count = 2;
+  a.dimensions.content_id = "vod-1";
+  ASSERT_TRUE(append(batch_of(a, {"y"}, 3, kT0 + 2, 2)).ok());
+  EXPECT_EQ(row_event_count("a"), 3);
+}
+
+TEST_F(SqliteEventStoreTest, AnIdleWriterWritesRowsBackAfterTheInterval) {
+  reopen({.session_write_back = std::chrono::milliseconds(50)});
+  Session a = make_session("demo", "a", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"x"}, 1, kT0, 0)).ok());
+  a.event_count = 1;
+  ASSERT_TRUE(append(batch_of(a, {"y"}, 2, kT0 + 1, 1)).ok());
+  for (int tries = 0; tries < 500 && row_event_count("a") != 2; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(row_event_count("a"), 2);
+  EXPECT_EQ(query_int("SELECT count(*) FROM store_state"), 0);  // nothing left to recount
+}
+
+TEST_F(SqliteEventStoreTest, PruneKeepsASessionWhoseRowIsBehindItsRecentEvents) {
+  reopen({.session_write_back = std::chrono::hours(1)});
+  constexpr Micros kDay = 86'400'000'000;
+  Session a = make_session("demo", "a", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"x"}, 1, kT0, 0)).ok());
+  a.event_count = 1;
+  ASSERT_TRUE(append(batch_of(a, {"y"}, 2, kT0 + 10 * kDay, 1)).ok());
+  const auto pruned = store_->prune_before(kT0 + 5 * kDay);
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(pruned.value().sessions, 0);
+  EXPECT_EQ(store_->find_session("demo", "a").value().value().event_count, 2);
+}
+
 TEST_F(SqliteEventStoreTest, AnErasedSessionIsWrittenAfreshWhenItComesBack) {
   Session a = make_session("demo", "a", kT0);
   ASSERT_TRUE(append(batch_of(a, {"x", "y"}, 1, kT0, 0)).ok());
@@ -779,6 +869,64 @@ TEST_F(SqliteEventStoreTest, AcknowledgedBatchesSurviveKill9) {
       ASSERT_TRUE(stored.count(3 * batch + k)) << "acknowledged batch " << batch << " lost";
     }
   }
+}
+
+// A child appends until it is killed with SIGKILL while session rows lag behind their batches;
+// the next open counts the events of those rows again from their chunks.
+TEST_F(SqliteEventStoreTest, RowsLeftBehindAreRecountedAfterKill9) {
+  store_.reset();
+  constexpr int kSessions = 20;
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(pipe_fds[0]);
+    auto opened = SqliteEventStore::open(path_, {.session_write_back = std::chrono::hours(1)});
+    if (!opened.ok()) _exit(3);
+    auto store = std::move(opened).value();
+    std::vector<Session> sessions;
+    for (int i = 0; i < kSessions; ++i) sessions.push_back(make_session("demo", "s-" + std::to_string(i), kT0));
+    for (std::int64_t batch = 0;; ++batch) {
+      Session& s = sessions[static_cast<std::size_t>(batch % kSessions)];
+      store->append(batch_of(s, {"x", "y", "z"}, 1 + 3 * batch, kT0 + batch, s.event_count),
+                    [fd = pipe_fds[1], batch](const domain::Status& st) {
+                      if (st.ok() && write(fd, &batch, sizeof batch) != sizeof batch) _exit(4);
+                    });
+      s.event_count += 3;
+      s.last_event_at = kT0 + batch;
+      if (batch % 64 == 63) usleep(1000);
+    }
+  }
+  close(pipe_fds[1]);
+  std::int64_t acknowledged = 0;
+  std::int64_t id = 0;
+  while (acknowledged < 2000 && read(pipe_fds[0], &id, sizeof id) == sizeof id) ++acknowledged;
+  kill(child, SIGKILL);
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ASSERT_EQ(acknowledged, 2000);
+  ASSERT_TRUE(query_int("SELECT value FROM store_state WHERE name = 'recount_from'"))
+      << "no row was behind when the child died";
+
+  reopen();
+  std::int64_t total = 0;
+  for (int i = 0; i < kSessions; ++i) {
+    const std::string id_text = "s-" + std::to_string(i);
+    const auto stored = store_->sequence_numbers("demo", id_text).value();
+    const auto session = store_->find_session("demo", id_text).value();
+    ASSERT_TRUE(session);
+    EXPECT_EQ(session->event_count, static_cast<std::int64_t>(stored.size())) << id_text;
+    EXPECT_EQ(row_event_count(id_text), session->event_count) << id_text;
+    // Batch b of this session was received at kT0 + b, and its events are the newest stored.
+    const auto batches = static_cast<std::int64_t>(stored.size()) / 3;
+    EXPECT_EQ(session->last_event_at, kT0 + (batches - 1) * kSessions + i) << id_text;
+    total += session->event_count;
+  }
+  EXPECT_GE(total, 3 * acknowledged);
+  EXPECT_EQ(query_int("SELECT count(*) FROM store_state"), 0);
 }
 
 }  // namespace

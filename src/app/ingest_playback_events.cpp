@@ -36,25 +36,30 @@ std::vector<ports::LiveFrame> live_frames(const std::vector<domain::PlaybackEven
   return frames;
 }
 
-// Sessions of the batch not held in memory are read from the store first (outside the registry's
-// lock): an ended session stays ended, and duplicates are checked against what is stored.
+// Sessions of the batch not held in memory, or held without their history, are read from the
+// store first (outside the registry's lock): an ended session stays ended, duplicates are checked
+// against what is stored, and QoE goes on from the stored events.
 domain::Status load_missing_sessions(const std::vector<domain::PlaybackEvent>& events,
                                      SessionRegistry& sessions, ports::EventStore& store) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& event = events[i];
     bool seen_before = false;
     for (std::size_t j = 0; j < i && !seen_before; ++j) seen_before = events[j].session_id == event.session_id;
-    if (seen_before || sessions.holds({event.project_id, event.session_id})) continue;
-    auto found = store.find_session(event.project_id, event.session_id);
-    if (!found.ok()) return found.error();
-    if (!found.value()) continue;
-    std::vector<std::int64_t> stored;
-    if (found.value()->state != domain::SessionState::ended) {
-      auto sequences = store.sequence_numbers(event.project_id, event.session_id);
-      if (!sequences.ok()) return sequences.error();
-      stored = std::move(sequences.value());
+    if (seen_before) continue;
+    const SessionKey key{event.project_id, event.session_id};
+    auto held = sessions.held(key);
+    if (held == SessionRegistry::Held::no) {
+      auto found = store.find_session(event.project_id, event.session_id);
+      if (!found.ok()) return found.error();
+      if (!found.value()) continue;
+      sessions.adopt(std::move(*found.value()));
+      held = sessions.held(key);
     }
-    sessions.adopt(std::move(*found.value()), stored);
+    if (held == SessionRegistry::Held::without_history) {
+      auto stored = store.session_events(event.project_id, event.session_id);
+      if (!stored.ok()) return stored.error();
+      sessions.load_history(key, stored.value());
+    }
   }
   return domain::Ok{};
 }

@@ -45,33 +45,62 @@ void apply_sample_rate(domain::Session& session, const boost::json::object& meta
 
 }  // namespace
 
-void SessionRegistry::restore(
-    std::int64_t max_ingest_sequence, std::vector<domain::Session> open_sessions,
-    const std::function<std::vector<std::int64_t>(const domain::Session&)>& stored_sequences) {
-  std::lock_guard lock(mutex_);
-  next_ingest_sequence_ = max_ingest_sequence + 1;
-  for (auto& session : open_sessions) {
-    auto tracked = std::make_unique<TrackedSession>();
-    for (const auto n : stored_sequences(session)) tracked->seen_sequence_numbers.insert(n);
-    SessionKey key{session.project_id, session.session_id};
-    tracked->session = std::move(session);
-    sessions_.emplace(std::move(key), std::move(tracked));
+void SessionRegistry::restore(std::int64_t max_ingest_sequence, std::vector<domain::Session> open_sessions) {
+  {
+    std::lock_guard lock(mutex_);
+    next_ingest_sequence_ = max_ingest_sequence + 1;
   }
+  for (auto& session : open_sessions) adopt(std::move(session));
 }
 
-bool SessionRegistry::holds(const SessionKey& key) const {
+SessionRegistry::Held SessionRegistry::held(const SessionKey& key) const {
   std::lock_guard lock(mutex_);
-  return sessions_.contains(key);
+  const auto found = sessions_.find(key);
+  if (found == sessions_.end()) return Held::no;
+  return found->second->history_loaded ? Held::yes : Held::without_history;
 }
 
-void SessionRegistry::adopt(domain::Session session, const std::vector<std::int64_t>& stored_sequences) {
+void SessionRegistry::adopt(domain::Session session) {
   std::lock_guard lock(mutex_);
   SessionKey key{session.project_id, session.session_id};
   if (sessions_.contains(key)) return;
   auto tracked = std::make_unique<TrackedSession>();
-  for (const auto n : stored_sequences) tracked->seen_sequence_numbers.insert(n);
+  // Events after the end are flagged without a duplicate check or QoE: an ended session needs
+  // no history.
+  tracked->history_loaded = session.state == SessionState::ended;
   tracked->session = std::move(session);
   sessions_.emplace(std::move(key), std::move(tracked));
+}
+
+void SessionRegistry::load_history(const SessionKey& key, const std::vector<domain::PlaybackEvent>& stored) {
+  std::lock_guard lock(mutex_);
+  const auto found = sessions_.find(key);
+  if (found == sessions_.end() || found->second->history_loaded) return;
+  auto& tracked = *found->second;
+  tracked.history_loaded = true;
+  // The same steps as apply(), with the flags the events got then.
+  for (const auto& event : stored) {
+    if (event.sequence_number) tracked.seen_sequence_numbers.insert(*event.sequence_number);
+    if (compute_qoe_ && !event.after_session_end &&
+        event.delivery != domain::DeliveryStatus::duplicate_suspected) {
+      tracked.qoe.apply(event);
+    }
+  }
+  // The stored QoE may be older than the stored events (written back after them, or lost in a
+  // crash): the replay has all of them.
+  if (compute_qoe_ && !stored.empty()) tracked.session.qoe = tracked.qoe.snapshot(tracked.session.last_event_at);
+}
+
+std::vector<SessionKey> SessionRegistry::ending_without_history(Micros now) const {
+  std::lock_guard lock(mutex_);
+  std::vector<SessionKey> keys;
+  for (const auto& [key, tracked] : sessions_) {
+    if (!tracked->history_loaded && tracked->session.state != SessionState::ended &&
+        now - tracked->session.last_event_at > domain::kEndedAfter) {
+      keys.push_back(key);
+    }
+  }
+  return keys;
 }
 
 TrackedSession& SessionRegistry::session_for(const domain::PlaybackEvent& event,
@@ -192,15 +221,19 @@ SessionChanges SessionRegistry::sweep(Micros now) {
       session.state = SessionState::ended;
       session.ended_at = now;
       session.end_source = domain::EndSource::sweeper;
-      if (auto observed = tracked.qoe.close(now); observed.stall_seconds) {
-        changes.stalls_s.push_back(*observed.stall_seconds);
+      if (tracked.history_loaded) {
+        if (auto observed = tracked.qoe.close(now); observed.stall_seconds) {
+          changes.stalls_s.push_back(*observed.stall_seconds);
+        }
       }
     }
     if (session.state != before) {
-      session.qoe = tracked.qoe.snapshot(now);
+      if (tracked.history_loaded) session.qoe = tracked.qoe.snapshot(now);
       changes.created_or_moved.push_back(changes.touched.size());
       changes.touched.push_back(session);
-      if (session.state == SessionState::ended) changes.ended.push_back({session, tracked.qoe.timeline()});
+      if (session.state == SessionState::ended && tracked.history_loaded) {
+        changes.ended.push_back({session, tracked.qoe.timeline()});
+      }
     }
     ++it;
   }

@@ -35,6 +35,9 @@ struct TrackedSession {
   domain::Session session;
   SequenceSet seen_sequence_numbers;
   domain::qoe::QoeTracker qoe;
+  // False for an open session read back from the store until its stored events are replayed
+  // (load_history): its duplicate detection and QoE then go on from the whole session.
+  bool history_loaded = true;
 };
 
 // A session that just ended, with what its trace spans are built from.
@@ -71,14 +74,22 @@ class SessionRegistry {
   explicit SessionRegistry(bool compute_qoe = true) : compute_qoe_(compute_qoe) {}
 
   // Seeds the next ingest_sequence (the store's highest + 1) and the open sessions of the store,
-  // with the sequence numbers already stored for each. Call once, before traffic.
-  void restore(std::int64_t max_ingest_sequence, std::vector<domain::Session> open_sessions,
-               const std::function<std::vector<std::int64_t>(const domain::Session&)>& stored_sequences);
+  // held without their history until load_history(). Call once, before traffic.
+  void restore(std::int64_t max_ingest_sequence, std::vector<domain::Session> open_sessions);
 
-  // Whether a session is held in memory. Thread-safe.
-  bool holds(const SessionKey& key) const;
-  // Adds a session read from the store (held no longer in memory), unless one is held by now.
-  void adopt(domain::Session session, const std::vector<std::int64_t>& stored_sequences);
+  enum class Held { no, without_history, yes };
+  // Whether a session is held in memory, and with its history. Thread-safe.
+  Held held(const SessionKey& key) const;
+  // Adds a session read from the store (held no longer in memory), unless one is held by now; an
+  // open one is held without its history. Thread-safe.
+  void adopt(domain::Session session);
+  // Replays the stored events (in ingest order) of a session held without its history: sequence
+  // numbers for duplicate detection, and QoE, which then covers the whole session. Does nothing
+  // when the history was loaded meanwhile. Call before the session's next batch. Thread-safe.
+  void load_history(const SessionKey& key, const std::vector<domain::PlaybackEvent>& stored);
+  // Sessions held without their history that sweep(now) would end: load theirs first, so that
+  // their final QoE and trace cover the whole session. Thread-safe.
+  std::vector<SessionKey> ending_without_history(domain::Micros now) const;
 
   // Applies a validated batch: assigns ingest sequences, server fields, duplicate flags and the
   // session's correlation and trace ids to `events`, updates (or creates) their sessions, and then
@@ -88,7 +99,8 @@ class SessionRegistry {
              const std::function<void(SessionChanges&)>& commit);
 
   // Moves idle sessions on (active -> stalled after 60 s, stalled -> ended after 5 min) and drops
-  // ended sessions past their retention. `touched` holds the sessions whose state changed.
+  // ended sessions past their retention. `touched` holds the sessions whose state changed. A
+  // session still without its history keeps its stored QoE, and ends without a trace.
   SessionChanges sweep(domain::Micros now);
 
   // Forgets a session (erased on request). Thread-safe.

@@ -8,7 +8,14 @@
 namespace mtrace::app {
 
 std::size_t SessionSweeper::sweep() {
-  auto changes = deps_.sessions.sweep(deps_.clock.now());
+  const auto now = deps_.clock.now();
+  for (const auto& key : deps_.sessions.ending_without_history(now)) {
+    // Without it the session ends with its stored QoE and no trace.
+    if (auto stored = deps_.store.session_events(key.project_id, key.session_id); stored.ok()) {
+      deps_.sessions.load_history(key, stored.value());
+    }
+  }
+  auto changes = deps_.sessions.sweep(now);
   if (changes.touched.empty()) return 0;
   std::vector<ports::LiveFrame> frames;
   for (const auto& session : changes.touched) {

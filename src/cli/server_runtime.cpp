@@ -196,10 +196,7 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
     log_error("cannot read the event store", {{"path", settings.sqlite_path}});
     return 1;
   }
-  sessions.restore(max_sequence.value(), std::move(open_sessions.value()), [&](const domain::Session& session) {
-    auto stored = event_store.sequence_numbers(session.project_id, session.session_id);
-    return stored.ok() ? stored.value() : std::vector<std::int64_t>{};
-  });
+  sessions.restore(max_sequence.value(), std::move(open_sessions.value()));
   metrics.set_active_sessions_source([&sessions] { return sessions.counts().active; });
 
   auto otlp = adapters::otlp::config_from_environment(adapters::otlp::process_environment());

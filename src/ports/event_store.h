@@ -150,8 +150,9 @@ class EventStore {
   virtual domain::Result<std::vector<domain::Session>> load_open_sessions() = 0;
   virtual domain::Result<std::int64_t> max_ingest_sequence() = 0;
 
-  // Sequence numbers already stored for a session (duplicate detection after a restart).
-  virtual domain::Result<std::vector<std::int64_t>> sequence_numbers(
+  // Every stored event of a session, in ingest order: what a restarted server replays to go on
+  // with the session's duplicate detection and QoE. Empty for an unknown session.
+  virtual domain::Result<std::vector<domain::PlaybackEvent>> session_events(
       const std::string& project_id, const std::string& session_id) = 0;
 
   // Finds a session by its correlation_id (analysis linking).

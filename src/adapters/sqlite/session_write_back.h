@@ -11,8 +11,8 @@
 // After a crash the values are lost, so the writer keeps `recount_from` in the database: every
 // chunk whose events a row may be missing has an id at or above it, and a row's counted_through
 // column is the highest ingest sequence it counts. Opening the store recounts from there
-// (recount_rows in sqlite_event_store.cpp). QoE cannot be recounted from the chunks: after a
-// crash a session's stored QoE is the one of its last written row.
+// (recount_rows in sqlite_event_store.cpp). QoE is not recounted there: the session registry
+// replays a session's stored events before its next batch (SessionRegistry::load_history).
 #pragma once
 
 #include <chrono>

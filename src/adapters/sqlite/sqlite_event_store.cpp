@@ -580,8 +580,8 @@ std::int64_t erase_session_rows(Connection& connection, std::int64_t key,
 }
 
 // After a crash, the rows left behind (session_write_back.h) miss the events of their newest
-// chunks, all of which have ids at or above the stored recount_from: counts those again. QoE
-// stays as last written.
+// chunks, all of which have ids at or above the stored recount_from: counts those again. The row's
+// QoE stays as last written; the session registry replays the events for it.
 void recount_rows(Connection& db) {
   std::optional<std::int64_t> from;
   {
@@ -1262,24 +1262,23 @@ domain::Result<std::int64_t> SqliteEventStore::max_ingest_sequence() {
   });
 }
 
-domain::Result<std::vector<std::int64_t>> SqliteEventStore::sequence_numbers(
+domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::session_events(
     const std::string& project_id, const std::string& session_id) {
-  return read<std::vector<std::int64_t>>([&](Connection& db) {
-    std::vector<std::int64_t> numbers;
+  return read<std::vector<PlaybackEvent>>([&](Connection& db) {
+    std::vector<DecodedEvent> decoded;
     const auto key = find_session_key(db, project_id, session_id);
-    if (!key) return numbers;
-    StatementUse chunks(db.statement(
-        "SELECT chunk_id, server_received_at, events FROM event_chunks WHERE session_key = ?1"));
+    if (!key) return std::vector<PlaybackEvent>{};
+    StatementUse chunks(db.statement("SELECT " + std::string(kChunkColumns) +
+                                     " FROM event_chunks c JOIN sessions s ON s.session_key = c.session_key"
+                                     " WHERE c.session_key = ?1 ORDER BY c.chunk_id"));
     chunks->bind(1, *key);
     while (chunks->step()) {
-      for (const EncodedEvent& event :
-           value_or_throw(decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1)))) {
-        if (event.sequence_number) numbers.push_back(*event.sequence_number);
-      }
+      for (auto& event : decode_chunk_row(*chunks)) decoded.push_back(std::move(event));
     }
-    std::sort(numbers.begin(), numbers.end());
-    numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
-    return numbers;
+    std::stable_sort(decoded.begin(), decoded.end(), [](const DecodedEvent& a, const DecodedEvent& b) {
+      return a.event.ingest_sequence < b.event.ingest_sequence;
+    });
+    return finish_events(std::move(decoded));
   });
 }
 

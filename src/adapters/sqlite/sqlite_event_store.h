@@ -73,7 +73,7 @@ class SqliteEventStore final : public ports::EventStore {
   domain::Result<ports::PruneResult> prune_before(domain::Micros cutoff) override;
   domain::Result<std::vector<domain::Session>> load_open_sessions() override;
   domain::Result<std::int64_t> max_ingest_sequence() override;
-  domain::Result<std::vector<std::int64_t>> sequence_numbers(
+  domain::Result<std::vector<domain::PlaybackEvent>> session_events(
       const std::string& project_id, const std::string& session_id) override;
   domain::Result<std::optional<domain::Session>> find_session_by_correlation(
       const std::string& project_id, const std::string& correlation_id) override;

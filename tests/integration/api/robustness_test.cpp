@@ -1,10 +1,12 @@
-// Faults from outside: slow and idle connections, garbage, a kill -9 during sustained ingest.
+// Faults from outside: slow and idle connections, garbage, a kill -9 during sustained ingest or
+// in the middle of a session.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/json/parse.hpp>
+#include <ctime>
 #include <set>
 #include <thread>
 
@@ -106,6 +108,65 @@ TEST(Robustness, KeepsEveryAcknowledgedBatchAcrossKillMinus9) {
     ASSERT_EQ(detail.status, 200) << session;
     EXPECT_EQ(json::parse(detail.body).at("events").as_array().size(), 10u) << session;
   }
+}
+
+// A batch of one session whose events are (name, milliseconds after `base_ms`), sequence numbers
+// from `first_sequence`.
+std::string timed_batch(const std::string& session_id, std::int64_t base_ms,
+                        const std::vector<std::pair<std::string, int>>& events, int first_sequence) {
+  std::string body = R"({"schema_version":"1.0","events":[)";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::int64_t at_ms = base_ms + events[i].second;
+    const std::time_t seconds = at_ms / 1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(at_ms % 1000));
+    if (i > 0) body += ",";
+    body += R"({"event_name":")" + events[i].first + R"(","project_id":"demo","session_id":")" + session_id +
+            R"(","client_timestamp":")" + text + R"(","sequence_number":)" +
+            std::to_string(first_sequence + static_cast<int>(i)) + R"(,"sdk":{"name":"test","version":"1.0.0"}})";
+  }
+  return body + "]}";
+}
+
+// After a kill -9 the session's counts are recounted from its stored events, and its QoE goes on
+// from them instead of starting over.
+TEST(Robustness, ASessionGoesOnAcrossKillMinus9) {
+  TempDir dir;
+  const std::int64_t base_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count() - 60'000;
+  {
+    ServerProcess server(dir.path());
+    ASSERT_EQ(server.post_events(timed_batch("across", base_ms,
+                                             {{"play_requested", 0}, {"playback_started", 500},
+                                              {"rebuffer_started", 10'000}, {"rebuffer_ended", 12'000}},
+                                             1)).status, 202);
+    // Changes only the session's counts and QoE: its row waits to be written back.
+    ASSERT_EQ(server.post_events(timed_batch("across", base_ms, {{"paused", 20'000}}, 5)).status, 202);
+    server.kill_hard();
+  }
+  ServerProcess restarted(dir.path());
+  auto detail = json::parse(restarted.get("/api/stream-sessions/across").body);
+  EXPECT_EQ(detail.at("session").at("event_count").as_int64(), 5);
+  // The first event repeats sequence number 5, stored before the kill.
+  ASSERT_EQ(restarted.post_events(timed_batch("across", base_ms,
+                                              {{"paused", 20'000}, {"resumed", 25'000},
+                                               {"rebuffer_started", 30'000}, {"rebuffer_ended", 31'000}},
+                                              5)).status, 202);
+  detail = json::parse(restarted.get("/api/stream-sessions/across").body);
+  const auto& events = detail.at("events").as_array();
+  ASSERT_EQ(events.size(), 9u);
+  std::int64_t duplicates = 0;
+  for (const auto& event : events) duplicates += event.at("delivery_status") == "duplicate_suspected";
+  EXPECT_EQ(duplicates, 1);
+  const auto& session = detail.at("session");
+  EXPECT_EQ(session.at("event_count").as_int64(), 9);
+  EXPECT_EQ(session.at("qoe").at("rebuffer_count").as_int64(), 2);
+  EXPECT_EQ(session.at("qoe").at("rebuffer_ms").as_int64(), 3000);
+  EXPECT_EQ(session.at("qoe").at("startup_ms").as_int64(), 500);
 }
 
 }  // namespace

@@ -53,8 +53,8 @@ class FakeStore final : public ports::EventStore {
   Result<ports::PruneResult> prune_before(domain::Micros) override { return ports::PruneResult{}; }
   Result<std::vector<domain::Session>> load_open_sessions() override { return std::vector<domain::Session>{}; }
   Result<std::int64_t> max_ingest_sequence() override { return std::int64_t{0}; }
-  Result<std::vector<std::int64_t>> sequence_numbers(const std::string&, const std::string&) override {
-    return std::vector<std::int64_t>{};
+  Result<std::vector<domain::PlaybackEvent>> session_events(const std::string&, const std::string&) override {
+    return std::vector<domain::PlaybackEvent>{};
   }
   Result<std::optional<domain::Session>> find_session_by_correlation(const std::string& project,
                                                                       const std::string& correlation) override {

@@ -8,6 +8,7 @@ namespace mtrace::app {
 namespace {
 
 using domain::kMicrosPerSecond;
+using domain::Micros;
 using domain::SessionState;
 
 constexpr domain::Micros kT0 = 1'800'000'000 * kMicrosPerSecond;
@@ -43,7 +44,7 @@ TEST(SequenceSet, DetectsRepeatsAcrossMergedRanges) {
 
 TEST(SessionRegistry, CreatesASessionAndAssignsServerFieldsInOrder) {
   SessionRegistry registry;
-  registry.restore(41, {}, [](const domain::Session&) { return std::vector<std::int64_t>{}; });
+  registry.restore(41, {});
   std::vector events{event("a", "play_requested", 1), event("a", "playback_started", 2)};
   events[0].meta["content_id"] = "movie-1";
   const auto changes = apply(registry, events, kT0, "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -123,21 +124,63 @@ TEST(SessionRegistry, SweepsIdleSessionsToStalledThenEnded) {
 
   registry.sweep(kT0 + 62 * kMicrosPerSecond + domain::kEndedAfter + SessionRegistry::kEndedRetention +
                  2 * kMicrosPerSecond);
-  EXPECT_FALSE(registry.holds({"demo", "e"}));
+  EXPECT_EQ(registry.held({"demo", "e"}), SessionRegistry::Held::no);
 }
 
-TEST(SessionRegistry, RestoresStoredSequenceNumbersForDuplicateDetection) {
+TEST(SessionRegistry, GoesOnFromTheStoredEventsOfARestoredSession) {
+  // Before a restart: a session that stalled for 2 s after it started.
+  SessionRegistry before;
+  std::vector stored{event("f", "play_requested", 1), event("f", "playback_started", 2),
+                     event("f", "rebuffer_started", 3), event("f", "rebuffer_ended", 4)};
+  stored[1].client_timestamp = stored[0].client_timestamp + 500'000;
+  stored[2].client_timestamp = stored[1].client_timestamp + 10 * kMicrosPerSecond;
+  stored[3].client_timestamp = stored[2].client_timestamp + 2 * kMicrosPerSecond;
+  const domain::Session written = apply(before, stored, kT0).touched.at(0);
+  ASSERT_EQ(written.qoe.rebuffer_count, 1);
+
   SessionRegistry registry;
-  domain::Session open;
-  open.project_id = "demo";
-  open.session_id = "f";
-  open.started_at = open.last_event_at = kT0;
-  registry.restore(100, {open}, [](const domain::Session&) { return std::vector<std::int64_t>{1, 2, 3}; });
-  std::vector events{event("f", "paused", 3), event("f", "paused", 4)};
-  apply(registry, events, kT0 + kMicrosPerSecond);
+  domain::Session open = written;
+  open.qoe = {};  // the row's QoE may lag behind its events (written back later, or a crash)
+  registry.restore(100, {open});
+  const SessionKey key{"demo", "f"};
+  EXPECT_EQ(registry.held(key), SessionRegistry::Held::without_history);
+  registry.load_history(key, stored);
+  EXPECT_EQ(registry.held(key), SessionRegistry::Held::yes);
+  EXPECT_EQ(registry.find(key)->qoe.rebuffer_count, 1);
+  EXPECT_EQ(registry.find(key)->qoe.startup_ms, 500);
+
+  std::vector events{event("f", "paused", 3), event("f", "rebuffer_started", 5),
+                     event("f", "rebuffer_ended", 6)};
+  events[1].client_timestamp = stored[3].client_timestamp + kMicrosPerSecond;
+  events[2].client_timestamp = events[1].client_timestamp + kMicrosPerSecond;
+  const auto changes = apply(registry, events, kT0 + 20 * kMicrosPerSecond);
   EXPECT_EQ(events[0].delivery, domain::DeliveryStatus::duplicate_suspected);
   EXPECT_EQ(events[1].delivery, domain::DeliveryStatus::accepted);
   EXPECT_EQ(events[0].ingest_sequence, 101);
+  const auto& qoe = changes.touched.at(0).qoe;
+  EXPECT_EQ(qoe.rebuffer_count, 2);
+  EXPECT_EQ(qoe.rebuffer_ms, 3000);
+  EXPECT_EQ(qoe.startup_ms, 500);
+}
+
+TEST(SessionRegistry, ASessionStillWithoutItsHistoryKeepsItsStoredQoeWhenSweptToEnded) {
+  SessionRegistry registry;
+  domain::Session open;
+  open.project_id = "demo";
+  open.session_id = "h";
+  open.started_at = open.last_event_at = kT0;
+  open.qoe.rebuffer_count = 4;
+  registry.restore(10, {open});
+  const Micros later = kT0 + domain::kEndedAfter + kMicrosPerSecond;
+  const auto ending = registry.ending_without_history(later);
+  ASSERT_EQ(ending.size(), 1u);
+  EXPECT_EQ(ending[0], (SessionKey{"demo", "h"}));
+  EXPECT_TRUE(registry.ending_without_history(kT0 + kMicrosPerSecond).empty());
+  const auto ended = registry.sweep(later);
+  ASSERT_EQ(ended.touched.size(), 1u);
+  EXPECT_EQ(ended.touched[0].state, SessionState::ended);
+  EXPECT_EQ(ended.touched[0].qoe.rebuffer_count, 4);
+  EXPECT_TRUE(ended.ended.empty());
 }
 
 TEST(SessionRegistry, KeepsTheFirstSampleRateOfASession) {

@@ -61,8 +61,8 @@ class FakeStore final : public ports::EventStore {
   domain::Result<ports::PruneResult> prune_before(Micros) override { return unused(); }
   domain::Result<std::vector<domain::Session>> load_open_sessions() override { return unused(); }
   domain::Result<std::int64_t> max_ingest_sequence() override { return unused(); }
-  domain::Result<std::vector<std::int64_t>> sequence_numbers(const std::string&,
-                                                             const std::string&) override {
+  domain::Result<std::vector<domain::PlaybackEvent>> session_events(const std::string&,
+                                                                     const std::string&) override {
     return unused();
   }
   domain::Result<std::optional<domain::Session>> find_session_by_correlation(

@@ -364,17 +364,22 @@ TEST_F(SqliteEventStoreTest, ListsSessionsNewestFirstWithPagingAndFilters) {
   EXPECT_EQ(ids([](auto& q) { q.project_id.reset(); }), (V{"d-5", "aa-1", "ab-2", "b-3", "c-4"}));
 }
 
-TEST_F(SqliteEventStoreTest, SequenceNumbersAreThoseStoredForTheSession) {
+TEST_F(SqliteEventStoreTest, SessionEventsAreTheSessionsEventsInIngestOrder) {
   Session s = make_session("demo", "s-1", kT0);
-  ASSERT_TRUE(append(batch_of(s, {"a", "b", "c"}, 1, kT0, 5)).ok());
-  ASSERT_TRUE(append(batch_of(s, {"d"}, 4, kT0 + 1, 2)).ok());
+  ASSERT_TRUE(append(batch_of(s, {"a", "b", "c"}, 1, kT0 + 5, 5)).ok());
+  ASSERT_TRUE(append(batch_of(s, {"d"}, 4, kT0 + 1, 2)).ok());  // received earlier: clock step
   auto no_seq = batch_of(s, {"e"}, 5, kT0 + 2, 0);
   no_seq.events[0].sequence_number.reset();
+  no_seq.events[0].meta["bitrate_bps"] = 400000;
   ASSERT_TRUE(append(no_seq).ok());
   ASSERT_TRUE(append(batch_of(make_session("demo", "s-2", kT0), {"z"}, 6, kT0, 99)).ok());
-  EXPECT_EQ(store_->sequence_numbers("demo", "s-1").value(),
-            (std::vector<std::int64_t>{2, 5, 6, 7}));
-  EXPECT_TRUE(store_->sequence_numbers("demo", "none").value().empty());
+  const auto events = store_->session_events("demo", "s-1").value();
+  EXPECT_EQ(ingest_sequences(events), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[3].sequence_number, 2);
+  EXPECT_FALSE(events[4].sequence_number);
+  EXPECT_EQ(events[4].meta.at("bitrate_bps"), 400000);
+  EXPECT_TRUE(store_->session_events("demo", "none").value().empty());
 }
 
 TEST_F(SqliteEventStoreTest, EventsAfterReturnsTheProjectsEventsAscending) {
@@ -915,7 +920,7 @@ TEST_F(SqliteEventStoreTest, RowsLeftBehindAreRecountedAfterKill9) {
   std::int64_t total = 0;
   for (int i = 0; i < kSessions; ++i) {
     const std::string id_text = "s-" + std::to_string(i);
-    const auto stored = store_->sequence_numbers("demo", id_text).value();
+    const auto stored = store_->session_events("demo", id_text).value();
     const auto session = store_->find_session("demo", id_text).value();
     ASSERT_TRUE(session);
     EXPECT_EQ(session->event_count, static_cast<std::int64_t>(stored.size())) << id_text;

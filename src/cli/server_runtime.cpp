@@ -179,13 +179,13 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   projects.value().set_admin_token(settings.admin_token);
 
   adapters::SystemClock clock;
-  auto store = adapters::sqlite::SqliteEventStore::open(settings.sqlite_path, {});
+  adapters::PrometheusMetrics metrics;
+  auto store = adapters::sqlite::SqliteEventStore::open(settings.sqlite_path, {.metrics = &metrics});
   if (!store.ok()) {
     log_error("cannot open the event store", {{"path", settings.sqlite_path}, {"error", store.error().message}});
     return 1;
   }
   auto& event_store = *store.value();
-  adapters::PrometheusMetrics metrics;
   adapters::InProcessLiveBus live_bus;
   adapters::TokenBucketRateLimiter rate_limiter(settings.rate_limit_capacity, settings.rate_limit_refill, clock);
 

@@ -46,6 +46,10 @@ class Metrics {
   // mtrace_dropped_events_total += n: events of accepted-looking batches that were not kept
   // (the store refused them with 503).
   virtual void events_dropped(std::int64_t n) = 0;
+  // mtrace_store_group_retries_total: a store transaction holding many batches failed and each
+  // batch was committed again in a transaction of its own, so that only a failing one fails.
+  // Stays at 0 on a healthy disk; a rising count means lost throughput and a cause to find.
+  virtual void store_group_retried() = 0;
 
   // QoE, from the session's domain::qoe::QoeTracker (SPEC §8 names).
   // mtrace_sessions_started_total: an accepted event created a session.

@@ -97,6 +97,8 @@ PrometheusMetrics::PrometheusMetrics()
                                    "Playback events refused by the ingest rate limiter.")),
       dropped_events_(counter(*registry_, "mtrace_dropped_events_total",
                               "Playback events not kept because the store was unavailable.")),
+      store_group_retries_(counter(*registry_, "mtrace_store_group_retries_total",
+                                   "Store transactions of many batches that failed and were retried one batch each.")),
       playback_errors_(counter(*registry_, "mtrace_playback_errors_total",
                                "Accepted playback_error events.")),
       rebuffer_events_(counter(*registry_, "mtrace_rebuffer_events_total",
@@ -229,6 +231,8 @@ void PrometheusMetrics::events_rate_limited(std::int64_t n) {
 void PrometheusMetrics::events_dropped(std::int64_t n) {
   if (n > 0) dropped_events_.Increment(static_cast<double>(n));
 }
+
+void PrometheusMetrics::store_group_retried() { store_group_retries_.Increment(); }
 
 void PrometheusMetrics::cors_preflight_refused(std::string_view route) {
   std::string value{route};

@@ -944,6 +944,7 @@ void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
     for (auto& job : jobs) job.done(together);
     return;
   }
+  if (options_.metrics != nullptr) options_.metrics->store_group_retried();
   for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(run(i, i + 1, false));
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ports/event_store.h"
+#include "ports/metrics.h"
 
 namespace mtrace::adapters::sqlite {
 
@@ -48,6 +49,9 @@ class SqliteEventStore final : public ports::EventStore {
     // last_event_at and qoe (session_write_back.h). Reads never see the lag; after a crash the
     // next start recounts the events of the rows behind, so a longer lag makes it scan more.
     std::chrono::milliseconds session_write_back{10'000};
+    // Counts group transactions retried batch by batch (store_group_retried); not owned, must
+    // outlive the store. nullptr: not counted.
+    ports::Metrics* metrics = nullptr;
   };
 
   // Opens (creating when missing) the database at `path`, applies pending migrations and starts

@@ -69,6 +69,7 @@ TEST(PrometheusMetrics, ExposesEveryMetricWithItsType) {
       {"mtrace_invalid_events_total", "counter"},
       {"mtrace_rate_limited_events_total", "counter"},
       {"mtrace_dropped_events_total", "counter"},
+      {"mtrace_store_group_retries_total", "counter"},
       {"mtrace_playback_errors_total", "counter"},
       {"mtrace_rebuffer_events_total", "counter"},
       {"mtrace_api_requests_total", "counter"},
@@ -115,6 +116,8 @@ TEST(PrometheusMetrics, AcceptedEventsMoveTheirCounters) {
   metrics.events_invalid(3);
   metrics.events_rate_limited(101);
   metrics.events_dropped(10);
+  metrics.store_group_retried();
+  EXPECT_EQ(value(metrics, "mtrace_store_group_retries_total"), 1);
   EXPECT_EQ(value(metrics, "mtrace_playback_events_total"), 4);
   EXPECT_EQ(value(metrics, "mtrace_playback_errors_total"), 1);
   EXPECT_EQ(value(metrics, "mtrace_rebuffer_events_total"), 1);

@@ -1,5 +1,7 @@
 #include "adapters/sqlite/sqlite_event_store.h"
 
+#include "adapters/prometheus/prometheus_metrics.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -769,6 +771,30 @@ TEST_F(SqliteEventStoreTest, RejectsABatchWithAnEventOfAnUnlistedSessionAndKeeps
   EXPECT_TRUE(good_done.get_future().get().ok());
   EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 10).value()),
             std::vector<std::int64_t>{2});
+}
+
+TEST_F(SqliteEventStoreTest, AFailedGroupIsRetriedBatchByBatchAndCounted) {
+  PrometheusMetrics metrics;
+  reopen({.metrics = &metrics});
+  // Another connection holds the write lock, so the writer waits in BEGIN with what it took, and
+  // the batches queued meanwhile form the next group.
+  sqlite3* blocker = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &blocker), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(blocker, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Session a = make_session("demo", "a", kT0);
+  auto bad = batch_of(a, {"x"}, 2, kT0, 1);
+  bad.sessions.clear();
+  std::array<std::promise<domain::Status>, 3> done;
+  store_->append(batch_of(a, {"w"}, 1, kT0, 0), [&](const domain::Status& s) { done[0].set_value(s); });
+  store_->append(bad, [&](const domain::Status& s) { done[1].set_value(s); });
+  store_->append(batch_of(a, {"y"}, 3, kT0, 2), [&](const domain::Status& s) { done[2].set_value(s); });
+  ASSERT_EQ(sqlite3_exec(blocker, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(blocker);
+  EXPECT_TRUE(done[0].get_future().get().ok());
+  EXPECT_EQ(done[1].get_future().get().error().code, domain::ErrorCode::invalid_argument);
+  EXPECT_TRUE(done[2].get_future().get().ok());
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 10).value()), (std::vector<std::int64_t>{1, 3}));
+  EXPECT_NE(metrics.scrape().find("\nmtrace_store_group_retries_total 1\n"), std::string::npos);
 }
 
 TEST_F(SqliteEventStoreTest, DrainCommitsPendingAppendsThenRefusesNewOnes) {

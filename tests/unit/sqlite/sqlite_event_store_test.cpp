@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <set>
 #include <thread>
@@ -850,39 +851,49 @@ TEST_F(SqliteEventStoreTest, FullQueueAnswersUnavailableAtOnce) {
   EXPECT_EQ(ok.load() + refused_at_once, 3);
 }
 
-// A child appends until it is killed with SIGKILL; every batch it saw acknowledged is stored.
-TEST_F(SqliteEventStoreTest, AcknowledgedBatchesSurviveKill9) {
-  store_.reset();
+// Appends next_batch(0), next_batch(1), ... from a forked child with a store of its own (opened
+// with `options`) and kills it with SIGKILL once `wanted` batches were acknowledged; returns
+// every batch number it acknowledged.
+std::set<std::int64_t> acknowledged_until_kill9(
+    const std::string& path, SqliteEventStore::Options options, std::size_t wanted,
+    const std::function<ports::AppendBatch(std::int64_t)>& next_batch) {
   int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
+  if (pipe(pipe_fds) != 0) return {};
   const pid_t child = fork();
-  ASSERT_GE(child, 0);
   if (child == 0) {
     close(pipe_fds[0]);
-    auto opened = SqliteEventStore::open(path_, {});
+    auto opened = SqliteEventStore::open(path, options);
     if (!opened.ok()) _exit(3);
     auto store = std::move(opened).value();
     for (std::int64_t batch = 0;; ++batch) {
-      Session s = make_session("demo", "s-" + std::to_string(batch % 50), kT0);
-      store->append(batch_of(s, {"x", "y", "z"}, 1 + 3 * batch, kT0 + batch, 3 * batch),
-                    [fd = pipe_fds[1], batch](const domain::Status& st) {
-                      if (st.ok() && write(fd, &batch, sizeof batch) != sizeof batch) _exit(4);
-                    });
+      store->append(next_batch(batch), [fd = pipe_fds[1], batch](const domain::Status& st) {
+        if (st.ok() && write(fd, &batch, sizeof batch) != sizeof batch) _exit(4);
+      });
       if (batch % 64 == 63) usleep(1000);
     }
   }
   close(pipe_fds[1]);
   std::set<std::int64_t> acknowledged;
   std::int64_t id = 0;
-  while (acknowledged.size() < 2000 && read(pipe_fds[0], &id, sizeof id) == sizeof id) {
+  while (child > 0 && acknowledged.size() < wanted && read(pipe_fds[0], &id, sizeof id) == sizeof id) {
     acknowledged.insert(id);
   }
-  kill(child, SIGKILL);
+  if (child > 0) kill(child, SIGKILL);
   while (read(pipe_fds[0], &id, sizeof id) == sizeof id) acknowledged.insert(id);
   close(pipe_fds[0]);
   int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  if (child > 0) waitpid(child, &status, 0);
+  EXPECT_TRUE(child > 0 && WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  return acknowledged;
+}
+
+// Every batch the child saw acknowledged is stored.
+TEST_F(SqliteEventStoreTest, AcknowledgedBatchesSurviveKill9) {
+  store_.reset();
+  const auto acknowledged = acknowledged_until_kill9(path_, {}, 2000, [](std::int64_t batch) {
+    Session s = make_session("demo", "s-" + std::to_string(batch % 50), kT0);
+    return batch_of(s, {"x", "y", "z"}, 1 + 3 * batch, kT0 + batch, 3 * batch);
+  });
   ASSERT_GE(acknowledged.size(), 2000u);
 
   reopen();
@@ -902,43 +913,21 @@ TEST_F(SqliteEventStoreTest, AcknowledgedBatchesSurviveKill9) {
   }
 }
 
-// A child appends until it is killed with SIGKILL while session rows lag behind their batches;
-// the next open counts the events of those rows again from their chunks.
+// The child's session rows lag behind their batches when it dies; the next open counts the
+// events of those rows again from their chunks.
 TEST_F(SqliteEventStoreTest, RowsLeftBehindAreRecountedAfterKill9) {
   store_.reset();
   constexpr int kSessions = 20;
-  int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(pipe_fds[0]);
-    auto opened = SqliteEventStore::open(path_, {.session_write_back = std::chrono::hours(1)});
-    if (!opened.ok()) _exit(3);
-    auto store = std::move(opened).value();
-    std::vector<Session> sessions;
-    for (int i = 0; i < kSessions; ++i) sessions.push_back(make_session("demo", "s-" + std::to_string(i), kT0));
-    for (std::int64_t batch = 0;; ++batch) {
-      Session& s = sessions[static_cast<std::size_t>(batch % kSessions)];
-      store->append(batch_of(s, {"x", "y", "z"}, 1 + 3 * batch, kT0 + batch, s.event_count),
-                    [fd = pipe_fds[1], batch](const domain::Status& st) {
-                      if (st.ok() && write(fd, &batch, sizeof batch) != sizeof batch) _exit(4);
-                    });
-      s.event_count += 3;
-      s.last_event_at = kT0 + batch;
-      if (batch % 64 == 63) usleep(1000);
-    }
-  }
-  close(pipe_fds[1]);
-  std::int64_t acknowledged = 0;
-  std::int64_t id = 0;
-  while (acknowledged < 2000 && read(pipe_fds[0], &id, sizeof id) == sizeof id) ++acknowledged;
-  kill(child, SIGKILL);
-  close(pipe_fds[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
-  ASSERT_EQ(acknowledged, 2000);
+  std::vector<Session> sessions;  // the child's, as its batches change them
+  for (int i = 0; i < kSessions; ++i) sessions.push_back(make_session("demo", "s-" + std::to_string(i), kT0));
+  const auto acknowledged = acknowledged_until_kill9(
+      path_, {.session_write_back = std::chrono::hours(1)}, 2000, [&](std::int64_t batch) {
+        Session& s = sessions[static_cast<std::size_t>(batch % kSessions)];
+        auto appended = batch_of(s, {"x", "y", "z"}, 1 + 3 * batch, kT0 + batch, s.event_count);
+        s = appended.sessions.front();
+        return appended;
+      });
+  ASSERT_GE(acknowledged.size(), 2000u);
   ASSERT_TRUE(query_int("SELECT value FROM store_state WHERE name = 'recount_from'"))
       << "no row was behind when the child died";
 
@@ -956,7 +945,7 @@ TEST_F(SqliteEventStoreTest, RowsLeftBehindAreRecountedAfterKill9) {
     EXPECT_EQ(session->last_event_at, kT0 + (batches - 1) * kSessions + i) << id_text;
     total += session->event_count;
   }
-  EXPECT_GE(total, 3 * acknowledged);
+  EXPECT_GE(total, 3 * static_cast<std::int64_t>(acknowledged.size()));
   EXPECT_EQ(query_int("SELECT count(*) FROM store_state"), 0);
 }
 

@@ -20,6 +20,20 @@
 
 namespace mtrace::adapters::sqlite {
 
+namespace {
+
+// A session's (project_id, session_id) as one map key.
+std::string joined_id(std::string_view project_id, std::string_view session_id) {
+  std::string joined;
+  joined.reserve(project_id.size() + 1 + session_id.size());
+  joined += project_id;
+  joined += '\0';
+  joined += session_id;
+  return joined;
+}
+
+}  // namespace
+
 // The writer's memory of the open sessions it has written: their key, the row as last written and
 // the highest ingest sequence it counts. A known session's next write is an UPDATE by key, which
 // leaves the index of open sessions alone unless the state changed, or no write at all when only
@@ -48,14 +62,7 @@ class SessionKeyCache {
   void clear() { entries_.clear(); }
 
  private:
-  static std::string name(const domain::Session& s) {
-    std::string joined;
-    joined.reserve(s.project_id.size() + 1 + s.session_id.size());
-    joined += s.project_id;
-    joined += '\0';
-    joined += s.session_id;
-    return joined;
-  }
+  static std::string name(const domain::Session& s) { return joined_id(s.project_id, s.session_id); }
   std::unordered_map<std::string, Entry> entries_;
 };
 
@@ -477,15 +484,9 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
 
 void write_batch(Connection& connection, SessionKeyCache& session_keys,
                  SessionWriteBack& write_back, const ports::AppendBatch& batch) {
-  const auto id_key = [](std::string_view project, std::string_view session) {
-    std::string joined(project);
-    joined += '\0';
-    joined += session;
-    return joined;
-  };
   std::unordered_map<std::string, BatchSpan> spans;
   for (const PlaybackEvent& event : batch.events) {
-    const auto [span, added] = spans.try_emplace(id_key(event.project_id, event.session_id),
+    const auto [span, added] = spans.try_emplace(joined_id(event.project_id, event.session_id),
                                                  BatchSpan{event.ingest_sequence, event.ingest_sequence});
     if (added) continue;
     span->second.first = std::min(span->second.first, event.ingest_sequence);
@@ -493,7 +494,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
   }
   std::unordered_map<std::string, std::int64_t> keys;
   for (const Session& session : batch.sessions) {
-    std::string name = id_key(session.project_id, session.session_id);
+    std::string name = joined_id(session.project_id, session.session_id);
     const auto span = spans.find(name);
     keys[std::move(name)] =
         upsert_session(connection, session_keys, write_back, session,
@@ -520,7 +521,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
 
   std::vector<PendingChunk> open;  // at most one per session and shared fields; usually one
   for (const PlaybackEvent& event : batch.events) {
-    const auto key = keys.find(id_key(event.project_id, event.session_id));
+    const auto key = keys.find(joined_id(event.project_id, event.session_id));
     if (key == keys.end()) {
       throw StoreError({ErrorCode::invalid_argument,
                         "batch has an event of a session it does not carry"});

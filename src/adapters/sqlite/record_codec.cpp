@@ -1,5 +1,7 @@
 #include "adapters/sqlite/record_codec.h"
 
+#include <algorithm>
+#include <bit>
 #include <boost/json.hpp>
 #include <type_traits>
 
@@ -10,12 +12,23 @@ namespace {
 
 namespace json = boost::json;
 
+// An event starts with a flags byte. Without kCompact it is in the first layout: name, SDK name
+// and version spelled out, meta as JSON text.
 enum EventFlags : std::uint8_t {
   kHasSequence = 1,
   kTimeSkew = 2,
   kAfterEnd = 4,
   kDuplicate = 8,
+  kCompact = 16,   // the layout ChunkEncoder writes
+  kSameName = 32,  // compact: the previous event's name
+  kSameSdk = 64,   // compact: the previous event's SDK name and version
 };
+
+// Compact meta: a member count, then per member its key (0 and the key's text for a key not
+// numbered yet, else its number from 1) and a typed value.
+enum MetaType : std::uint8_t { kNull, kFalse, kTrue, kInt, kUint, kDouble, kString, kNested };
+// Keys numbered per chunk, at most: past it a key is spelled out each time it appears.
+constexpr std::size_t kMaxNumberedKeys = 64;
 
 std::uint64_t zigzag(std::int64_t value) {
   return (static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63);
@@ -23,6 +36,14 @@ std::uint64_t zigzag(std::int64_t value) {
 
 std::int64_t unzigzag(std::uint64_t value) {
   return static_cast<std::int64_t>(value >> 1) ^ -static_cast<std::int64_t>(value & 1);
+}
+
+// base + delta and a - b, wrapping instead of overflowing: a corrupt blob may hold any delta.
+std::int64_t wrapping_add(std::int64_t base, std::int64_t delta) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(delta));
+}
+std::int64_t wrapping_sub(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
 }
 
 void put_varint(std::uint64_t value, std::string& out) {
@@ -38,12 +59,25 @@ void put_string(std::string_view text, std::string& out) {
   out.append(text);
 }
 
+void put_double(double value, std::string& out) {
+  const auto bits = std::bit_cast<std::uint64_t>(value);
+  for (int shift = 0; shift < 64; shift += 8) out.push_back(static_cast<char>((bits >> shift) & 0xff));
+}
+
+std::size_t shared_prefix(std::string_view a, std::string_view b) {
+  const auto limit = std::min(a.size(), b.size());
+  std::size_t n = 0;
+  while (n < limit && a[n] == b[n]) ++n;
+  return n;
+}
+
 // Bounds-checked reader over a blob; any overrun marks it failed.
 class Reader {
  public:
   explicit Reader(std::string_view bytes) : bytes_(bytes) {}
   bool done() const { return failed_ || position_ == bytes_.size(); }
   bool failed() const { return failed_; }
+  std::size_t remaining() const { return bytes_.size() - position_; }
 
   std::uint64_t varint() {
     std::uint64_t value = 0;
@@ -63,6 +97,16 @@ class Reader {
       return 0;
     }
     return static_cast<std::uint8_t>(bytes_[position_++]);
+  }
+
+  double double_bits() {
+    if (bytes_.size() - position_ < 8) {
+      failed_ = true;
+      return 0;
+    }
+    std::uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i) bits |= std::uint64_t(static_cast<std::uint8_t>(bytes_[position_++])) << (8 * i);
+    return std::bit_cast<double>(bits);
   }
 
   std::string_view string() {
@@ -88,43 +132,174 @@ domain::Error corrupt(std::string_view what) {
 
 }  // namespace
 
-void encode_event(const domain::PlaybackEvent& event, std::int64_t first_ingest_sequence,
-                  std::string& out) {
-  std::uint8_t flags = 0;
+void ChunkEncoder::add(const domain::PlaybackEvent& event) {
+  const bool same_name = previous_ != nullptr && previous_->event_name == event.event_name;
+  const bool same_sdk = previous_ != nullptr && previous_->sdk.name == event.sdk.name &&
+                        previous_->sdk.version == event.sdk.version;
+  std::uint8_t flags = kCompact;
   if (event.sequence_number) flags |= kHasSequence;
   if (event.time_skew_warning) flags |= kTimeSkew;
   if (event.after_session_end) flags |= kAfterEnd;
   if (event.delivery == domain::DeliveryStatus::duplicate_suspected) flags |= kDuplicate;
-  out.push_back(static_cast<char>(flags));
-  put_varint(zigzag(event.ingest_sequence - first_ingest_sequence), out);
-  put_string(event.event_name, out);
-  put_varint(zigzag(event.client_timestamp - event.server_received_at), out);
-  if (event.sequence_number) put_varint(zigzag(*event.sequence_number), out);
-  put_string(event.sdk.name, out);
-  put_string(event.sdk.version, out);
-  put_string(event.meta.empty() ? std::string() : json::serialize(event.meta), out);
+  if (same_name) flags |= kSameName;
+  if (same_sdk) flags |= kSameSdk;
+  out_.push_back(static_cast<char>(flags));
+  put_varint(zigzag(wrapping_sub(event.ingest_sequence, first_)), out_);
+  if (!same_name) put_string(event.event_name, out_);
+  put_varint(zigzag(wrapping_sub(event.client_timestamp, event.server_received_at)), out_);
+  if (event.sequence_number) put_varint(zigzag(*event.sequence_number), out_);
+  if (!same_sdk) {
+    put_string(event.sdk.name, out_);
+    put_string(event.sdk.version, out_);
+  }
+  put_varint(event.meta.size(), out_);
+  for (const auto& member : event.meta) {
+    const std::string_view name = member.key();
+    Key* key = nullptr;
+    for (std::size_t i = 0; i < keys_.size() && key == nullptr; ++i) {
+      if (keys_[i].name == name) {
+        key = &keys_[i];
+        put_varint(i + 1, out_);
+      }
+    }
+    if (key == nullptr) {
+      put_varint(0, out_);
+      put_string(name, out_);
+      if (keys_.size() < kMaxNumberedKeys) key = &keys_.emplace_back(Key{name, {}});
+    }
+    const json::value& value = member.value();
+    switch (value.kind()) {
+      case json::kind::null: out_.push_back(kNull); break;
+      case json::kind::bool_: out_.push_back(value.get_bool() ? kTrue : kFalse); break;
+      case json::kind::int64:
+        out_.push_back(kInt);
+        put_varint(zigzag(value.get_int64()), out_);
+        break;
+      case json::kind::uint64:
+        out_.push_back(kUint);
+        put_varint(value.get_uint64(), out_);
+        break;
+      case json::kind::double_:
+        out_.push_back(kDouble);
+        put_double(value.get_double(), out_);
+        break;
+      case json::kind::string: {
+        const std::string_view text = value.get_string();
+        const std::size_t prefix = key == nullptr ? 0 : shared_prefix(key->last_string, text);
+        out_.push_back(kString);
+        put_varint(prefix, out_);
+        put_string(text.substr(prefix), out_);
+        if (key != nullptr) key->last_string = text;
+        break;
+      }
+      case json::kind::array:
+      case json::kind::object:
+        out_.push_back(kNested);
+        put_string(json::serialize(value), out_);
+        break;
+    }
+  }
+  previous_ = &event;
 }
+
+namespace {
+
+// The compact meta of one event; `keys` are the chunk's numbered keys so far.
+struct NumberedKey {
+  std::string_view name;
+  std::string last_string;
+};
+
+bool read_meta(Reader& reader, std::vector<NumberedKey>& keys, json::object& meta) {
+  const std::uint64_t members = reader.varint();
+  // Each member takes two bytes at least: a count beyond the blob is corrupt, not a reservation.
+  if (reader.failed() || members > reader.remaining() / 2) return false;
+  meta.reserve(static_cast<std::size_t>(members));
+  for (std::uint64_t m = 0; m < members; ++m) {
+    const std::uint64_t number = reader.varint();
+    NumberedKey* key = nullptr;
+    std::string_view name;
+    if (number == 0) {
+      name = reader.string();
+      if (keys.size() < kMaxNumberedKeys) key = &keys.emplace_back(NumberedKey{name, {}});
+    } else if (number <= keys.size()) {
+      key = &keys[static_cast<std::size_t>(number - 1)];
+      name = key->name;
+    } else {
+      return false;
+    }
+    json::value value;
+    switch (reader.byte()) {
+      case kNull: break;
+      case kFalse: value = false; break;
+      case kTrue: value = true; break;
+      case kInt: value = unzigzag(reader.varint()); break;
+      case kUint: value = reader.varint(); break;
+      case kDouble: value = reader.double_bits(); break;
+      case kString: {
+        const std::uint64_t prefix = reader.varint();
+        const std::string_view rest = reader.string();
+        const std::string_view last = key == nullptr ? std::string_view() : key->last_string;
+        if (prefix > last.size()) return false;
+        std::string text;
+        text.reserve(static_cast<std::size_t>(prefix) + rest.size());
+        text.append(last.substr(0, static_cast<std::size_t>(prefix))).append(rest);
+        value = json::string(text);
+        if (key != nullptr) key->last_string = std::move(text);
+        break;
+      }
+      case kNested: {
+        boost::system::error_code error;
+        value = json::parse(reader.string(), error);
+        if (error) return false;
+        break;
+      }
+      default: return false;
+    }
+    if (reader.failed()) return false;
+    meta.insert_or_assign(name, std::move(value));
+  }
+  return true;
+}
+
+}  // namespace
 
 domain::Result<std::vector<EncodedEvent>> decode_chunk(std::string_view blob,
                                                        std::int64_t first_ingest_sequence,
                                                        domain::Micros server_received_at) {
   std::vector<EncodedEvent> events;
+  std::vector<NumberedKey> keys;
   Reader reader(blob);
   while (!reader.done()) {
     EncodedEvent event;
     const std::uint8_t flags = reader.byte();
-    event.ingest_sequence = first_ingest_sequence + unzigzag(reader.varint());
-    event.event_name = reader.string();
-    event.client_timestamp = server_received_at + unzigzag(reader.varint());
+    const bool compact = (flags & kCompact) != 0;
+    const EncodedEvent* previous = events.empty() ? nullptr : &events.back();
+    if ((!compact && (flags & (kSameName | kSameSdk)) != 0) ||
+        (previous == nullptr && (flags & (kSameName | kSameSdk)) != 0) || (flags & 0x80) != 0) {
+      return corrupt("event chunk");
+    }
+    event.ingest_sequence = wrapping_add(first_ingest_sequence, unzigzag(reader.varint()));
+    event.event_name = (flags & kSameName) != 0 ? previous->event_name : reader.string();
+    event.client_timestamp = wrapping_add(server_received_at, unzigzag(reader.varint()));
     if ((flags & kHasSequence) != 0) event.sequence_number = unzigzag(reader.varint());
-    event.sdk_name = reader.string();
-    event.sdk_version = reader.string();
-    event.meta_json = reader.string();
+    if ((flags & kSameSdk) != 0) {
+      event.sdk_name = previous->sdk_name;
+      event.sdk_version = previous->sdk_version;
+    } else {
+      event.sdk_name = reader.string();
+      event.sdk_version = reader.string();
+    }
+    if (compact) {
+      if (!read_meta(reader, keys, event.meta)) return corrupt("event chunk");
+    } else {
+      event.meta_json = reader.string();
+    }
     event.time_skew_warning = (flags & kTimeSkew) != 0;
     event.after_session_end = (flags & kAfterEnd) != 0;
     event.duplicate_suspected = (flags & kDuplicate) != 0;
     if (reader.failed()) return corrupt("event chunk");
-    events.push_back(event);
+    events.push_back(std::move(event));
   }
   return events;
 }

@@ -1,5 +1,6 @@
 #include "adapters/sqlite/sqlite_event_store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -353,8 +354,9 @@ constexpr std::string_view kChunkColumns =
     "c.chunk_id, c.server_received_at, c.correlation_id, c.trace_id, c.span_id, c.events,"
     " s.project_id, s.session_id";
 
-// Decodes the chunk in the current row of `row` (kChunkColumns). Meta stays unparsed in
-// `meta_json` until the event is known to be part of the answer.
+// Decodes the chunk in the current row of `row` (kChunkColumns). Meta of the first layout stays
+// unparsed in `meta_json` until the event is known to be part of the answer; compact meta is
+// decoded at once (no JSON to parse).
 struct DecodedEvent {
   PlaybackEvent event;
   std::string meta_json;
@@ -364,8 +366,7 @@ std::vector<DecodedEvent> decode_chunk_row(const Statement& row) {
   const std::int64_t chunk_id = row.int64(0);
   const Micros received_at = row.int64(1);
   std::vector<DecodedEvent> decoded;
-  for (const EncodedEvent& encoded :
-       value_or_throw(decode_chunk(row.blob(5), chunk_id, received_at))) {
+  for (EncodedEvent& encoded : value_or_throw(decode_chunk(row.blob(5), chunk_id, received_at))) {
     DecodedEvent out;
     PlaybackEvent& e = out.event;
     e.event_name = encoded.event_name;
@@ -383,6 +384,7 @@ std::vector<DecodedEvent> decode_chunk_row(const Statement& row) {
     e.after_session_end = encoded.after_session_end;
     e.delivery = encoded.duplicate_suspected ? domain::DeliveryStatus::duplicate_suspected
                                              : domain::DeliveryStatus::accepted;
+    e.meta = std::move(encoded.meta);
     out.meta_json = encoded.meta_json;
     decoded.push_back(std::move(out));
   }
@@ -452,7 +454,7 @@ struct PendingChunk {
   const PlaybackEvent* head = nullptr;  // carries the shared fields
   std::int64_t first = 0;
   std::int64_t last = 0;
-  std::string encoded;
+  ChunkEncoder encoded;
   std::vector<std::string_view> names;
 };
 
@@ -472,7 +474,7 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
       .bind(5, chunk.head->correlation_id)
       .bind(6, chunk.head->trace_id)
       .bind(7, chunk.head->span_id)
-      .bind_blob(8, chunk.encoded)
+      .bind_blob(8, chunk.encoded.bytes())
       .run();
   StatementUse name(connection.statement(
       "INSERT OR IGNORE INTO chunk_names (event_name, chunk_id) VALUES (?1, ?2)"));
@@ -537,10 +539,11 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
     }
     if (chunk == open.end()) {
       chunk = open.insert(open.end(), PendingChunk{key->second, &event, event.ingest_sequence,
-                                                   event.ingest_sequence, {}, {}});
+                                                   event.ingest_sequence,
+                                                   ChunkEncoder(event.ingest_sequence), {}});
     }
     chunk->last = std::max(chunk->last, event.ingest_sequence);
-    encode_event(event, chunk->first, chunk->encoded);
+    chunk->encoded.add(event);
     if (std::find(chunk->names.begin(), chunk->names.end(), event.event_name) ==
         chunk->names.end()) {
       chunk->names.push_back(event.event_name);
@@ -765,8 +768,14 @@ SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer, std::uniq
         return SQLITE_OK;
       },
       this);
-  checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
-  writer_thread_ = std::thread([this] { writer_loop(); });
+  checkpoint_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sqlite-ckpt");  // as `top -H` and perf show the thread
+    checkpoint_loop();
+  });
+  writer_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sqlite-writer");
+    writer_loop();
+  });
 }
 
 SqliteEventStore::~SqliteEventStore() { drain(); }

@@ -711,7 +711,8 @@ TEST_F(SqliteEventStoreTest, TheWalIsCopiedIntoTheDatabaseWhileTheStoreRuns) {
   for (int batch = 0; batch < 400; ++batch) {
     Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
     auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1, kT0 + batch, batch * 10);
-    for (auto& e : events.events) e.meta = {{"payload", payload}};
+    // Each value differs from its start, so the chunk encoder shares no prefix between them.
+    for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
     ASSERT_TRUE(append(std::move(events)).ok());
   }
   // The checkpointer runs beside the writer: wait for it, a bounded time.
@@ -731,7 +732,8 @@ TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
   for (int batch = 0; batch < 600; ++batch) {
     Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
     auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1, kT0 + batch, batch * 10);
-    for (auto& e : events.events) e.meta = {{"payload", payload}};
+    // Each value differs from its start, so the chunk encoder shares no prefix between them.
+    for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
     auto done = std::make_shared<std::promise<domain::Status>>();
     committed.push_back(done->get_future());
     store_->append(std::move(events), [done](const domain::Status& st) { done->set_value(st); });

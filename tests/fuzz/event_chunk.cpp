@@ -1,0 +1,72 @@
+// Fuzzes the stored event chunk decoder with arbitrary bytes (a corrupt or foreign database row):
+// never crash, and a chunk that decodes encodes again (compact layout) to bytes that decode to
+// the same events and encode to the very same bytes.
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/sqlite/record_codec.h"
+
+using namespace mtrace::adapters::sqlite;
+using mtrace::domain::PlaybackEvent;
+
+namespace {
+
+constexpr std::int64_t kFirst = 1000;
+constexpr mtrace::domain::Micros kReceived = 1'767'225'600'000'000;
+
+// The events of a decoded chunk, or nothing when a first-layout meta is not a JSON object.
+std::optional<std::vector<PlaybackEvent>> events_of(std::vector<EncodedEvent> decoded) {
+  std::vector<PlaybackEvent> events;
+  for (auto& encoded : decoded) {
+    PlaybackEvent& e = events.emplace_back();
+    e.event_name = encoded.event_name;
+    e.client_timestamp = encoded.client_timestamp;
+    e.sequence_number = encoded.sequence_number;
+    e.sdk = {std::string(encoded.sdk_name), std::string(encoded.sdk_version)};
+    e.meta = std::move(encoded.meta);
+    if (!parse_meta(encoded.meta_json, e).ok()) return std::nullopt;
+    e.server_received_at = kReceived;
+    e.ingest_sequence = encoded.ingest_sequence;
+    e.time_skew_warning = encoded.time_skew_warning;
+    e.after_session_end = encoded.after_session_end;
+    if (encoded.duplicate_suspected) e.delivery = mtrace::domain::DeliveryStatus::duplicate_suspected;
+  }
+  return events;
+}
+
+std::string encode(const std::vector<PlaybackEvent>& events) {
+  ChunkEncoder encoder(kFirst);
+  for (const auto& e : events) encoder.add(e);
+  return encoder.bytes();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto decoded = decode_chunk(std::string_view(reinterpret_cast<const char*>(data), size), kFirst, kReceived);
+  if (!decoded.ok()) return 0;
+  const auto events = events_of(std::move(decoded.value()));
+  if (!events) return 0;
+  const std::string once = encode(*events);
+  auto again = decode_chunk(once, kFirst, kReceived);
+  if (!again.ok()) std::abort();
+  const auto reread = events_of(std::move(again.value()));
+  if (!reread || reread->size() != events->size()) std::abort();
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const auto& a = (*events)[i];
+    const auto& b = (*reread)[i];
+    if (a.event_name != b.event_name || a.ingest_sequence != b.ingest_sequence ||
+        a.client_timestamp != b.client_timestamp || a.sequence_number != b.sequence_number ||
+        a.sdk.name != b.sdk.name || a.sdk.version != b.sdk.version || a.delivery != b.delivery ||
+        a.time_skew_warning != b.time_skew_warning || a.after_session_end != b.after_session_end ||
+        a.meta.size() != b.meta.size()) {
+      std::abort();
+    }
+  }
+  if (encode(*reread) != once) std::abort();
+  return 0;
+}

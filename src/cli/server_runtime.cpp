@@ -270,12 +270,15 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   if (extension.on_listening) extension.on_listening(port.value());
 
   std::jthread sweeping([&](std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "sweeper");
     every(stop, std::chrono::seconds(settings.sweep_interval_s), [&] { sweeper.sweep(); });
   });
   std::jthread heartbeats([&](std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "sse-heartbeats");
     every(stop, std::chrono::seconds(15), [&] { router.live_streams().heartbeat(); });
   });
   std::jthread pruning([&](std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "retention");
     auto prune = [&] {
       auto pruned = sweeper.prune();
       if (!pruned.ok()) log_warn("retention prune failed", {{"error", pruned.error().message}});

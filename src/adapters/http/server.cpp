@@ -1,6 +1,8 @@
 // The only translation unit that instantiates Beast's server side.
 #include "adapters/http/server.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -400,8 +402,11 @@ domain::Result<std::uint16_t> HttpServer::listen() {
 
 void HttpServer::start() {
   state_->do_accept();
-  for (auto& context : state_->contexts) {
-    state_->threads.emplace_back([state = state_, context = context.get()] { context->run(); });
+  for (std::size_t i = 0; i < state_->contexts.size(); ++i) {
+    state_->threads.emplace_back([state = state_, context = state_->contexts[i].get(), i] {
+      pthread_setname_np(pthread_self(), ("http-" + std::to_string(i)).c_str());
+      context->run();
+    });
   }
 }
 

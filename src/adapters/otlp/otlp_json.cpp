@@ -1,110 +1,100 @@
 #include "adapters/otlp/otlp_json.h"
 
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <cmath>
 #include <string_view>
 
-#include "domain/utf8.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::adapters::otlp {
 
 namespace {
 
-namespace json = boost::json;
+// Written as a stream: the exporter encodes one request per batch of spans, hundreds of spans a
+// second per playback session at peak ingest, and a document tree would cost more than the text.
+// domain::JsonWriter escapes strings and replaces bytes that are not valid UTF-8.
 
-json::string valid_utf8(std::string_view s) {
-  json::string out;
-  out.reserve(s.size());
-  while (!s.empty()) {
-    const std::size_t length = domain::utf8_sequence_length(s, 0);
-    if (length == 0) {
-      out.append("\xEF\xBF\xBD");
-      s.remove_prefix(1);
-    } else {
-      out.append(s.substr(0, length));
-      s.remove_prefix(length);
-    }
-  }
-  return out;
+void write_nanos(domain::JsonWriter& out, std::string_view key, domain::Micros micros) {
+  out.member(key, std::to_string(micros * 1000));
 }
 
-json::string nanos(domain::Micros micros) { return json::string(std::to_string(micros * 1000)); }
-
-json::object any_value(const ports::AttributeValue& value) {
-  json::object out;
+void write_any_value(domain::JsonWriter& out, const ports::AttributeValue& value) {
+  out.begin_object();
   std::visit(
       [&out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::string>) {
-          out["stringValue"] = valid_utf8(v);
+          out.member("stringValue", v);
         } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          out["intValue"] = json::string(std::to_string(v));
+          out.member("intValue", std::to_string(v));
         } else if constexpr (std::is_same_v<T, double>) {
           if (std::isfinite(v)) {
-            out["doubleValue"] = v;
+            out.member("doubleValue", v);
           } else {  // the proto3 JSON spellings
-            out["doubleValue"] = std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
+            out.member("doubleValue", std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
           }
         } else {
-          out["boolValue"] = v;
+          out.member("boolValue", v);
         }
       },
       value);
-  return out;
+  out.end_object();
 }
 
-json::array attributes(const std::vector<ports::Attribute>& list) {
-  json::array out;
-  out.reserve(list.size());
+void write_attributes(domain::JsonWriter& out, const std::vector<ports::Attribute>& list) {
+  out.key("attributes").begin_array();
   for (const auto& attribute : list) {
-    out.push_back(json::object{{"key", valid_utf8(attribute.key)},
-                               {"value", any_value(attribute.value)}});
+    out.begin_object().member("key", attribute.key).key("value");
+    write_any_value(out, attribute.value);
+    out.end_object();
   }
-  return out;
+  out.end_array();
 }
 
-json::object span_json(const ports::Span& span) {
-  json::object out;
-  out["traceId"] = span.trace_id;
-  out["spanId"] = span.span_id;
-  if (!span.parent_span_id.empty()) out["parentSpanId"] = span.parent_span_id;
-  out["name"] = valid_utf8(span.name);
-  out["kind"] = static_cast<int>(span.kind);
-  out["startTimeUnixNano"] = nanos(span.start);
-  out["endTimeUnixNano"] = nanos(span.end);
-  if (!span.attributes.empty()) out["attributes"] = attributes(span.attributes);
+void write_span(domain::JsonWriter& out, const ports::Span& span) {
+  out.begin_object();
+  out.member("traceId", span.trace_id).member("spanId", span.span_id);
+  if (!span.parent_span_id.empty()) out.member("parentSpanId", span.parent_span_id);
+  out.member("name", span.name).member("kind", static_cast<int>(span.kind));
+  write_nanos(out, "startTimeUnixNano", span.start);
+  write_nanos(out, "endTimeUnixNano", span.end);
+  if (!span.attributes.empty()) write_attributes(out, span.attributes);
   if (!span.events.empty()) {
-    json::array events;
-    events.reserve(span.events.size());
+    out.key("events").begin_array();
     for (const auto& event : span.events) {
-      json::object e{{"timeUnixNano", nanos(event.time)}, {"name", valid_utf8(event.name)}};
-      if (!event.attributes.empty()) e["attributes"] = attributes(event.attributes);
-      events.push_back(std::move(e));
+      out.begin_object();
+      write_nanos(out, "timeUnixNano", event.time);
+      out.member("name", event.name);
+      if (!event.attributes.empty()) write_attributes(out, event.attributes);
+      out.end_object();
     }
-    out["events"] = std::move(events);
+    out.end_array();
   }
   if (span.status != ports::SpanStatusCode::unset) {
-    json::object status{{"code", static_cast<int>(span.status)}};
-    if (!span.status_message.empty()) status["message"] = valid_utf8(span.status_message);
-    out["status"] = std::move(status);
+    out.key("status").begin_object().member("code", static_cast<int>(span.status));
+    if (!span.status_message.empty()) out.member("message", span.status_message);
+    out.end_object();
   }
-  return out;
+  out.end_object();
 }
 
 }  // namespace
 
 std::string encode_trace_request(const std::vector<ports::Attribute>& resource,
                                  const std::vector<ports::Span>& spans) {
-  json::array span_list;
-  span_list.reserve(spans.size());
-  for (const auto& span : spans) span_list.push_back(span_json(span));
-  json::object scope_spans{{"scope", json::object{{"name", kScopeName}}},
-                           {"spans", std::move(span_list)}};
-  json::object resource_spans{{"resource", json::object{{"attributes", attributes(resource)}}},
-                              {"scopeSpans", json::array{std::move(scope_spans)}}};
-  return json::serialize(json::object{{"resourceSpans", json::array{std::move(resource_spans)}}});
+  domain::JsonWriter out;
+  out.begin_object().key("resourceSpans").begin_array().begin_object();
+  out.key("resource").begin_object();
+  write_attributes(out, resource);
+  out.end_object();
+  out.key("scopeSpans").begin_array().begin_object();
+  out.key("scope").begin_object().member("name", kScopeName).end_object();
+  out.key("spans").begin_array();
+  for (const auto& span : spans) write_span(out, span);
+  out.end_array();
+  out.end_object().end_array();  // scopeSpans
+  out.end_object().end_array();  // resourceSpans
+  out.end_object();
+  return out.take();
 }
 
 }  // namespace mtrace::adapters::otlp

@@ -23,17 +23,8 @@ std::optional<std::vector<PlaybackEvent>> events_of(std::vector<EncodedEvent> de
   std::vector<PlaybackEvent> events;
   for (auto& encoded : decoded) {
     PlaybackEvent& e = events.emplace_back();
-    e.event_name = encoded.event_name;
-    e.client_timestamp = encoded.client_timestamp;
-    e.sequence_number = encoded.sequence_number;
-    e.sdk = {std::string(encoded.sdk_name), std::string(encoded.sdk_version)};
-    e.meta = std::move(encoded.meta);
+    move_event_fields(encoded, kReceived, e);
     if (!parse_meta(encoded.meta_json, e).ok()) return std::nullopt;
-    e.server_received_at = kReceived;
-    e.ingest_sequence = encoded.ingest_sequence;
-    e.time_skew_warning = encoded.time_skew_warning;
-    e.after_session_end = encoded.after_session_end;
-    if (encoded.duplicate_suspected) e.delivery = mtrace::domain::DeliveryStatus::duplicate_suspected;
   }
   return events;
 }

@@ -304,6 +304,21 @@ domain::Result<std::vector<EncodedEvent>> decode_chunk(std::string_view blob,
   return events;
 }
 
+void move_event_fields(EncodedEvent& encoded, domain::Micros server_received_at,
+                       domain::PlaybackEvent& event) {
+  event.event_name = encoded.event_name;
+  event.client_timestamp = encoded.client_timestamp;
+  event.sequence_number = encoded.sequence_number;
+  event.sdk = {std::string(encoded.sdk_name), std::string(encoded.sdk_version)};
+  event.server_received_at = server_received_at;
+  event.ingest_sequence = encoded.ingest_sequence;
+  event.time_skew_warning = encoded.time_skew_warning;
+  event.after_session_end = encoded.after_session_end;
+  event.delivery = encoded.duplicate_suspected ? domain::DeliveryStatus::duplicate_suspected
+                                               : domain::DeliveryStatus::accepted;
+  event.meta = std::move(encoded.meta);
+}
+
 domain::Status parse_meta(std::string_view meta_json, domain::PlaybackEvent& event) {
   if (meta_json.empty()) return domain::Ok{};
   boost::system::error_code error;

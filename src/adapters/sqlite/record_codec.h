@@ -61,6 +61,12 @@ domain::Result<std::vector<EncodedEvent>> decode_chunk(std::string_view blob,
                                                        std::int64_t first_ingest_sequence,
                                                        domain::Micros server_received_at);
 
+// The fields of `encoded` that the chunk stored per event, moved into `event` (its meta too, for
+// the compact layout); `server_received_at` is the chunk's. The chunk fields (project, session,
+// correlation, trace and span ids) and first-layout meta (`encoded.meta_json`) are the caller's.
+void move_event_fields(EncodedEvent& encoded, domain::Micros server_received_at,
+                       domain::PlaybackEvent& event);
+
 // Parses the meta JSON text of a first-layout event into `event.meta`.
 domain::Status parse_meta(std::string_view meta_json, domain::PlaybackEvent& event);
 

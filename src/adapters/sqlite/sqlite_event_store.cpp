@@ -369,22 +369,12 @@ std::vector<DecodedEvent> decode_chunk_row(const Statement& row) {
   for (EncodedEvent& encoded : value_or_throw(decode_chunk(row.blob(5), chunk_id, received_at))) {
     DecodedEvent out;
     PlaybackEvent& e = out.event;
-    e.event_name = encoded.event_name;
+    move_event_fields(encoded, received_at, e);
     e.project_id = row.text(6);
     e.session_id = row.text(7);
-    e.client_timestamp = encoded.client_timestamp;
-    e.sequence_number = encoded.sequence_number;
-    e.sdk = {std::string(encoded.sdk_name), std::string(encoded.sdk_version)};
-    e.server_received_at = received_at;
-    e.ingest_sequence = encoded.ingest_sequence;
     e.correlation_id = row.text(2);
     e.trace_id = row.text(3);
     e.span_id = row.text(4);
-    e.time_skew_warning = encoded.time_skew_warning;
-    e.after_session_end = encoded.after_session_end;
-    e.delivery = encoded.duplicate_suspected ? domain::DeliveryStatus::duplicate_suspected
-                                             : domain::DeliveryStatus::accepted;
-    e.meta = std::move(encoded.meta);
     out.meta_json = encoded.meta_json;
     decoded.push_back(std::move(out));
   }

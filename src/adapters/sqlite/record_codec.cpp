@@ -155,14 +155,13 @@ void ChunkEncoder::add(const domain::PlaybackEvent& event) {
   put_varint(event.meta.size(), out_);
   for (const auto& member : event.meta) {
     const std::string_view name = member.key();
+    const auto numbered =
+        std::find_if(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == name; });
     Key* key = nullptr;
-    for (std::size_t i = 0; i < keys_.size() && key == nullptr; ++i) {
-      if (keys_[i].name == name) {
-        key = &keys_[i];
-        put_varint(i + 1, out_);
-      }
-    }
-    if (key == nullptr) {
+    if (numbered != keys_.end()) {
+      key = &*numbered;
+      put_varint(static_cast<std::uint64_t>(numbered - keys_.begin()) + 1, out_);
+    } else {
       put_varint(0, out_);
       put_string(name, out_);
       if (keys_.size() < kMaxNumberedKeys) key = &keys_.emplace_back(Key{name, {}});

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -727,26 +728,33 @@ TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
   SqliteEventStore::Options options;
   options.checkpoint_pages = 100;
   reopen(options);
+  const auto wal_restarts = [&] {
+    std::ifstream wal(path_ + "-wal", std::ios::binary);
+    unsigned char header[16] = {};
+    if (!wal.read(reinterpret_cast<char*>(header), sizeof header)) return std::uint32_t{0};
+    return (std::uint32_t{header[12]} << 24) | (std::uint32_t{header[13]} << 16) |
+           (std::uint32_t{header[14]} << 8) | header[15];
+  };
   const std::string payload(2000, 'p');
-  std::vector<std::future<domain::Status>> committed;
-  for (int batch = 0; batch < 600; ++batch) {
-    Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
-    auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1, kT0 + batch, batch * 10);
-    // Each value differs from its start, so the chunk encoder shares no prefix between them.
-    for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
-    auto done = std::make_shared<std::promise<domain::Status>>();
-    committed.push_back(done->get_future());
-    store_->append(std::move(events), [done](const domain::Status& st) { done->set_value(st); });
-    if (batch % 50 == 49) {
-      for (auto& f : committed) ASSERT_TRUE(f.get().ok());
-      committed.clear();
+  // The checkpointer runs beside the writer, so how many batches a restart takes depends on the
+  // machine's load: batches keep coming, 50 at a time, until the WAL started over twice.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::uint32_t restarts = 0;
+  for (int batch = 0; restarts < 2 && std::chrono::steady_clock::now() < deadline;) {
+    std::vector<std::future<domain::Status>> committed;
+    for (const int end = batch + 50; batch < end; ++batch) {
+      Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
+      auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1,
+                             kT0 + batch, batch * 10);
+      // Each value differs from its start, so the chunk encoder shares no prefix between them.
+      for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
+      auto done = std::make_shared<std::promise<domain::Status>>();
+      committed.push_back(done->get_future());
+      store_->append(std::move(events), [done](const domain::Status& st) { done->set_value(st); });
     }
+    for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+    restarts = wal_restarts();
   }
-  std::ifstream wal(path_ + "-wal", std::ios::binary);
-  unsigned char header[16] = {};
-  ASSERT_TRUE(wal.read(reinterpret_cast<char*>(header), sizeof header));
-  const std::uint32_t restarts = (std::uint32_t{header[12]} << 24) | (std::uint32_t{header[13]} << 16) |
-                                 (std::uint32_t{header[14]} << 8) | header[15];
   EXPECT_GE(restarts, 2u);
 }
 

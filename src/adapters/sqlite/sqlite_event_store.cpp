@@ -710,7 +710,7 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     writer->exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;"
         " PRAGMA temp_store = MEMORY;");
-    // The WAL starts over after kRestartAfterCheckpoints x checkpoint_pages frames (~66 MB by
+    // The WAL starts over after kRestartAfterCheckpoints x checkpoint_pages frames (~16 MB by
     // default). Its size limit is twice that, so that it is not cut back (a truncate took the
     // writer 2-5 ms on this disk, mounted with discard) and grown again at every cycle.
     const std::int64_t wal_cycle_bytes = std::int64_t{kRestartAfterCheckpoints} *

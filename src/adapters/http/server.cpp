@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +25,11 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
+// A connection's socket and stream carry their io_context's executor type, not the type-erased
+// any_io_executor: every async step would otherwise copy and destroy a polymorphic executor.
+using Executor = net::io_context::executor_type;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+using Stream = beast::basic_stream<tcp, Executor>;
 
 class Connection;
 
@@ -57,7 +63,7 @@ struct HttpServer::State {
   net::io_context& next_context() { return *contexts[next_connection++ % contexts.size()]; }
 
   void do_accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept(beast::error_code ec, Socket socket);
 
   ServerOptions options;
   Handler handler;
@@ -92,9 +98,26 @@ std::string_view kept_header_name(std::string_view name) {
   return {};
 }
 
+// Appends a response head to `out` as the bytes it is sent as; one write sends it with the body. Beast's
+// serializer would first allocate each header as a field of a message, then walk them as a
+// buffer sequence. `with_length` is false for an event stream, whose body has no end.
+void append_response_head(std::string& out, const Response& response, bool keep_alive, bool with_length) {
+  out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
+  out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
+  out.append("\r\nServer: mtrace\r\n");
+  if (!response.content_type.empty()) out.append("Content-Type: ").append(response.content_type).append("\r\n");
+  for (const auto& [name, value] : response.headers) out.append(name).append(": ").append(value).append("\r\n");
+  if (with_length) out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n");
+}
+
+// Statuses that carry no body, and so no Content-Length (RFC 9110 §8.6, §15.4.5).
+bool bodiless(int status) { return status / 100 == 1 || status == 204 || status == 304; }
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket&& socket, std::shared_ptr<HttpServer::State> state)
+  Connection(Socket&& socket, std::shared_ptr<HttpServer::State> state)
       : stream_(std::move(socket)), state_(std::move(state)) {
     beast::error_code ec;
     const auto endpoint = stream_.socket().remote_endpoint(ec);
@@ -132,7 +155,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       close_callbacks_.push_back(std::move(callback));
     }
   }
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  Executor executor() { return stream_.get_executor(); }
 
   // Bytes handed to the event stream and not yet written to the socket.
   std::atomic<std::size_t> stream_backlog{0};
@@ -214,24 +237,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     state_->handler(request_, std::move(exchange));
   }
 
-  template <class Body>
-  void fill(bhttp::response<Body>& out, const Response& response) {
-    out.set(bhttp::field::server, "mtrace");
-    if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) out.insert(name, value);
-  }
-
   void do_write(Response response) {
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
-        static_cast<bhttp::status>(response.status), 11);
-    fill(*out, response);
-    out->body() = std::move(response.body);
-    out->keep_alive(keep_alive_ && !state_->stopping);
-    out->prepare_payload();
+    const bool keep_alive = keep_alive_ && !state_->stopping;
+    const bool with_body = !bodiless(response.status);
+    response_head_.clear();  // keeps its capacity for the next response
+    append_response_head(response_head_, response, keep_alive, with_body);
+    response_body_ = with_body ? std::move(response.body) : std::string();
+    const std::array<net::const_buffer, 2> bytes{net::buffer(response_head_), net::buffer(response_body_)};
     stream_.expires_after(state_->options.body_timeout);
-    bhttp::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
-      self->on_write(ec, out->keep_alive());
-    });
+    net::async_write(stream_, bytes,
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                       self->on_write(ec, keep_alive);
+                     });
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
@@ -244,18 +261,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void do_write_stream_head(Response head) {
     streaming_ = true;
     --state_->in_flight;  // a stream is not a request in flight: shutdown closes it
-    auto out = std::make_shared<bhttp::response<bhttp::empty_body>>(static_cast<bhttp::status>(head.status), 11);
-    fill(*out, head);
-    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*out);
+    response_head_.clear();
+    append_response_head(response_head_, head, true, false);
     writing_ = true;
     stream_.expires_never();
-    bhttp::async_write_header(stream_, *serializer,
-                              [self = shared_from_this(), out, serializer](beast::error_code ec, std::size_t) {
-                                self->writing_ = false;
-                                if (ec) return self->do_close();
-                                self->do_watch_client();
-                                if (!self->out_.empty()) self->do_write_stream();
-                              });
+    net::async_write(stream_, net::buffer(response_head_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) return self->do_close();
+      self->do_watch_client();
+      if (!self->out_.empty()) self->do_write_stream();
+    });
   }
 
   // The client sends nothing on an event stream; a read completes only when it goes away.
@@ -293,11 +308,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::shared_ptr<HttpServer::State> state_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
+  std::string response_head_;  // of the response being written (one at a time), with its body:
+  std::string response_body_;
   std::string peer_address_;
   bool keep_alive_ = true;
   bool busy_ = false;
@@ -350,12 +367,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 }  // namespace
 
 void HttpServer::State::do_accept() {
-  acceptor.async_accept(next_context(), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(next_context(), [this](beast::error_code ec, Socket socket) {
     on_accept(ec, std::move(socket));
   });
 }
 
-void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
+void HttpServer::State::on_accept(beast::error_code ec, Socket socket) {
   if (stopping || !acceptor.is_open()) return;
   if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
     accept_backoff.expires_after(std::chrono::milliseconds(50));

@@ -69,6 +69,46 @@ TEST(Robustness, AnswersGarbageWithoutDying) {
   EXPECT_EQ(server.get("/api/health", "").status, 200);
 }
 
+// Three pipelined requests on one connection: each answer is framed exactly (a 204 has no
+// Content-Length and no body), and the last, which asks to close, is answered and then closed.
+TEST(Robustness, FramesPipelinedAnswersExactlyAndClosesWhenAsked) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const std::string host = "127.0.0.1:" + std::to_string(server.port());
+  const std::string requests =
+      "GET /api/health HTTP/1.1\r\nHost: " + host + "\r\n\r\n" +
+      "OPTIONS /api/playback-events HTTP/1.1\r\nHost: " + host + "\r\nOrigin: http://" + host +
+      "\r\nAccess-Control-Request-Method: POST\r\n\r\n" +
+      "GET /api/health HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  const auto started = std::chrono::steady_clock::now();
+  std::string raw = exchange_raw(server.port(), requests, std::chrono::seconds(5));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));  // closed, not timed out
+
+  std::vector<HttpResult> answers;
+  while (!raw.empty()) {
+    const auto head_end = raw.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos) << raw;
+    HttpResult answer = parse_response(raw.substr(0, head_end + 4));
+    const auto length = answer.header("content-length");
+    const std::size_t body_size = length.empty() ? 0 : std::stoul(length);
+    ASSERT_LE(head_end + 4 + body_size, raw.size());
+    answer.body = raw.substr(head_end + 4, body_size);
+    raw.erase(0, head_end + 4 + body_size);
+    answers.push_back(std::move(answer));
+  }
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_EQ(answers[0].status, 200);
+  EXPECT_EQ(answers[0].body, R"({"status":"ok"})");
+  EXPECT_EQ(answers[0].header("connection"), "");
+  EXPECT_EQ(answers[0].header("server"), "mtrace");
+  EXPECT_EQ(answers[1].status, 204);
+  EXPECT_EQ(answers[1].header("content-length"), "");
+  EXPECT_EQ(answers[1].header("access-control-allow-origin"), "http://" + host);
+  EXPECT_EQ(answers[2].status, 200);
+  EXPECT_EQ(answers[2].header("connection"), "close");
+  EXPECT_EQ(answers[2].header("content-type"), "application/json");
+}
+
 TEST(Robustness, DrainsOnSigtermAndExitsCleanly) {
   TempDir dir;
   ServerProcess server(dir.path());

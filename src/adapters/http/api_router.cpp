@@ -128,8 +128,10 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
     cors.emplace_back("Access-Control-Expose-Headers", "Retry-After");
   }
   // Every answer, synchronous or not, carries the CORS headers.
-  exchange.respond = [respond = std::move(exchange.respond), cors](Response response) {
-    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
+  exchange.respond = [respond = std::move(exchange.respond), cors](Response response) mutable {
+    // A handler answers once, so the headers move into the response.
+    response.headers.insert(response.headers.end(), std::make_move_iterator(cors.begin()),
+                            std::make_move_iterator(cors.end()));
     respond(std::move(response));
   };
 
@@ -235,7 +237,7 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
     app::IngestCall call{request.header("x-mtrace-token"), request.header("origin"), client_address,
                          request.header("user-agent"), request.body, request.body_too_large,
                          parent ? std::string_view(parent->trace_id) : std::string_view{}, span_id};
-    return deps_.ingest.ingest(call, [this, span, respond = exchange.respond](app::IngestReply reply) {
+    return deps_.ingest.ingest(call, [this, span, respond = std::move(exchange.respond)](app::IngestReply reply) {
       if (reply.status == 202) record_accepted(reply.batch_size);
       if (span) {
         span->attributes.push_back({"batch.size", static_cast<std::int64_t>(reply.batch_size)});

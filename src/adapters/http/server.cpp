@@ -191,6 +191,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     request_.peer_address = peer_address_;
     keep_alive_ = message.keep_alive();
+    head_request_ = message.method() == bhttp::verb::head;
 
     const std::size_t limit = state_->body_limit(request_);
     const auto length = parser_->content_length();
@@ -239,10 +240,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void do_write(Response response) {
     const bool keep_alive = keep_alive_ && !state_->stopping;
-    const bool with_body = !bodiless(response.status);
+    const bool with_length = !bodiless(response.status);
     response_head_.clear();  // keeps its capacity for the next response
-    append_response_head(response_head_, response, keep_alive, with_body);
-    response_body_ = with_body ? std::move(response.body) : std::string();
+    append_response_head(response_head_, response, keep_alive, with_length);
+    // A HEAD answer says how long the GET body would be, and sends none (RFC 9110 §9.3.2).
+    response_body_ = with_length && !head_request_ ? std::move(response.body) : std::string();
     const std::array<net::const_buffer, 2> bytes{net::buffer(response_head_), net::buffer(response_body_)};
     stream_.expires_after(state_->options.body_timeout);
     net::async_write(stream_, bytes,
@@ -317,6 +319,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string response_body_;
   std::string peer_address_;
   bool keep_alive_ = true;
+  bool head_request_ = false;
   bool busy_ = false;
   bool streaming_ = false;
   bool writing_ = false;

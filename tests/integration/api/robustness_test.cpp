@@ -69,14 +69,16 @@ TEST(Robustness, AnswersGarbageWithoutDying) {
   EXPECT_EQ(server.get("/api/health", "").status, 200);
 }
 
-// Three pipelined requests on one connection: each answer is framed exactly (a 204 has no
-// Content-Length and no body), and the last, which asks to close, is answered and then closed.
+// Four pipelined requests on one connection: each answer is framed exactly (a HEAD answer has the
+// GET's Content-Length and no body, a 204 neither), and the last, which asks to close, is
+// answered and then closed.
 TEST(Robustness, FramesPipelinedAnswersExactlyAndClosesWhenAsked) {
   TempDir dir;
   ServerProcess server(dir.path());
   const std::string host = "127.0.0.1:" + std::to_string(server.port());
   const std::string requests =
       "GET /api/health HTTP/1.1\r\nHost: " + host + "\r\n\r\n" +
+      "HEAD /api/health HTTP/1.1\r\nHost: " + host + "\r\n\r\n" +
       "OPTIONS /api/playback-events HTTP/1.1\r\nHost: " + host + "\r\nOrigin: http://" + host +
       "\r\nAccess-Control-Request-Method: POST\r\n\r\n" +
       "GET /api/health HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
@@ -90,23 +92,26 @@ TEST(Robustness, FramesPipelinedAnswersExactlyAndClosesWhenAsked) {
     ASSERT_NE(head_end, std::string::npos) << raw;
     HttpResult answer = parse_response(raw.substr(0, head_end + 4));
     const auto length = answer.header("content-length");
-    const std::size_t body_size = length.empty() ? 0 : std::stoul(length);
+    const bool answers_head = answers.size() == 1;
+    const std::size_t body_size = length.empty() || answers_head ? 0 : std::stoul(length);
     ASSERT_LE(head_end + 4 + body_size, raw.size());
     answer.body = raw.substr(head_end + 4, body_size);
     raw.erase(0, head_end + 4 + body_size);
     answers.push_back(std::move(answer));
   }
-  ASSERT_EQ(answers.size(), 3u);
+  ASSERT_EQ(answers.size(), 4u);
   EXPECT_EQ(answers[0].status, 200);
   EXPECT_EQ(answers[0].body, R"({"status":"ok"})");
   EXPECT_EQ(answers[0].header("connection"), "");
   EXPECT_EQ(answers[0].header("server"), "mtrace");
-  EXPECT_EQ(answers[1].status, 204);
-  EXPECT_EQ(answers[1].header("content-length"), "");
-  EXPECT_EQ(answers[1].header("access-control-allow-origin"), "http://" + host);
-  EXPECT_EQ(answers[2].status, 200);
-  EXPECT_EQ(answers[2].header("connection"), "close");
-  EXPECT_EQ(answers[2].header("content-type"), "application/json");
+  EXPECT_EQ(answers[1].status, 200);
+  EXPECT_EQ(answers[1].header("content-length"), std::to_string(answers[0].body.size()));
+  EXPECT_EQ(answers[2].status, 204);
+  EXPECT_EQ(answers[2].header("content-length"), "");
+  EXPECT_EQ(answers[2].header("access-control-allow-origin"), "http://" + host);
+  EXPECT_EQ(answers[3].status, 200);
+  EXPECT_EQ(answers[3].header("connection"), "close");
+  EXPECT_EQ(answers[3].header("content-type"), "application/json");
 }
 
 TEST(Robustness, DrainsOnSigtermAndExitsCleanly) {

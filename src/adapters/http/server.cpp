@@ -204,6 +204,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (parser_->is_done()) return dispatch_request();
     parser_->body_limit(limit);
     stream_.expires_after(state_->options.body_timeout);
+    if (beast::iequals(message[bhttp::field::expect], "100-continue")) {
+      // The client waits for this before it sends the body (RFC 9110 §10.1.1).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return net::async_write(stream_, net::buffer(kContinue),
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->do_close();
+                                self->do_read_body();
+                              });
+    }
+    do_read_body();
+  }
+
+  void do_read_body() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Connection::on_body, shared_from_this()));
   }

@@ -1,6 +1,7 @@
 // Faults from outside: slow and idle connections, garbage, a kill -9 during sustained ingest or
 // in the middle of a session.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,6 +113,34 @@ TEST(Robustness, FramesPipelinedAnswersExactlyAndClosesWhenAsked) {
   EXPECT_EQ(answers[3].status, 200);
   EXPECT_EQ(answers[3].header("connection"), "close");
   EXPECT_EQ(answers[3].header("content-type"), "application/json");
+}
+
+// A client that sends `Expect: 100-continue` holds its body back until the server asks for it.
+TEST(Robustness, AsksForTheBodyWhenTheClientExpects100Continue) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const int fd = connect_loopback(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string body = batch_json("s-expect", 2);
+  const std::string head = "POST /api/playback-events HTTP/1.1\r\nHost: x\r\nX-MTrace-Token: demo-token\r\n"
+                           "Content-Type: application/json\r\nExpect: 100-continue\r\nConnection: close\r\n"
+                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  auto read_some = [&] {
+    pollfd poll_fd{fd, POLLIN, 0};
+    if (poll(&poll_fd, 1, 3000) <= 0) return std::string();
+    char buffer[4096];
+    const auto n = recv(fd, buffer, sizeof buffer, 0);
+    return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+  };
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  EXPECT_EQ(read_some(), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_EQ(send(fd, body.data(), body.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body.size()));
+  std::string answer;
+  for (std::string more = read_some(); !more.empty(); more = read_some()) answer += more;
+  close(fd);
+  const auto accepted = parse_response(answer);
+  EXPECT_EQ(accepted.status, 202);
+  EXPECT_EQ(accepted.body, R"({"accepted":2})");
 }
 
 TEST(Robustness, DrainsOnSigtermAndExitsCleanly) {

@@ -276,13 +276,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void do_write_stream_head(Response head) {
     streaming_ = true;
     --state_->in_flight;  // a stream is not a request in flight: shutdown closes it
+    // A HEAD gets the stream's head alone, and the connection closes: its body would never end.
+    const bool head_only = head_request_;
     response_head_.clear();
-    append_response_head(response_head_, head, true, false);
+    append_response_head(response_head_, head, !head_only, false);
     writing_ = true;
     stream_.expires_never();
-    net::async_write(stream_, net::buffer(response_head_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    net::async_write(stream_, net::buffer(response_head_), [self = shared_from_this(), head_only](beast::error_code ec,
+                                                                                                   std::size_t) {
       self->writing_ = false;
-      if (ec) return self->do_close();
+      if (ec || head_only) return self->do_close();
       self->do_watch_client();
       if (!self->out_.empty()) self->do_write_stream();
     });

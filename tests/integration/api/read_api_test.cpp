@@ -127,6 +127,21 @@ TEST_F(ReadApiTest, StreamsNewEventsAndSessionsLive) {
   EXPECT_NE(received.find("\"server_received_at\":\""), std::string::npos) << received;
 }
 
+TEST_F(ReadApiTest, AnswersAHeadOfTheStreamWithItsHeadAloneAndCloses) {
+  ASSERT_EQ(server_.post_events(batch_json("head-only", 2)).status, 202);
+  const auto started = std::chrono::steady_clock::now();
+  const auto raw = exchange_raw(server_.port(),
+                                "HEAD /api/stream-sessions/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "X-MTrace-Token: demo-token\r\nLast-Event-ID: 0\r\n\r\n",
+                                std::chrono::seconds(3));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));  // closed by the server
+  const auto head = parse_response(raw);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_NE(head.header("content-type").find("text/event-stream"), std::string::npos);
+  EXPECT_EQ(head.header("connection"), "close");
+  EXPECT_EQ(head.body, "");
+}
+
 TEST_F(ReadApiTest, BackfillsFromLastEventId) {
   ASSERT_EQ(server_.post_events(batch_json("backfill", 5)).status, 202);
   const auto detail = json::parse(server_.get("/api/stream-sessions/backfill").body);

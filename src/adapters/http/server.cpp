@@ -175,7 +175,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void on_header(beast::error_code ec, std::size_t) {
-    if (ec) return do_close();  // timeout, client gone, malformed or oversized header
+    if (ec) return answer_malformed_or_close(ec);
     busy_ = true;
     const auto& message = parser_->get();
     request_ = Request{};
@@ -227,9 +227,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
       keep_alive_ = false;
       return dispatch_request();
     }
-    if (ec) return do_close();
+    if (ec) return answer_malformed_or_close(ec);
     request_.body = std::move(parser_->get().body());
     dispatch_request();
+  }
+
+  // A request Beast could not parse gets 400 (431 for an oversized header) and the connection
+  // closes, since the bytes after it cannot be framed. A timeout or a client gone just closes.
+  void answer_malformed_or_close(beast::error_code ec) {
+    if (ec.category() != bhttp::make_error_code(bhttp::error::bad_method).category() ||
+        ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
+      return do_close();
+    }
+    busy_ = true;
+    keep_alive_ = false;
+    head_request_ = false;
+    ++state_->in_flight;
+    if (ec == bhttp::error::header_limit) {
+      return do_write(Response::error(431, "header_too_large", "the request header is too large"));
+    }
+    do_write(Response::error(400, "bad_request", "malformed HTTP request: " + ec.message()));
   }
 
   void dispatch_request() {

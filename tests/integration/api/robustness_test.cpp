@@ -61,13 +61,31 @@ TEST(Robustness, ServesRequestsWhileThousandsOfIdleConnectionsAreOpen) {
 TEST(Robustness, AnswersGarbageWithoutDying) {
   TempDir dir;
   ServerProcess server(dir.path());
-  EXPECT_EQ(exchange_raw(server.port(), "\x16\x03\x01garbage\r\n\r\n", std::chrono::seconds(2)).find("202"),
-            std::string::npos);
+  const auto garbage = parse_response(exchange_raw(server.port(), "\x16\x03\x01garbage\r\n\r\n", std::chrono::seconds(2)));
+  EXPECT_EQ(garbage.status, 400);
+  EXPECT_EQ(garbage.header("connection"), "close");
+  EXPECT_EQ(json::parse(garbage.body).at("error").as_string(), "bad_request");
   const auto huge_header = parse_response(exchange_raw(
       server.port(), "GET /api/health HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n",
       std::chrono::seconds(2)));
-  EXPECT_NE(huge_header.status, 200);
+  EXPECT_EQ(huge_header.status, 431);
   EXPECT_EQ(server.get("/api/health", "").status, 200);
+}
+
+// Both Content-Length and Transfer-Encoding (a request-smuggling attempt): 400, the connection
+// closes, and the request hidden after it is never answered.
+TEST(Robustness, RefusesAmbiguousFramingAndAnswersNothingSmuggledBehindIt) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const auto raw = exchange_raw(server.port(),
+                                "POST /api/playback-events HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                                "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                                "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+                                std::chrono::seconds(2));
+  const auto refused = parse_response(raw);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.header("connection"), "close");
+  EXPECT_EQ(raw.find("HTTP/1.1 200"), std::string::npos) << raw;
 }
 
 // Four pipelined requests on one connection: each answer is framed exactly (a HEAD answer has the

@@ -133,6 +133,23 @@ TEST(Robustness, FramesPipelinedAnswersExactlyAndClosesWhenAsked) {
   EXPECT_EQ(answers[3].header("content-type"), "application/json");
 }
 
+TEST(Robustness, AcceptsARequestTargetInAbsoluteForm) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const auto health = parse_response(exchange_raw(
+      server.port(), "GET http://127.0.0.1/api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+      std::chrono::seconds(2)));
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, R"({"status":"ok"})");
+  const auto limit = parse_response(exchange_raw(
+      server.port(),
+      "GET HTTP://127.0.0.1:80/api/stream-sessions?limit=x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "X-MTrace-Token: demo-token\r\nConnection: close\r\n\r\n",
+      std::chrono::seconds(2)));
+  EXPECT_EQ(limit.status, 400);  // the query survived: limit=x is refused
+  EXPECT_EQ(json::parse(limit.body).at("error").as_string(), "limit_invalid");
+}
+
 // A client that sends `Expect: 100-continue` holds its body back until the server asks for it.
 TEST(Robustness, AsksForTheBodyWhenTheClientExpects100Continue) {
   TempDir dir;

@@ -98,9 +98,9 @@ std::string_view kept_header_name(std::string_view name) {
   return {};
 }
 
-// Appends a response head to `out` as the bytes it is sent as; one write sends it with the body. Beast's
-// serializer would first allocate each header as a field of a message, then walk them as a
-// buffer sequence. `with_length` is false for an event stream, whose body has no end.
+// Appends a response head to `out` as the bytes it is sent as; one write sends it with the body.
+// (Beast's serializer would first allocate each header as a field of a message, then walk them
+// as a buffer sequence.) `with_length` is false for an event stream, whose body has no end.
 void append_response_head(std::string& out, const Response& response, bool keep_alive, bool with_length) {
   out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
   out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
@@ -360,8 +360,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
-  std::string response_head_;  // of the response being written (one at a time), with its body:
-  std::string response_body_;
+  std::string response_head_;  // the response being written (one at a time): its head
+  std::string response_body_;  // and its body
   std::string peer_address_;
   bool keep_alive_ = true;
   bool head_request_ = false;

@@ -61,7 +61,8 @@ TEST(Robustness, ServesRequestsWhileThousandsOfIdleConnectionsAreOpen) {
 TEST(Robustness, AnswersGarbageWithoutDying) {
   TempDir dir;
   ServerProcess server(dir.path());
-  const auto garbage = parse_response(exchange_raw(server.port(), "\x16\x03\x01garbage\r\n\r\n", std::chrono::seconds(2)));
+  const auto garbage =
+      parse_response(exchange_raw(server.port(), "\x16\x03\x01garbage\r\n\r\n", std::chrono::seconds(2)));
   EXPECT_EQ(garbage.status, 400);
   EXPECT_EQ(garbage.header("connection"), "close");
   EXPECT_EQ(json::parse(garbage.body).at("error").as_string(), "bad_request");

@@ -203,7 +203,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     request_.peer_address = peer_address_;
     keep_alive_ = message.keep_alive();
-    head_request_ = message.method() == bhttp::verb::head;
 
     const std::size_t limit = state_->body_limit(request_);
     const auto length = parser_->content_length();
@@ -253,7 +252,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     busy_ = true;
     keep_alive_ = false;
-    head_request_ = false;
+    request_ = Request{};  // not the previous request's: its method decides whether a body is sent
     ++state_->in_flight;
     if (ec == bhttp::error::header_limit) {
       return do_write(Response::error(431, "header_too_large", "the request header is too large"));
@@ -286,7 +285,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_head_.clear();  // keeps its capacity for the next response
     append_response_head(response_head_, response, keep_alive, with_length);
     // A HEAD answer says how long the GET body would be, and sends none (RFC 9110 §9.3.2).
-    response_body_ = with_length && !head_request_ ? std::move(response.body) : std::string();
+    response_body_ = with_length && request_.method != "HEAD" ? std::move(response.body) : std::string();
     const std::array<net::const_buffer, 2> bytes{net::buffer(response_head_), net::buffer(response_body_)};
     stream_.expires_after(state_->options.body_timeout);
     net::async_write(stream_, bytes,
@@ -306,7 +305,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     streaming_ = true;
     --state_->in_flight;  // a stream is not a request in flight: shutdown closes it
     // A HEAD gets the stream's head alone, and the connection closes: its body would never end.
-    const bool head_only = head_request_;
+    const bool head_only = request_.method == "HEAD";
     response_head_.clear();
     append_response_head(response_head_, head, !head_only, false);
     writing_ = true;
@@ -364,7 +363,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string response_body_;  // and its body
   std::string peer_address_;
   bool keep_alive_ = true;
-  bool head_request_ = false;
   bool busy_ = false;
   bool streaming_ = false;
   bool writing_ = false;

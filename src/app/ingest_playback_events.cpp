@@ -118,6 +118,7 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
 
   // One batch, shared with the store until it is committed: the events are never copied.
   auto append = std::make_shared<ports::AppendBatch>();
+  append->meta_memory = std::move(batch.meta_memory);
   append->events = std::move(batch.events);
   append->boundaries = std::move(batch.boundaries);
   deps_.sessions.apply(append->events, context, [&](SessionChanges& changes) {

@@ -121,8 +121,8 @@ domain::PlaybackEvent decode_event(json::value& value, std::size_t index,
       fail(422, "invalid_event", where(index, "meta") + ": " + *problem);
     }
     domain::redact_meta_urls(fields);
-    // Move-constructed (assignment would copy into the member's storage): the event keeps the
-    // batch's arena and the nodes move uncopied.
+    // Move-constructed (assignment would copy into the member's storage): the event points into
+    // the batch's arena and the nodes move uncopied.
     std::destroy_at(&event.meta);
     std::construct_at(&event.meta, std::move(fields));
   }
@@ -176,10 +176,11 @@ DecodedBatch decode(std::string_view body, std::string_view project_id) {
   options.max_depth = kMaxNestingDepth;
   boost::system::error_code ec;
   // One arena per batch: the tree and then the events' meta objects live in it, and it is freed
-  // with the last event holding a piece of it (once the store has the batch). About twice the
-  // body's size; allocation is a pointer bump and release is one call, not one per node.
-  json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>(2 * body.size() + 1024);
-  auto root = json::parse(body, ec, std::move(arena), options);
+  // with the batch (once the store has it). About twice the body's size; allocation is a pointer
+  // bump and release is one call, not one per node. The tree's storage points to it without
+  // owning it: values then copy no reference count, and destroying one does nothing.
+  auto arena = std::make_shared<json::monotonic_resource>(2 * body.size() + 1024);
+  auto root = json::parse(body, ec, json::storage_ptr(arena.get()), options);
   if (ec) fail(400, "invalid_json", "the body is not valid JSON: " + ec.message());
   auto* batch = root.if_object();
   if (batch == nullptr) fail(400, "invalid_json", "the body must be a JSON object");
@@ -191,7 +192,9 @@ DecodedBatch decode(std::string_view body, std::string_view project_id) {
     if (events == nullptr) fail(400, "invalid_json", "events must be an array");
   }
   try {
-    return decode_events(*batch, *events, project_id);
+    auto decoded = decode_events(*batch, *events, project_id);
+    decoded.meta_memory = std::move(arena);
+    return decoded;
   } catch (Fault& fault) {
     // A batch refused by a rule counts all its events as invalid (reference §2.5).
     auto& rejection = fault.rejection;

@@ -2,6 +2,7 @@
 // with SPEC §3's fixes) into domain events. Pure: no clock, no store; one call per request body.
 #pragma once
 
+#include <memory>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -13,6 +14,9 @@ namespace mtrace::app {
 
 struct DecodedBatch {
   // Client fields validated, meta URL-redacted, client_timestamp parsed. Server fields unset.
+  // The memory of the events' meta objects (a monotonic arena their storage points to without
+  // owning it); whoever keeps the events keeps this beside them (ports::AppendBatch::meta_memory).
+  std::shared_ptr<const void> meta_memory;
   std::vector<domain::PlaybackEvent> events;
   // Validated; server_received_at unset.
   std::vector<domain::SessionBoundary> boundaries;

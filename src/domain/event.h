@@ -29,7 +29,10 @@ struct PlaybackEvent {
   Micros client_timestamp = 0;
   std::optional<std::int64_t> sequence_number;  // >= 0 when present
   SdkInfo sdk;
-  boost::json::object meta;  // URL values already redacted; empty when the client sent none
+  // URL values already redacted; empty when the client sent none. Its storage may be an arena
+  // that the batch holding the event owns (ports::AppendBatch::meta_memory): a copy meant to
+  // outlive the batch goes into storage of its own.
+  boost::json::object meta;
 
   // Assigned by the server.
   Micros server_received_at = 0;   // one value for the whole batch

@@ -19,6 +19,9 @@ using domain::Micros;
 
 // Everything one accepted ingest request changes, appended atomically.
 struct AppendBatch {
+  // Keeps the memory the events' meta objects may live in (DecodedBatch::meta_memory); declared
+  // first, so that it is released after them.
+  std::shared_ptr<const void> meta_memory;
   std::vector<domain::PlaybackEvent> events;        // ingest_sequence already assigned
   std::vector<domain::SessionBoundary> boundaries;
   std::vector<domain::Session> sessions;            // each touched session as it is after the batch

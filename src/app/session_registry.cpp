@@ -134,9 +134,14 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
   };
   std::vector<Before> touched;
 
+  TrackedSession* previous = nullptr;  // a batch's events are mostly of one session
   for (auto& event : events) {
     bool created = false;
-    auto& tracked = session_for(event, context, created);
+    auto& tracked = previous != nullptr && previous->session.session_id == event.session_id &&
+                            previous->session.project_id == event.project_id
+                        ? *previous
+                        : session_for(event, context, created);
+    previous = &tracked;
     auto& session = tracked.session;
     auto seen = std::find_if(touched.begin(), touched.end(),
                              [&](const Before& entry) { return entry.tracked == &tracked; });

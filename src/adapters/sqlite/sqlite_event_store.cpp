@@ -476,13 +476,24 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
 
 void write_batch(Connection& connection, SessionKeyCache& session_keys,
                  SessionWriteBack& write_back, const ports::AppendBatch& batch) {
+  // A batch's events are mostly of one session, so a session's name is looked up only when it
+  // differs from the previous event's.
+  const auto same_session = [](const PlaybackEvent* previous, const PlaybackEvent& event) {
+    return previous != nullptr && previous->session_id == event.session_id &&
+           previous->project_id == event.project_id;
+  };
   std::unordered_map<std::string, BatchSpan> spans;
+  BatchSpan* span = nullptr;
+  const PlaybackEvent* previous = nullptr;
   for (const PlaybackEvent& event : batch.events) {
-    const auto [span, added] = spans.try_emplace(joined_id(event.project_id, event.session_id),
-                                                 BatchSpan{event.ingest_sequence, event.ingest_sequence});
-    if (added) continue;
-    span->second.first = std::min(span->second.first, event.ingest_sequence);
-    span->second.last = std::max(span->second.last, event.ingest_sequence);
+    if (!same_session(previous, event)) {
+      span = &spans.try_emplace(joined_id(event.project_id, event.session_id),
+                                BatchSpan{event.ingest_sequence, event.ingest_sequence})
+                  .first->second;
+    }
+    previous = &event;
+    span->first = std::min(span->first, event.ingest_sequence);
+    span->last = std::max(span->last, event.ingest_sequence);
   }
   std::unordered_map<std::string, std::int64_t> keys;
   for (const Session& session : batch.sessions) {
@@ -512,14 +523,20 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
   }
 
   std::vector<PendingChunk> open;  // at most one per session and shared fields; usually one
+  std::int64_t session_key = 0;
+  previous = nullptr;
   for (const PlaybackEvent& event : batch.events) {
-    const auto key = keys.find(joined_id(event.project_id, event.session_id));
-    if (key == keys.end()) {
-      throw StoreError({ErrorCode::invalid_argument,
-                        "batch has an event of a session it does not carry"});
+    if (!same_session(previous, event)) {
+      const auto key = keys.find(joined_id(event.project_id, event.session_id));
+      if (key == keys.end()) {
+        throw StoreError({ErrorCode::invalid_argument,
+                          "batch has an event of a session it does not carry"});
+      }
+      session_key = key->second;
     }
+    previous = &event;
     auto chunk = std::find_if(open.begin(), open.end(), [&](const PendingChunk& c) {
-      return c.session_key == key->second && same_chunk_fields(*c.head, event);
+      return c.session_key == session_key && same_chunk_fields(*c.head, event);
     });
     if (chunk != open.end() && (event.ingest_sequence < chunk->first ||
                                 event.ingest_sequence - chunk->first >= kChunkSpan)) {
@@ -528,7 +545,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
       chunk = open.end();
     }
     if (chunk == open.end()) {
-      chunk = open.insert(open.end(), PendingChunk{key->second, &event, event.ingest_sequence,
+      chunk = open.insert(open.end(), PendingChunk{session_key, &event, event.ingest_sequence,
                                                    event.ingest_sequence,
                                                    ChunkEncoder(event.ingest_sequence), {}});
     }

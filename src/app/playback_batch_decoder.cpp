@@ -47,18 +47,22 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-// A string member: absent or null gives "", another type is a 400 (as a JSON type error).
-std::string_view string_member(const json::object& object, std::string_view key, const Where& path) {
-  const auto* value = object.if_contains(key);
+// A string member (`value` is null when absent): absent or null gives "", another type is a 400
+// (as a JSON type error).
+std::string_view string_value(const json::value* value, const Where& path) {
   if (value == nullptr || value->is_null()) return {};
   const auto* text = value->if_string();
   if (text == nullptr) fail(400, "invalid_json", path + " must be a string");
   return *text;
 }
 
+std::string_view string_member(const json::object& object, std::string_view key, const Where& path) {
+  return string_value(object.if_contains(key), path);
+}
+
 // A required identifier: non-empty after trimming, bounded, no control characters.
-std::string required_id(const json::object& object, std::string_view key, const Where& path) {
-  const auto text = trim(string_member(object, key, path));
+std::string required_id(const json::value* value, const Where& path) {
+  const auto text = trim(string_value(value, path));
   if (text.empty()) fail(422, "invalid_event", path + " is required");
   if (text.size() > kMaxIdBytes) {
     fail(422, "invalid_event", path + " is longer than " + std::to_string(kMaxIdBytes) + " bytes");
@@ -69,35 +73,73 @@ std::string required_id(const json::object& object, std::string_view key, const 
   return std::string(text);
 }
 
+// The members of an event the wire format knows, found in one pass over the object (a lookup
+// each would scan it once per member). Null where absent; the parser keeps the last of
+// duplicate keys, as a lookup would find.
+struct EventMembers {
+  const json::value* event_name = nullptr;
+  const json::value* project_id = nullptr;
+  const json::value* session_id = nullptr;
+  const json::value* client_timestamp = nullptr;
+  const json::value* sequence_number = nullptr;
+  const json::value* sdk = nullptr;
+  json::value* meta = nullptr;
+};
+
+EventMembers members_of(json::object& object) {
+  EventMembers members;
+  for (auto& member : object) {
+    const std::string_view key = member.key();
+    json::value* value = &member.value();
+    if (key == "event_name") {
+      members.event_name = value;
+    } else if (key == "project_id") {
+      members.project_id = value;
+    } else if (key == "session_id") {
+      members.session_id = value;
+    } else if (key == "client_timestamp") {
+      members.client_timestamp = value;
+    } else if (key == "sequence_number") {
+      members.sequence_number = value;
+    } else if (key == "sdk") {
+      members.sdk = value;
+    } else if (key == "meta") {
+      members.meta = value;
+    }
+  }
+  return members;
+}
+
 domain::PlaybackEvent decode_event(json::value& value, std::size_t index,
                                    std::string_view project_id) {
   auto* object = value.if_object();
   if (object == nullptr) fail(400, "invalid_json", "events[" + std::to_string(index) + "] must be an object");
+  const EventMembers members = members_of(*object);
 
   domain::PlaybackEvent event;
-  event.event_name = required_id(*object, "event_name", where(index, "event_name"));
+  event.event_name = required_id(members.event_name, where(index, "event_name"));
   if (!domain::is_valid_event_name(event.event_name)) {
     fail(422, "invalid_event",
          where(index, "event_name") + " must be a known name or match ^[a-z][a-z0-9_.]{0,63}$");
   }
-  event.project_id = required_id(*object, "project_id", where(index, "project_id"));
-  event.session_id = required_id(*object, "session_id", where(index, "session_id"));
+  event.project_id = required_id(members.project_id, where(index, "project_id"));
+  event.session_id = required_id(members.session_id, where(index, "session_id"));
 
-  const auto timestamp = string_member(*object, "client_timestamp", where(index, "client_timestamp"));
+  const auto timestamp = string_value(members.client_timestamp, where(index, "client_timestamp"));
   if (trim(timestamp).empty()) fail(422, "invalid_event", where(index, "client_timestamp") + " is required");
   const auto parsed = domain::parse_rfc3339(timestamp);
   if (!parsed) fail(422, "invalid_event", where(index, "client_timestamp") + " is not RFC 3339");
   event.client_timestamp = *parsed;
 
-  const auto* sdk = object->if_contains("sdk");
+  const auto* sdk = members.sdk;
   if (sdk != nullptr && !sdk->is_null() && !sdk->is_object()) {
     fail(400, "invalid_json", where(index, "sdk") + " must be an object");
   }
   if (sdk == nullptr || !sdk->is_object()) fail(422, "invalid_event", where(index, "sdk") + " is required");
-  event.sdk.name = required_id(sdk->get_object(), "name", where(index, "sdk.name"));
-  event.sdk.version = required_id(sdk->get_object(), "version", where(index, "sdk.version"));
+  event.sdk.name = required_id(sdk->get_object().if_contains("name"), where(index, "sdk.name"));
+  event.sdk.version = required_id(sdk->get_object().if_contains("version"), where(index, "sdk.version"));
 
-  if (const auto* sequence = object->if_contains("sequence_number");
+  if (const auto* sequence = members.sequence_number;
       sequence != nullptr && !sequence->is_null()) {
     if (sequence->is_int64()) {
       event.sequence_number = sequence->get_int64();
@@ -114,7 +156,7 @@ domain::PlaybackEvent decode_event(json::value& value, std::size_t index,
     }
   }
 
-  if (auto* meta = object->if_contains("meta"); meta != nullptr && !meta->is_null()) {
+  if (auto* meta = members.meta; meta != nullptr && !meta->is_null()) {
     if (!meta->is_object()) fail(400, "invalid_json", where(index, "meta") + " must be an object");
     json::object& fields = meta->get_object();
     if (auto problem = domain::check_reserved_meta(fields)) {

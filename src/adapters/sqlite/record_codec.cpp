@@ -155,16 +155,23 @@ void ChunkEncoder::add(const domain::PlaybackEvent& event) {
   put_varint(event.meta.size(), out_);
   for (const auto& member : event.meta) {
     const std::string_view name = member.key();
-    const auto numbered =
-        std::find_if(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == name; });
+    // Events of one kind list their keys in one order, so the key after the last one found is
+    // tried before the others.
+    auto numbered = next_key_ < keys_.size() && keys_[next_key_].name == name
+                        ? keys_.begin() + static_cast<std::ptrdiff_t>(next_key_)
+                        : std::find_if(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == name; });
     Key* key = nullptr;
     if (numbered != keys_.end()) {
       key = &*numbered;
-      put_varint(static_cast<std::uint64_t>(numbered - keys_.begin()) + 1, out_);
+      next_key_ = static_cast<std::size_t>(numbered - keys_.begin()) + 1;
+      put_varint(next_key_, out_);
     } else {
       put_varint(0, out_);
       put_string(name, out_);
-      if (keys_.size() < kMaxNumberedKeys) key = &keys_.emplace_back(Key{name, {}});
+      if (keys_.size() < kMaxNumberedKeys) {
+        key = &keys_.emplace_back(Key{name, {}});
+        next_key_ = keys_.size();
+      }
     }
     const json::value& value = member.value();
     switch (value.kind()) {

@@ -52,6 +52,7 @@ class ChunkEncoder {
   std::string out_;
   const domain::PlaybackEvent* previous_ = nullptr;
   std::vector<Key> keys_;
+  std::size_t next_key_ = 0;  // the key after the last one found, the likely next one
 };
 
 // Decodes a whole chunk, of either layout (a database written by an older build keeps its

@@ -66,5 +66,29 @@ TEST(PlaybackBatchDecoder, ChecksBoundariesAgainstTheBatch) {
   EXPECT_EQ(refused.code, "invalid_boundary");
 }
 
+TEST(PlaybackBatchDecoder, TakesTheLastOfDuplicateMembers) {
+  const std::string tail =
+      R"("project_id":"demo","client_timestamp":"2026-03-01T10:00:00Z","sdk":{"name":"sdk","version":"1"},"event_name":"playback_error"})";
+  auto decoded = decode_playback_batch(batch(R"({"event_name":"segment_loaded","session_id":5,"session_id":"s2",)" + tail), "demo");
+  ASSERT_TRUE(std::holds_alternative<DecodedBatch>(decoded));
+  const auto& event = std::get<DecodedBatch>(decoded).events.at(0);
+  EXPECT_EQ(event.session_id, "s2");
+  EXPECT_EQ(event.event_name, "playback_error");
+  EXPECT_EQ(rejection_of(batch(R"({"session_id":"s2","session_id":5,)" + tail)).code, "invalid_json");
+}
+
+TEST(PlaybackBatchDecoder, MetaLivesAsLongAsTheBatchMemoryNotTheDecodedBatch) {
+  std::shared_ptr<const void> memory;
+  std::vector<domain::PlaybackEvent> events;
+  {
+    auto decoded = std::get<DecodedBatch>(decode_playback_batch(batch(kEvent), "demo"));
+    memory = std::move(decoded.meta_memory);
+    events = std::move(decoded.events);
+  }
+  ASSERT_NE(memory, nullptr);
+  EXPECT_EQ(events.at(0).meta.at("bytes").as_int64(), 1200);  // read after the DecodedBatch is gone
+  EXPECT_EQ(events.at(0).meta.at("segment_url").as_string(), "https://cdn.example/a/b.m4s");
+}
+
 }  // namespace
 }  // namespace mtrace::app

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "adapters/sqlite/page_cache.h"
+
 namespace mtrace::adapters::sqlite {
 namespace {
 
@@ -115,6 +117,7 @@ std::string_view Statement::blob(int column) const {
 }
 
 Connection::Connection(const std::string& path, Mode mode, const char* vfs) {
+  install_page_cache();
   const int flags = SQLITE_OPEN_NOMUTEX |
                     (mode == Mode::read_write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                               : SQLITE_OPEN_READONLY);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/sqlite/connection.h"
+#include "adapters/sqlite/page_cache.h"
 
 namespace mtrace::adapters::sqlite {
 namespace {
@@ -251,6 +252,7 @@ const char* wal_write_buffer_vfs() {
   static std::once_flag registered;
   static sqlite3_vfs vfs;
   std::call_once(registered, [] {
+    install_page_cache();  // before sqlite3_vfs_find initializes SQLite
     base_vfs = sqlite3_vfs_find(nullptr);
     if (base_vfs == nullptr || base_vfs->iVersion < 3) {
       throw SqliteError(SQLITE_ERROR, "no default SQLite VFS of version 3 to wrap");

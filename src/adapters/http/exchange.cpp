@@ -12,6 +12,18 @@ int hex_value(char c) {
   return -1;
 }
 
+bool is_http_scheme(std::string_view scheme) {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  const auto equals = [&](std::string_view name) {
+    if (scheme.size() != name.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      if (lower(scheme[i]) != name[i]) return false;
+    }
+    return true;
+  };
+  return equals("http") || equals("https");
+}
+
 }  // namespace
 
 std::string percent_decode(std::string_view text, bool plus_is_space) {
@@ -29,6 +41,21 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
     }
   }
   return out;
+}
+
+void Request::set_target(std::string_view target) {
+  bool absolute = false;
+  const auto scheme_end = target.find("://");
+  if (!target.empty() && target.front() != '/' && scheme_end != std::string_view::npos &&
+      is_http_scheme(target.substr(0, scheme_end))) {
+    const auto after_authority = target.find_first_of("/?", scheme_end + 3);
+    target = after_authority == std::string_view::npos ? std::string_view{} : target.substr(after_authority);
+    absolute = true;
+  }
+  const auto question = target.find('?');
+  path = std::string(target.substr(0, question));
+  if (absolute && path.empty()) path = "/";
+  query = question == std::string_view::npos ? std::string() : std::string(target.substr(question + 1));
 }
 
 std::string_view Request::header(std::string_view lowercase_name) const {

@@ -25,6 +25,10 @@ struct Request {
   bool body_too_large = false;  // the body was longer than the route's limit and was not read
   std::string peer_address;     // the TCP peer
 
+  // Sets path and query from a request target in origin form ("/p?q") or in absolute form
+  // ("http://host/p?q", which a server must accept: RFC 9112 §3.2.2). A target without a path
+  // ("http://host?q") has the path "/"; other targets ("*", "host:443") are kept as the path.
+  void set_target(std::string_view target);
   // The first header of that (lowercase) name, or "".
   std::string_view header(std::string_view lowercase_name) const;
   // The first query parameter of that name, percent-decoded; nullopt when absent.

@@ -115,18 +115,6 @@ void append_response_head(std::string& out, const Response& response, bool keep_
 // Statuses that carry no body, and so no Content-Length (RFC 9110 §8.6, §15.4.5).
 bool bodiless(int status) { return status / 100 == 1 || status == 204 || status == 304; }
 
-// The path and query of a request target. A target in absolute form ("http://host/path?q", which
-// a server must accept: RFC 9112 §3.2.2) loses its scheme and authority.
-std::string_view origin_form(std::string_view target) {
-  const auto scheme_end = target.find("://");
-  if (target.empty() || target.front() == '/' || scheme_end == std::string_view::npos) return target;
-  const auto scheme = target.substr(0, scheme_end);
-  if (!beast::iequals(scheme, "http") && !beast::iequals(scheme, "https")) return target;
-  const auto path = target.find_first_of("/?", scheme_end + 3);
-  if (path == std::string_view::npos || target[path] == '?') return "/";  // no path: the root
-  return target.substr(path);
-}
-
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket&& socket, std::shared_ptr<HttpServer::State> state)
@@ -192,10 +180,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const auto& message = parser_->get();
     request_ = Request{};
     request_.method = std::string(message.method_string());
-    const std::string_view target = origin_form(message.target());
-    const auto question = target.find('?');
-    request_.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) request_.query = std::string(target.substr(question + 1));
+    request_.set_target(message.target());
     for (const auto& field : message) {
       // Only the headers a route reads are copied (lowercased), the rest stay in the parser.
       const auto name = kept_header_name(field.name_string());

@@ -82,6 +82,8 @@ constexpr std::int64_t kChunkSpan = 1024;
 constexpr std::int64_t kEndedState = 2;
 constexpr std::size_t kPruneSlice = 256;  // sessions erased per writer transaction
 constexpr std::string_view kErrorEventName = "playback_error";
+// Writes waiting after which the writer begins a transaction before Options::commit_interval.
+constexpr std::size_t kGatherWrites = 32;
 // The checkpointer's rounds in a row before it waits to be woken again; the new frames a round
 // may find and still count as the last (the writer copies those appended during it); and after
 // how many wake-ups' worth of frames (Options::checkpoint_pages each) the WAL starts over.
@@ -883,8 +885,11 @@ void SqliteEventStore::enqueue(Job job) {
     return;
   }
   queue_.push_back(std::move(job));
+  // A busy writer finds the queue when its transaction ends; one waiting out its commit interval
+  // is woken only when enough writes are waiting.
+  const bool wake = writer_idle_ || queue_.size() == kGatherWrites;
   lock.unlock();
-  queue_ready_.notify_one();
+  if (wake) queue_ready_.notify_one();
 }
 
 domain::Status SqliteEventStore::run_on_writer(std::function<void(Connection&)> apply) {
@@ -897,13 +902,16 @@ domain::Status SqliteEventStore::run_on_writer(std::function<void(Connection&)> 
 
 void SqliteEventStore::writer_loop() {
   std::vector<Job> jobs;
+  auto last_begin = std::chrono::steady_clock::time_point::min();
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
       const auto woken = [&] { return stopping_ || !queue_.empty(); };
+      writer_idle_ = true;
       if (write_back_->any_behind()) {
         // Idle for a whole write-back interval: every row catches up now.
         if (!queue_ready_.wait_for(lock, options_.session_write_back, woken)) {
+          writer_idle_ = false;
           lock.unlock();
           commit_group(jobs);
           continue;
@@ -911,7 +919,13 @@ void SqliteEventStore::writer_loop() {
       } else {
         queue_ready_.wait(lock, woken);
       }
+      writer_idle_ = false;
       if (queue_.empty()) break;
+      const auto next_begin = last_begin + options_.commit_interval;
+      if (queue_.size() < kGatherWrites && !stopping_ && std::chrono::steady_clock::now() < next_begin) {
+        queue_ready_.wait_until(lock, next_begin, [&] { return stopping_ || queue_.size() >= kGatherWrites; });
+      }
+      last_begin = std::chrono::steady_clock::now();
       jobs.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
     }

@@ -52,6 +52,13 @@ class SqliteEventStore final : public ports::EventStore {
     // last_event_at and qoe (session_write_back.h). Reads never see the lag; after a crash the
     // next start recounts the events of the rows behind, so a longer lag makes it scan more.
     std::chrono::milliseconds session_write_back{10'000};
+    // Group commit: the writer begins a transaction at most once per `commit_interval`, unless
+    // 32 writes are waiting. Under a steady stream the writes of an interval then share one
+    // transaction (its fixed cost, and the index pages they touch, once instead of per write); a
+    // write that finds the writer idle for longer is committed at once. At half the peak rate
+    // (bench/run workload) transactions held ~3 batches without it, and the server spent ~80 us of
+    // CPU per request; ~62 us at 500 us, for ~0.3 ms more median latency. Zero: no waiting.
+    std::chrono::microseconds commit_interval{500};
     // Counts group transactions retried batch by batch (store_group_retried); not owned, must
     // outlive the store. nullptr: not counted.
     ports::Metrics* metrics = nullptr;
@@ -131,6 +138,7 @@ class SqliteEventStore final : public ports::EventStore {
   std::condition_variable queue_ready_;
   std::deque<Job> queue_;
   bool stopping_ = false;
+  bool writer_idle_ = false;  // waiting for a write: enqueue() wakes it
   std::thread writer_thread_;
   std::unique_ptr<SessionKeyCache> session_keys_;  // writer thread only
   std::unique_ptr<SessionWriteBack> write_back_;

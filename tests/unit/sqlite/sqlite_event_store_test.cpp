@@ -679,6 +679,56 @@ TEST_F(SqliteEventStoreTest, AnIdleWriterWritesRowsBackAfterTheInterval) {
   EXPECT_EQ(query_int("SELECT count(*) FROM store_state"), 0);  // nothing left to recount
 }
 
+// Group commit (Options::commit_interval): a write that finds the writer idle commits at once,
+// the next waits out the interval from the previous transaction's start.
+TEST_F(SqliteEventStoreTest, AWriteSoonAfterATransactionWaitsForTheCommitInterval) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kInterval = std::chrono::seconds(2);
+  reopen({.commit_interval = kInterval});
+  Session a = make_session("demo", "a", kT0);
+  const auto start = Clock::now();
+  ASSERT_TRUE(append(batch_of(a, {"x"}, 1, kT0, 0)).ok());
+  EXPECT_LT(Clock::now() - start, kInterval);
+  a.event_count = 1;
+  ASSERT_TRUE(append(batch_of(a, {"y"}, 2, kT0 + 1, 1)).ok());
+  EXPECT_GE(Clock::now() - start, kInterval);
+  EXPECT_EQ(store_->find_session("demo", "a").value().value().event_count, 2);
+}
+
+TEST_F(SqliteEventStoreTest, EnoughWaitingWritesBeginATransactionBeforeTheInterval) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kInterval = std::chrono::seconds(30);
+  reopen({.commit_interval = kInterval});
+  ASSERT_TRUE(append(batch_of(make_session("demo", "first", kT0), {"x"}, 1, kT0, 0)).ok());
+  const auto start = Clock::now();
+  std::vector<std::future<domain::Status>> committed;
+  for (int i = 0; i < 32; ++i) {
+    auto done = std::make_shared<std::promise<domain::Status>>();
+    committed.push_back(done->get_future());
+    store_->append(batch_of(make_session("demo", "s" + std::to_string(i), kT0), {"x"}, 2 + i, kT0, 0),
+                   [done](const domain::Status& st) { done->set_value(st); });
+  }
+  for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+  EXPECT_LT(Clock::now() - start, kInterval / 2);
+  EXPECT_EQ(store_->max_ingest_sequence().value(), 33);
+}
+
+TEST_F(SqliteEventStoreTest, DrainCommitsAWriteThatWaitsForTheInterval) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kInterval = std::chrono::seconds(30);
+  reopen({.commit_interval = kInterval});
+  ASSERT_TRUE(append(batch_of(make_session("demo", "a", kT0), {"x"}, 1, kT0, 0)).ok());
+  std::promise<domain::Status> committed;
+  store_->append(batch_of(make_session("demo", "b", kT0), {"y"}, 2, kT0, 0),
+                 [&](const domain::Status& st) { committed.set_value(st); });
+  const auto start = Clock::now();
+  store_.reset();
+  EXPECT_LT(Clock::now() - start, kInterval / 2);
+  EXPECT_TRUE(committed.get_future().get().ok());
+  reopen();
+  EXPECT_EQ(store_->max_ingest_sequence().value(), 2);
+}
+
 TEST_F(SqliteEventStoreTest, PruneKeepsASessionWhoseRowIsBehindItsRecentEvents) {
   reopen({.session_write_back = std::chrono::hours(1)});
   constexpr Micros kDay = 86'400'000'000;

@@ -1,12 +1,12 @@
 #include "app/ingest_playback_events.h"
 
-#include <boost/json/serialize.hpp>
 #include <memory>
 
 #include "app/playback_batch_decoder.h"
 #include "app/session_report.h"
 #include "app/wire_json.h"
 #include "domain/user_agent.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::app {
 namespace {
@@ -27,11 +27,11 @@ std::vector<ports::LiveFrame> live_frames(const std::vector<domain::PlaybackEven
   for (const auto index : moved) {
     const auto& session = sessions[index];
     frames.push_back({session.project_id, "session_updated", 0,
-                      boost::json::serialize(session_to_json(session))});
+                      domain::to_json_text(session_to_json(session))});
   }
   for (const auto& event : events) {
     frames.push_back({event.project_id, "event_appended", event.ingest_sequence,
-                      boost::json::serialize(event_appended_data(event))});
+                      domain::to_json_text(event_appended_data(event))});
   }
   return frames;
 }

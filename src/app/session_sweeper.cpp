@@ -1,9 +1,9 @@
 #include "app/session_sweeper.h"
 
-#include <boost/json/serialize.hpp>
 
 #include "app/session_report.h"
 #include "app/wire_json.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::app {
 
@@ -19,7 +19,7 @@ std::size_t SessionSweeper::sweep() {
   if (changes.touched.empty()) return 0;
   std::vector<ports::LiveFrame> frames;
   for (const auto& session : changes.touched) {
-    frames.push_back({session.project_id, "session_updated", 0, boost::json::serialize(session_to_json(session))});
+    frames.push_back({session.project_id, "session_updated", 0, domain::to_json_text(session_to_json(session))});
   }
   report_sessions(changes, deps_.metrics, deps_.tracer);
   const auto count = changes.touched.size();

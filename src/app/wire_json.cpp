@@ -1,6 +1,6 @@
 #include "app/wire_json.h"
+#include "domain/json_writer.h"
 
-#include <boost/json/serialize.hpp>
 
 namespace mtrace::app {
 namespace {
@@ -93,7 +93,7 @@ boost::json::object event_appended_data(const domain::PlaybackEvent& event) {
 
 std::string error_body(std::string_view code, std::string_view message) {
   boost::json::object body{{"error", code}, {"message", message}};
-  return boost::json::serialize(body);
+  return domain::to_json_text(body);
 }
 
 }  // namespace mtrace::app

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include "analyzer/hls/live.h"
 #include "analyzer/text.h"
 #include "app/analyze_manifest.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::cli {
 namespace {
@@ -264,7 +264,7 @@ void print_text(const app::ManifestAnalysis& result, const json::object* watch_s
                 << (c.failure_code.empty() ? "" : " " + c.failure_code)
                 << (c.message.empty() ? "" : ": " + c.message) << "\n";
   }
-  if (watch_summary) std::cout << "\nwatch: " << json::serialize(*watch_summary) << "\n";
+  if (watch_summary) std::cout << "\nwatch: " << domain::to_json_text(*watch_summary) << "\n";
 }
 
 int run_check(const CheckOptions& options) {

@@ -1,11 +1,11 @@
 #include "cli/json_log.h"
 
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
 
 #include "domain/timestamp.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::cli {
 
@@ -15,7 +15,7 @@ void log_line(std::string_view level, std::string_view message, boost::json::obj
                        .count();
   boost::json::object line{{"time", domain::format_rfc3339_millis(now)}, {"level", level}, {"msg", message}};
   for (auto& [key, value] : fields) line[key] = std::move(value);
-  const auto text = boost::json::serialize(line) + "\n";
+  const auto text = domain::to_json_text(line) + "\n";
   static std::mutex mutex;
   std::lock_guard lock(mutex);
   std::fwrite(text.data(), 1, text.size(), stdout);

@@ -128,15 +128,18 @@ JsonWriter& JsonWriter::value(const boost::json::value& v) {
       begin_array();
       for (const auto& item : v.get_array()) value(item);
       return end_array();
-    case boost::json::kind::object:
-      begin_object();
-      for (const auto& member : v.get_object()) {
-        key(member.key());
-        value(member.value());
-      }
-      return end_object();
+    case boost::json::kind::object: return value(v.get_object());
   }
   return null();
+}
+
+JsonWriter& JsonWriter::value(const boost::json::object& o) {
+  begin_object();
+  for (const auto& member : o) {
+    key(member.key());
+    value(member.value());
+  }
+  return end_object();
 }
 
 JsonWriter& JsonWriter::null() {
@@ -163,5 +166,9 @@ void JsonWriter::flush() {
   std::fwrite(out_.data(), 1, out_.size(), sink_);
   out_.clear();
 }
+
+std::string to_json_text(const boost::json::value& v) { return JsonWriter().value(v).take(); }
+
+std::string to_json_text(const boost::json::object& o) { return JsonWriter().value(o).take(); }
 
 }  // namespace mtrace::domain

@@ -46,6 +46,7 @@ class JsonWriter {
   JsonWriter& null();
   // A Boost.JSON value, written with the same rules (its strings are made valid UTF-8 too).
   JsonWriter& value(const boost::json::value& v);
+  JsonWriter& value(const boost::json::object& o);
   // A value that is already JSON text (trusted to be well formed).
   JsonWriter& raw(std::string_view json);
 
@@ -72,5 +73,10 @@ class JsonWriter {
   std::vector<bool> has_member_;  // one per open object or array
   bool after_key_ = false;
 };
+
+// `v` as JSON text with the writer's rules: what the API sends, so that doubles read "0.25" and
+// "0" rather than Boost.JSON 1.81's "2.5E-1" and "0E0".
+std::string to_json_text(const boost::json::value& v);
+std::string to_json_text(const boost::json::object& o);
 
 }  // namespace mtrace::domain

@@ -1,12 +1,12 @@
 #include "adapters/http/api_router.h"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <charconv>
 
 #include "app/cursor.h"
 #include "app/wire_json.h"
 #include "domain/ids.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::adapters::http {
 namespace {
@@ -21,7 +21,7 @@ constexpr std::string_view kIngestHeaders =
     "Content-Type, Authorization, X-MTrace-Token, X-MTrace-Session-Token, traceparent";
 constexpr std::string_view kReadHeaders = "Content-Type, X-MTrace-Project, X-MTrace-Token, Last-Event-ID";
 
-Response json_response(int status, const json::value& body) { return Response::json(status, json::serialize(body)); }
+Response json_response(int status, const json::value& body) { return Response::json(status, domain::to_json_text(body)); }
 
 // The route pattern of an API path (bounded label values for metrics), and its methods.
 struct RouteInfo {

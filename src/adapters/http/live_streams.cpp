@@ -1,8 +1,8 @@
 #include "adapters/http/live_streams.h"
 
-#include <boost/json/serialize.hpp>
 
 #include "app/wire_json.h"
+#include "domain/json_writer.h"
 
 namespace mtrace::adapters::http {
 namespace {
@@ -108,7 +108,7 @@ void LiveStreams::open(Exchange exchange, const std::string& project_id,
       }
       for (const auto& event : list) {
         backfill.push_back({event.project_id, "event_appended", event.ingest_sequence,
-                            boost::json::serialize(app::event_appended_data(event))});
+                            domain::to_json_text(app::event_appended_data(event))});
         last_id = event.ingest_sequence;
       }
     }

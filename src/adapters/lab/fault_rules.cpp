@@ -1,10 +1,10 @@
 #include "adapters/lab/fault_rules.h"
+#include "domain/json_writer.h"
 
 #include <fnmatch.h>
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace mtrace::adapters::lab {
 namespace json = boost::json;
@@ -94,7 +94,7 @@ std::string FaultRules::to_json() const {
     if (rule.remaining > 0) entry["remaining"] = rule.remaining;
     rules.push_back(std::move(entry));
   }
-  return json::serialize(json::object{{"rules", std::move(rules)}});
+  return domain::to_json_text(json::object{{"rules", std::move(rules)}});
 }
 
 }  // namespace mtrace::adapters::lab

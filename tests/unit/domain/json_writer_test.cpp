@@ -41,6 +41,18 @@ TEST(JsonWriter, WritesNumbersInTheirShortestForm) {
   EXPECT_EQ(w.take(), "[5.997,6,-0.5,1e+300,null,null,-9007199254740993,18446744073709551615]");
 }
 
+TEST(JsonWriter, WritesABoostJsonTreeWithShortestNumbersAndItsMemberOrder) {
+  const auto tree = boost::json::parse(
+      R"({"ratio":0.25,"zero":0.0,"whole":3.0,"tiny":1e-7,"big":-9223372036854775808,)"
+      R"("huge":18446744073709551615,"list":[1.5,null,false,"x"],"nested":{"b":{},"a":[]}})");
+  const std::string expected =
+      R"({"ratio":0.25,"zero":0,"whole":3,"tiny":1e-07,"big":-9223372036854775808,)"
+      R"("huge":18446744073709551615,"list":[1.5,null,false,"x"],"nested":{"b":{},"a":[]}})";
+  EXPECT_EQ(to_json_text(tree), expected);
+  EXPECT_EQ(to_json_text(tree.as_object()), expected);
+  EXPECT_EQ(boost::json::parse(to_json_text(tree)).at("ratio").as_double(), 0.25);
+}
+
 TEST(JsonWriter, RawValuesTakeTheirPlaceAmongMembers) {
   JsonWriter w;
   w.begin_object().member("a", 1).key("b").raw(R"({"x":[1]})").key("c").raw("2").end_object();

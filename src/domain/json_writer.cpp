@@ -3,6 +3,7 @@
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "domain/utf8.h"
 
@@ -10,7 +11,29 @@ namespace mtrace::domain {
 
 namespace {
 constexpr std::size_t kSinkChunk = 64 * 1024;
+
+// The first index at or after `i` whose byte a JSON string cannot hold as it is: a control
+// character, '"', '\\' or a byte of a multi-byte (or invalid) UTF-8 sequence. Eight bytes at a
+// time while none is, as most of what the API writes is plain ASCII.
+std::size_t plain_ascii_end(std::string_view text, std::size_t i) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  const auto has_zero_byte = [](std::uint64_t w) { return (w - kOnes) & ~w & kHighBits; };
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    const std::uint64_t special = (word & kHighBits) | ((word - 0x20 * kOnes) & ~word & kHighBits) |
+                                  has_zero_byte(word ^ ('"' * kOnes)) | has_zero_byte(word ^ ('\\' * kOnes));
+    if (special != 0) break;
+  }
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return i;
+  }
+  return i;
 }
+
+}  // namespace
 
 void JsonWriter::separate() {
   if (after_key_) {
@@ -19,7 +42,7 @@ void JsonWriter::separate() {
   }
   if (has_member_.empty()) return;
   if (has_member_.back()) out_.push_back(',');
-  has_member_.back() = true;
+  has_member_.back() = 1;
 }
 
 void JsonWriter::maybe_flush() {
@@ -29,7 +52,7 @@ void JsonWriter::maybe_flush() {
 JsonWriter& JsonWriter::open(char bracket) {
   separate();
   out_.push_back(bracket);
-  has_member_.push_back(false);
+  has_member_.push_back(0);
   return *this;
 }
 
@@ -50,9 +73,21 @@ JsonWriter& JsonWriter::key(std::string_view name) {
 JsonWriter& JsonWriter::value(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   separate();
-  out_.push_back('"');
-  std::size_t plain = 0;  // start of the run of characters that need no escape
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  std::size_t i = plain_ascii_end(text, 0);
+  const std::size_t start = out_.size();
+  out_.resize(start + text.size() + 2);
+  out_[start] = '"';
+  if (i == text.size()) {  // nothing to escape: one copy
+    std::memcpy(out_.data() + start + 1, text.data(), text.size());
+    out_.back() = '"';
+    return *this;
+  }
+  std::memcpy(out_.data() + start + 1, text.data(), i);
+  out_.resize(start + 1 + i);
+  std::size_t plain = i;  // start of the run of characters that need no escape
+  for (; i < text.size(); ++i) {
+    i = plain_ascii_end(text, i);
+    if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const std::size_t length = utf8_sequence_length(text, i);
@@ -65,7 +100,6 @@ JsonWriter& JsonWriter::value(std::string_view text) {
       plain = i + 1;
       continue;
     }
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
     out_.append(text.substr(plain, i - plain));
     plain = i + 1;
     switch (c) {

@@ -70,7 +70,7 @@ class JsonWriter {
 
   std::string out_;
   std::FILE* sink_ = nullptr;
-  std::vector<bool> has_member_;  // one per open object or array
+  std::vector<unsigned char> has_member_;  // one per open object or array: 1 once it has one
   bool after_key_ = false;
 };
 

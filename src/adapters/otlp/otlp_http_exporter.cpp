@@ -1,5 +1,7 @@
 #include "adapters/otlp/otlp_http_exporter.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "adapters/otlp/otlp_json.h"
@@ -54,6 +56,7 @@ bool OtlpHttpExporter::pause(std::chrono::milliseconds delay) {
 }
 
 void OtlpHttpExporter::run() {
+  pthread_setname_np(pthread_self(), "otlp-export");  // as `top -H` and perf show the thread
   std::optional<std::chrono::steady_clock::time_point> flush_deadline;
   for (;;) {
     std::vector<ports::Span> batch;

@@ -33,6 +33,32 @@ TEST(JsonWriter, ReplacesBytesThatAreNotUtf8SoTheOutputAlwaysParses) {
             "a\xef\xbf\xbd b\xef\xbf\xbd c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd d\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80");
 }
 
+// Plain ASCII is scanned eight bytes at a time: a character to escape at any offset of a word,
+// or in the bytes after the last whole word, is still found.
+TEST(JsonWriter, EscapesACharacterAtEveryOffsetOfALongString) {
+  const std::string specials[] = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f", "\xc3\xa9",
+                                  "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+  for (std::size_t length = 0; length <= 24; ++length) {
+    for (std::size_t at = 0; at <= length; ++at) {
+      for (const auto& special : specials) {
+        std::string text(length, 'a');
+        text.insert(at, special);
+        JsonWriter w;
+        w.value(text);
+        const auto json = w.take();
+        EXPECT_EQ(boost::json::parse(json).as_string(), text) << length << " " << at;
+      }
+      std::string invalid(length, 'b');
+      invalid.insert(at, "\xff");
+      JsonWriter w;
+      w.value(invalid);
+      std::string expected(length, 'b');
+      expected.insert(at, "\xef\xbf\xbd");
+      EXPECT_EQ(boost::json::parse(w.take()).as_string(), expected) << length << " " << at;
+    }
+  }
+}
+
 TEST(JsonWriter, WritesNumbersInTheirShortestForm) {
   JsonWriter w;
   w.begin_array().value(5.997).value(6.0).value(-0.5).value(1e300).value(std::numeric_limits<double>::quiet_NaN())

@@ -5,8 +5,8 @@
 #include "app/playback_batch_decoder.h"
 #include "app/session_report.h"
 #include "app/wire_json.h"
-#include "domain/user_agent.h"
 #include "domain/json_writer.h"
+#include "domain/user_agent.h"
 
 namespace mtrace::app {
 namespace {

@@ -1,6 +1,5 @@
 #include "app/session_sweeper.h"
 
-
 #include "app/session_report.h"
 #include "app/wire_json.h"
 #include "domain/json_writer.h"

@@ -1,6 +1,6 @@
 #include "app/wire_json.h"
-#include "domain/json_writer.h"
 
+#include "domain/json_writer.h"
 
 namespace mtrace::app {
 namespace {

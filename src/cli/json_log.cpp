@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <mutex>
 
-#include "domain/timestamp.h"
 #include "domain/json_writer.h"
+#include "domain/timestamp.h"
 
 namespace mtrace::cli {
 

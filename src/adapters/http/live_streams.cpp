@@ -1,6 +1,5 @@
 #include "adapters/http/live_streams.h"
 
-
 #include "app/wire_json.h"
 #include "domain/json_writer.h"
 

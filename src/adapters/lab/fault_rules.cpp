@@ -1,10 +1,11 @@
 #include "adapters/lab/fault_rules.h"
-#include "domain/json_writer.h"
 
 #include <fnmatch.h>
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
+
+#include "domain/json_writer.h"
 
 namespace mtrace::adapters::lab {
 namespace json = boost::json;

@@ -18,6 +18,16 @@ constexpr std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Equal but for the case of ASCII letters (schemes, media types, header values).
+constexpr bool iequals(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 // Digits only (no sign, no spaces); nullopt on overflow or anything else.
 std::optional<std::uint64_t> parse_uint(std::string_view s);
 

@@ -8,16 +8,10 @@ namespace mtrace::app {
 namespace json = boost::json;
 namespace {
 
+using analyzer::text::iequals;
+
 std::string_view main_type(std::string_view content_type) {
   return analyzer::text::trim(content_type.substr(0, content_type.find(';')));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 bool is_http(std::string_view url) {

@@ -1,5 +1,6 @@
 #include "adapters/http/exchange.h"
 
+#include "analyzer/text.h"
 #include "app/wire_json.h"
 
 namespace mtrace::adapters::http {
@@ -10,18 +11,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool is_http_scheme(std::string_view scheme) {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  const auto equals = [&](std::string_view name) {
-    if (scheme.size() != name.size()) return false;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-      if (lower(scheme[i]) != name[i]) return false;
-    }
-    return true;
-  };
-  return equals("http") || equals("https");
 }
 
 }  // namespace
@@ -47,7 +36,8 @@ void Request::set_target(std::string_view target) {
   bool absolute = false;
   const auto scheme_end = target.find("://");
   if (!target.empty() && target.front() != '/' && scheme_end != std::string_view::npos &&
-      is_http_scheme(target.substr(0, scheme_end))) {
+      (analyzer::text::iequals(target.substr(0, scheme_end), "http") ||
+       analyzer::text::iequals(target.substr(0, scheme_end), "https"))) {
     const auto after_authority = target.find_first_of("/?", scheme_end + 3);
     target = after_authority == std::string_view::npos ? std::string_view{} : target.substr(after_authority);
     absolute = true;

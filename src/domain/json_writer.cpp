@@ -73,21 +73,10 @@ JsonWriter& JsonWriter::key(std::string_view name) {
 JsonWriter& JsonWriter::value(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   separate();
-  std::size_t i = plain_ascii_end(text, 0);
-  const std::size_t start = out_.size();
-  out_.resize(start + text.size() + 2);
-  out_[start] = '"';
-  if (i == text.size()) {  // nothing to escape: one copy
-    std::memcpy(out_.data() + start + 1, text.data(), text.size());
-    out_.back() = '"';
-    return *this;
-  }
-  std::memcpy(out_.data() + start + 1, text.data(), i);
-  out_.resize(start + 1 + i);
-  std::size_t plain = i;  // start of the run of characters that need no escape
-  for (; i < text.size(); ++i) {
-    i = plain_ascii_end(text, i);
-    if (i == text.size()) break;
+  out_.reserve(out_.size() + text.size() + 2);
+  out_.push_back('"');
+  std::size_t plain = 0;  // start of the run of characters that need no escape
+  for (std::size_t i = plain_ascii_end(text, 0); i < text.size(); i = plain_ascii_end(text, i + 1)) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const std::size_t length = utf8_sequence_length(text, i);

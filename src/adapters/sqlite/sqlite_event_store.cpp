@@ -922,7 +922,7 @@ void SqliteEventStore::writer_loop() {
       writer_idle_ = false;
       if (queue_.empty()) break;
       const auto next_begin = last_begin + options_.commit_interval;
-      if (queue_.size() < kGatherWrites && !stopping_ && std::chrono::steady_clock::now() < next_begin) {
+      if (queue_.size() < kGatherWrites && std::chrono::steady_clock::now() < next_begin) {
         queue_ready_.wait_until(lock, next_begin, [&] { return stopping_ || queue_.size() >= kGatherWrites; });
       }
       last_begin = std::chrono::steady_clock::now();

@@ -145,10 +145,10 @@ bool Connection::try_exec(const char* sql) noexcept {
   return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
 }
 
-Statement& Connection::statement(const std::string& sql) {
+Statement& Connection::statement(std::string_view sql) {
   auto found = cache_.find(sql);
   if (found == cache_.end()) {
-    found = cache_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+    found = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, sql)).first;
   }
   return *found->second;
 }

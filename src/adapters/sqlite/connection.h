@@ -90,7 +90,8 @@ class Connection {
   // Like exec() but reports failure instead of throwing (rollbacks on error paths).
   bool try_exec(const char* sql) noexcept;
   // The cached statement for `sql`, prepared on first use. Use it through StatementUse.
-  Statement& statement(const std::string& sql);
+  // Finding a cached one allocates nothing (the writer looks up several per batch).
+  Statement& statement(std::string_view sql);
   std::int64_t changes() const;
   sqlite3* handle() const { return db_; }
 

@@ -45,8 +45,9 @@ std::string session_name(int index) {
 }
 
 // The event mix of a playing session: mostly segment loads, periodic samples, a rare error.
-domain::PlaybackEvent make_event(const domain::Session& session, std::int64_t sequence,
-                                 std::int64_t ingest_sequence, domain::Micros now) {
+domain::PlaybackEvent make_event(const domain::Session& session,
+                                 const std::shared_ptr<const domain::IngestStamp>& stamp,
+                                 std::int64_t sequence, std::int64_t ingest_sequence, domain::Micros now) {
   domain::PlaybackEvent e;
   e.project_id = session.project_id;
   e.session_id = session.session_id;
@@ -68,9 +69,7 @@ domain::PlaybackEvent make_event(const domain::Session& session, std::int64_t se
   }
   e.server_received_at = now;
   e.ingest_sequence = ingest_sequence;
-  e.correlation_id = session.correlation_id;
-  e.trace_id = session.trace_id;
-  e.span_id = "00f067aa0ba902b7";
+  e.stamp = stamp;
   return e;
 }
 
@@ -127,8 +126,11 @@ IngestFigure run_store(const std::string& path, double seconds) {
     domain::Session& session = sessions[index];
     const domain::Micros now = wall_micros();
     ports::AppendBatch batch;
+    // One stamp per request and session, as the server shares it.
+    const auto stamp = std::make_shared<const domain::IngestStamp>(
+        domain::IngestStamp{session.correlation_id, session.trace_id, "00f067aa0ba902b7"});
     for (int i = 0; i < kEventsPerBatch; ++i) {
-      batch.events.push_back(make_event(session, next_sequence[index]++, ++ingest_sequence, now));
+      batch.events.push_back(make_event(session, stamp, next_sequence[index]++, ++ingest_sequence, now));
     }
     session.last_event_at = now;
     session.event_count += kEventsPerBatch;

@@ -64,6 +64,8 @@ void build(const std::string& path) {
       for (int chunk = 0; chunk < kChunksPerAppend; ++chunk) {
         const domain::Micros received =
             kT0 + kSessions * 1000 + (round * kChunksPerAppend + chunk) * 1'000'000 + i;
+        const auto stamp = std::make_shared<const domain::IngestStamp>(
+            domain::IngestStamp{s.correlation_id, s.trace_id, ""});
         for (int k = 0; k < kEventsPerChunk; ++k) {
           domain::PlaybackEvent e;
           e.event_name = k == 9 ? "metrics_sampled" : "segment_loaded";
@@ -75,8 +77,7 @@ void build(const std::string& path) {
           e.meta = {{"network.kind", "segment"}, {"bytes", 1'048'576}, {"timing.duration_ms", 182}};
           e.server_received_at = received;
           e.ingest_sequence = ++ingest;
-          e.correlation_id = s.correlation_id;
-          e.trace_id = s.trace_id;
+          e.stamp = stamp;
           batch.events.push_back(std::move(e));
           s.last_event_at = received;
         }

@@ -131,29 +131,34 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
   struct Before {
     TrackedSession* tracked;
     std::optional<SessionState> state;  // nullopt: created by this batch
+    std::shared_ptr<const domain::IngestStamp> stamp;  // of this batch's events of the session
   };
   std::vector<Before> touched;
 
-  TrackedSession* previous = nullptr;  // a batch's events are mostly of one session
+  std::size_t current = 0;  // in touched; a batch's events are mostly of one session
   for (auto& event : events) {
-    bool created = false;
-    auto& tracked = previous != nullptr && previous->session.session_id == event.session_id &&
-                            previous->session.project_id == event.project_id
-                        ? *previous
-                        : session_for(event, context, created);
-    previous = &tracked;
-    auto& session = tracked.session;
-    auto seen = std::find_if(touched.begin(), touched.end(),
-                             [&](const Before& entry) { return entry.tracked == &tracked; });
-    if (seen == touched.end()) {
-      touched.push_back({&tracked, created ? std::nullopt : std::optional(session.state)});
+    if (touched.empty() || touched[current].tracked->session.session_id != event.session_id ||
+        touched[current].tracked->session.project_id != event.project_id) {
+      bool created = false;
+      auto& tracked = session_for(event, context, created);
+      const auto seen = std::find_if(touched.begin(), touched.end(),
+                                     [&](const Before& entry) { return entry.tracked == &tracked; });
+      current = static_cast<std::size_t>(seen - touched.begin());
+      if (seen == touched.end()) {
+        const auto& session = tracked.session;
+        touched.push_back({&tracked, created ? std::nullopt : std::optional(session.state),
+                           std::make_shared<const domain::IngestStamp>(domain::IngestStamp{
+                               session.correlation_id,
+                               context.trace_id.empty() ? session.trace_id : context.trace_id,
+                               context.span_id})});
+      }
     }
+    auto& tracked = *touched[current].tracked;
+    auto& session = tracked.session;
 
     event.server_received_at = context.received_at;
     event.ingest_sequence = next_ingest_sequence_++;
-    event.correlation_id = session.correlation_id;
-    event.trace_id = context.trace_id.empty() ? session.trace_id : context.trace_id;
-    event.span_id = context.span_id;
+    event.stamp = touched[current].stamp;
     event.time_skew_warning = std::llabs(context.received_at - event.client_timestamp) >
                               60 * domain::kMicrosPerSecond;
     if (event.sequence_number && !tracked.seen_sequence_numbers.insert(*event.sequence_number)) {

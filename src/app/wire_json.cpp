@@ -72,8 +72,8 @@ boost::json::object event_to_json(const domain::PlaybackEvent& event) {
   if (event.sequence_number) out["sequence_number"] = *event.sequence_number;
   out["sdk"] = {{"name", event.sdk.name}, {"version", event.sdk.version}};
   if (!event.meta.empty()) out["meta"] = event.meta;
-  out["correlation_id"] = event.correlation_id;
-  if (!event.trace_id.empty()) out["trace_id"] = event.trace_id;
+  out["correlation_id"] = event.correlation_id();
+  if (!event.trace_id().empty()) out["trace_id"] = event.trace_id();
   if (event.time_skew_warning) out["time_skew_warning"] = true;
   out["delivery_status"] =
       event.delivery == domain::DeliveryStatus::accepted ? "accepted" : "duplicate_suspected";

@@ -23,15 +23,40 @@ namespace mtrace::adapters::sqlite {
 
 namespace {
 
-// A session's (project_id, session_id) as one map key.
-std::string joined_id(std::string_view project_id, std::string_view session_id) {
-  std::string joined;
-  joined.reserve(project_id.size() + 1 + session_id.size());
-  joined += project_id;
-  joined += '\0';
-  joined += session_id;
-  return joined;
-}
+// A session's (project_id, session_id) as a map key, viewing strings that outlive the lookup.
+struct SessionName {
+  std::string_view project_id;
+  std::string_view session_id;
+  bool operator==(const SessionName&) const = default;
+};
+
+// A session name the map owns (SessionKeyCache outlives the batches it learns from).
+using OwnedSessionName = std::pair<std::string, std::string>;
+
+// Hashes and compares both kinds, so that a lookup by SessionName builds no string.
+struct SessionNameHash {
+  using is_transparent = void;
+  std::size_t operator()(const SessionName& name) const noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(name.session_id);
+    return h ^ (std::hash<std::string_view>{}(name.project_id) + 0x9e3779b97f4a7c15u + (h << 6) + (h >> 2));
+  }
+  std::size_t operator()(const OwnedSessionName& name) const noexcept {
+    return (*this)(SessionName{name.first, name.second});
+  }
+};
+
+struct SessionNameEqual {
+  using is_transparent = void;
+  static SessionName view(const SessionName& name) { return name; }
+  static SessionName view(const OwnedSessionName& name) { return {name.first, name.second}; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const noexcept {
+    return view(a) == view(b);
+  }
+};
+
+SessionName name_of(const domain::Session& s) { return {s.project_id, s.session_id}; }
+SessionName name_of(const domain::PlaybackEvent& e) { return {e.project_id, e.session_id}; }
 
 }  // namespace
 
@@ -49,22 +74,28 @@ class SessionKeyCache {
     std::int64_t counted_through = 0;
   };
   Entry* find(const domain::Session& s) {
-    const auto found = entries_.find(name(s));
+    const auto found = entries_.find(name_of(s));
     return found == entries_.end() ? nullptr : &found->second;
   }
   void remember(const domain::Session& s, std::int64_t key, std::int64_t counted_through) {
     if (s.state == domain::SessionState::ended) {
-      entries_.erase(name(s));
+      forget(s);
+      return;
+    }
+    Entry entry{key, s, counted_through};
+    if (auto found = entries_.find(name_of(s)); found != entries_.end()) {
+      found->second = std::move(entry);
     } else {
-      entries_[name(s)] = {key, s, counted_through};
+      entries_.emplace(OwnedSessionName{s.project_id, s.session_id}, std::move(entry));
     }
   }
-  void forget(const domain::Session& s) { entries_.erase(name(s)); }
+  void forget(const domain::Session& s) {
+    if (auto found = entries_.find(name_of(s)); found != entries_.end()) entries_.erase(found);
+  }
   void clear() { entries_.clear(); }
 
  private:
-  static std::string name(const domain::Session& s) { return joined_id(s.project_id, s.session_id); }
-  std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<OwnedSessionName, Entry, SessionNameHash, SessionNameEqual> entries_;
 };
 
 namespace {
@@ -367,6 +398,8 @@ struct DecodedEvent {
 std::vector<DecodedEvent> decode_chunk_row(const Statement& row) {
   const std::int64_t chunk_id = row.int64(0);
   const Micros received_at = row.int64(1);
+  const auto stamp = std::make_shared<const domain::IngestStamp>(
+      domain::IngestStamp{std::string(row.text(2)), std::string(row.text(3)), std::string(row.text(4))});
   std::vector<DecodedEvent> decoded;
   for (EncodedEvent& encoded : value_or_throw(decode_chunk(row.blob(5), chunk_id, received_at))) {
     DecodedEvent out;
@@ -374,9 +407,7 @@ std::vector<DecodedEvent> decode_chunk_row(const Statement& row) {
     move_event_fields(encoded, received_at, e);
     e.project_id = row.text(6);
     e.session_id = row.text(7);
-    e.correlation_id = row.text(2);
-    e.trace_id = row.text(3);
-    e.span_id = row.text(4);
+    e.stamp = stamp;
     out.meta_json = encoded.meta_json;
     decoded.push_back(std::move(out));
   }
@@ -451,8 +482,8 @@ struct PendingChunk {
 };
 
 bool same_chunk_fields(const PlaybackEvent& a, const PlaybackEvent& b) {
-  return a.server_received_at == b.server_received_at && a.correlation_id == b.correlation_id &&
-         a.trace_id == b.trace_id && a.span_id == b.span_id;
+  return a.server_received_at == b.server_received_at &&
+         (a.stamp == b.stamp || (a.stamp && b.stamp && *a.stamp == *b.stamp));
 }
 
 void insert_chunk(Connection& connection, const PendingChunk& chunk) {
@@ -463,9 +494,9 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
       .bind(2, chunk.last)
       .bind(3, chunk.session_key)
       .bind(4, chunk.head->server_received_at)
-      .bind(5, chunk.head->correlation_id)
-      .bind(6, chunk.head->trace_id)
-      .bind(7, chunk.head->span_id)
+      .bind(5, chunk.head->correlation_id())
+      .bind(6, chunk.head->trace_id())
+      .bind(7, chunk.head->span_id())
       .bind_blob(8, chunk.encoded.bytes())
       .run();
   StatementUse name(connection.statement(
@@ -484,12 +515,12 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
     return previous != nullptr && previous->session_id == event.session_id &&
            previous->project_id == event.project_id;
   };
-  std::unordered_map<std::string, BatchSpan> spans;
+  std::unordered_map<SessionName, BatchSpan, SessionNameHash> spans;
   BatchSpan* span = nullptr;
   const PlaybackEvent* previous = nullptr;
   for (const PlaybackEvent& event : batch.events) {
     if (!same_session(previous, event)) {
-      span = &spans.try_emplace(joined_id(event.project_id, event.session_id),
+      span = &spans.try_emplace(name_of(event),
                                 BatchSpan{event.ingest_sequence, event.ingest_sequence})
                   .first->second;
     }
@@ -497,11 +528,10 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
     span->first = std::min(span->first, event.ingest_sequence);
     span->last = std::max(span->last, event.ingest_sequence);
   }
-  std::unordered_map<std::string, std::int64_t> keys;
+  std::unordered_map<SessionName, std::int64_t, SessionNameHash> keys;
   for (const Session& session : batch.sessions) {
-    std::string name = joined_id(session.project_id, session.session_id);
-    const auto span = spans.find(name);
-    keys[std::move(name)] =
+    const auto span = spans.find(name_of(session));
+    keys[name_of(session)] =
         upsert_session(connection, session_keys, write_back, session,
                        span == spans.end() ? std::nullopt : std::optional(span->second));
   }
@@ -529,7 +559,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
   previous = nullptr;
   for (const PlaybackEvent& event : batch.events) {
     if (!same_session(previous, event)) {
-      const auto key = keys.find(joined_id(event.project_id, event.session_id));
+      const auto key = keys.find(name_of(event));
       if (key == keys.end()) {
         throw StoreError({ErrorCode::invalid_argument,
                           "batch has an event of a session it does not carry"});

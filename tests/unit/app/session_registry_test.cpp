@@ -60,8 +60,8 @@ TEST(SessionRegistry, CreatesASessionAndAssignsServerFieldsInOrder) {
   EXPECT_EQ(session.correlation_id.size(), 36u);
   EXPECT_EQ(events[0].ingest_sequence, 42);
   EXPECT_EQ(events[1].ingest_sequence, 43);
-  EXPECT_EQ(events[1].correlation_id, session.correlation_id);
-  EXPECT_EQ(events[1].span_id, "00f067aa0ba902b7");
+  EXPECT_EQ(events[1].correlation_id(), session.correlation_id);
+  EXPECT_EQ(events[1].span_id(), "00f067aa0ba902b7");
 }
 
 TEST(SessionRegistry, MintsATraceIdWhenTheClientSentNone) {
@@ -69,7 +69,26 @@ TEST(SessionRegistry, MintsATraceIdWhenTheClientSentNone) {
   std::vector events{event("b", "paused", 1)};
   const auto changes = apply(registry, events, kT0);
   EXPECT_EQ(changes.touched[0].trace_id.size(), 32u);
-  EXPECT_EQ(events[0].trace_id, changes.touched[0].trace_id);
+  EXPECT_EQ(events[0].trace_id(), changes.touched[0].trace_id);
+}
+
+TEST(SessionRegistry, EventsOfOneSessionInABatchShareOneStamp) {
+  SessionRegistry registry;
+  std::vector events{event("a", "x", 1), event("b", "x", 1), event("a", "y", 2), event("b", "y", 2)};
+  const auto changes = apply(registry, events, kT0, "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_EQ(changes.touched.size(), 2u);
+  ASSERT_NE(events[0].stamp, nullptr);
+  EXPECT_EQ(events[0].stamp, events[2].stamp);
+  EXPECT_EQ(events[1].stamp, events[3].stamp);
+  EXPECT_NE(events[0].correlation_id(), events[1].correlation_id());
+  EXPECT_EQ(events[0].correlation_id(), changes.touched[0].correlation_id);
+  EXPECT_EQ(events[1].correlation_id(), changes.touched[1].correlation_id);
+  EXPECT_EQ(events[3].trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+
+  std::vector next{event("a", "z", 3)};
+  apply(registry, next, kT0 + 1);
+  EXPECT_NE(next[0].stamp, events[0].stamp);  // another request, another stamp
+  EXPECT_EQ(next[0].correlation_id(), events[0].correlation_id());
 }
 
 TEST(SessionRegistry, FlagsDuplicatesAndTimeSkewButCountsEveryEvent) {

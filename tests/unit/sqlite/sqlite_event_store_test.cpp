@@ -112,9 +112,9 @@ PlaybackEvent make_event(const Session& s, std::string name, std::int64_t ingest
   e.sdk = {"@mtrace/player-sdk", "1.2.3"};
   e.server_received_at = received_at;
   e.ingest_sequence = ingest;
-  e.correlation_id = s.correlation_id;
-  e.trace_id = s.trace_id;
-  e.span_id = "00f067aa0ba902b7";
+  // A stamp of its own: the store must group events by the stamp's fields, not its address.
+  e.stamp = std::make_shared<const domain::IngestStamp>(
+      domain::IngestStamp{s.correlation_id, s.trace_id, "00f067aa0ba902b7"});
   return e;
 }
 
@@ -144,9 +144,9 @@ void expect_same_event(const PlaybackEvent& a, const PlaybackEvent& b) {
   EXPECT_EQ(a.meta, b.meta);
   EXPECT_EQ(a.server_received_at, b.server_received_at);
   EXPECT_EQ(a.ingest_sequence, b.ingest_sequence);
-  EXPECT_EQ(a.correlation_id, b.correlation_id);
-  EXPECT_EQ(a.trace_id, b.trace_id);
-  EXPECT_EQ(a.span_id, b.span_id);
+  EXPECT_EQ(a.correlation_id(), b.correlation_id());
+  EXPECT_EQ(a.trace_id(), b.trace_id());
+  EXPECT_EQ(a.span_id(), b.span_id());
   EXPECT_EQ(a.time_skew_warning, b.time_skew_warning);
   EXPECT_EQ(a.after_session_end, b.after_session_end);
   EXPECT_EQ(a.delivery, b.delivery);
@@ -384,6 +384,23 @@ TEST_F(SqliteEventStoreTest, SessionEventsAreTheSessionsEventsInIngestOrder) {
   EXPECT_FALSE(events[4].sequence_number);
   EXPECT_EQ(events[4].meta.at("bitrate_bps"), 400000);
   EXPECT_TRUE(store_->session_events("demo", "none").value().empty());
+}
+
+TEST_F(SqliteEventStoreTest, EventsOfOneSessionAndTimeKeepTheirOwnStamps) {
+  Session s = make_session("demo", "s-1", kT0);
+  auto batch = batch_of(s, {"a", "b", "c"}, 1, kT0 + 5, 0);
+  batch.events[1].stamp = std::make_shared<const domain::IngestStamp>(
+      domain::IngestStamp{s.correlation_id, "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"});
+  batch.events[2].stamp = nullptr;
+  ASSERT_TRUE(append(batch).ok());
+  const auto events = store_->session_events("demo", "s-1").value();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].trace_id(), s.trace_id);
+  EXPECT_EQ(events[0].span_id(), "00f067aa0ba902b7");
+  EXPECT_EQ(events[1].trace_id(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(events[1].span_id(), "b7ad6b7169203331");
+  EXPECT_EQ(events[2].correlation_id(), "");
+  EXPECT_EQ(events[2].span_id(), "");
 }
 
 TEST_F(SqliteEventStoreTest, EventsAfterReturnsTheProjectsEventsAscending) {

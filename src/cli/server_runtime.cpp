@@ -14,6 +14,7 @@
 
 #include "adapters/fetch/beast_fetcher.h"
 #include "adapters/http/server.h"
+#include "adapters/http/worker_pool.h"
 #include "adapters/memory/in_process_live_bus.h"
 #include "adapters/memory/system_clock.h"
 #include "adapters/memory/token_bucket_rate_limiter.h"
@@ -77,42 +78,6 @@ void every(std::stop_token stop, std::chrono::milliseconds interval, const std::
   }
 }
 
-// Analyses fetch over the network for up to tens of seconds: they run on threads of their own,
-// a few at a time, never on the server's threads. Beyond the limit the API answers 503.
-class AnalyzeWorkers {
- public:
-  static constexpr int kMaxConcurrent = 4;
-  using Work = std::function<adapters::http::Response(const adapters::http::Request&)>;
-
-  ~AnalyzeWorkers() {
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [&] { return running_ == 0; });
-  }
-
-  void run(adapters::http::Request request, adapters::http::Exchange exchange, Work work) {
-    {
-      std::lock_guard lock(mutex_);
-      if (running_ >= kMaxConcurrent) {
-        return exchange.respond(
-            adapters::http::Response::json(
-                503, R"({"error":"analyzer_busy","message":"too many analyses at once; retry later","status":"error","code":"analyzer_busy"})")
-                .with_header("Retry-After", "2"));
-      }
-      ++running_;
-    }
-    std::thread([this, request = std::move(request), exchange = std::move(exchange), work = std::move(work)] {
-      exchange.respond(work(request));
-      std::lock_guard lock(mutex_);
-      --running_;
-      idle_.notify_all();
-    }).detach();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  int running_ = 0;
-};
 
 }  // namespace
 
@@ -232,20 +197,28 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   adapters::http::ApiRouter router(std::move(dependencies));
   adapters::fetch::BeastFetcher fetcher;
   app::AnalyzeManifest analyzer(fetcher, event_store, metrics, clock);
-  AnalyzeWorkers analyze_workers;
+  // Analyses fetch over the network for up to tens of seconds: a few at a time, on threads of
+  // their own; beyond that the API answers 503.
+  adapters::http::WorkerPool analyze_workers("analyze", 4, 0);
   router.set_analyze_handler([&](adapters::http::Request& request, adapters::http::Exchange exchange) {
     const auto token = request.header("x-mtrace-token");
     std::optional<std::string> project;
     if (auto grant = projects.value().grant_for_read_token(token); grant && grant->project_id) project = grant->project_id;
-    analyze_workers.run(std::move(request), std::move(exchange), [&analyzer, project, sent = !token.empty()](
-                                                                     const adapters::http::Request& call) {
-      if (call.body_too_large) {
-        return adapters::http::Response::json(
-            413, R"({"error":"payload_too_large","message":"the request body exceeds 1 MiB","status":"error","code":"payload_too_large"})");
+    auto call = std::make_shared<adapters::http::Request>(std::move(request));
+    const bool accepted = analyze_workers.try_post([&analyzer, call, exchange, project, sent = !token.empty()] {
+      if (call->body_too_large) {
+        return exchange.respond(adapters::http::Response::json(
+            413, R"({"error":"payload_too_large","message":"the request body exceeds 1 MiB","status":"error","code":"payload_too_large"})"));
       }
-      auto reply = analyzer.analyze({call.header("content-type"), call.body, project, sent});
-      return adapters::http::Response::json(reply.status, std::move(reply.json_body));
+      auto reply = analyzer.analyze({call->header("content-type"), call->body, project, sent});
+      exchange.respond(adapters::http::Response::json(reply.status, std::move(reply.json_body)));
     });
+    if (!accepted) {
+      exchange.respond(
+          adapters::http::Response::json(
+              503, R"({"error":"analyzer_busy","message":"too many analyses at once; retry later","status":"error","code":"analyzer_busy"})")
+              .with_header("Retry-After", "2"));
+    }
   });
 
   adapters::http::ServerOptions options;

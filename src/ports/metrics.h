@@ -50,6 +50,9 @@ class Metrics {
   // batch was committed again in a transaction of its own, so that only a failing one fails.
   // Stays at 0 on a healthy disk; a rising count means lost throughput and a cause to find.
   virtual void store_group_retried() = 0;
+  // mtrace_store_reads_refused_total: an API request that reads or erases stored data got 503
+  // because every store worker was busy and their queue full (reads slower than they arrive).
+  virtual void store_reads_refused() = 0;
 
   // QoE, from the session's domain::qoe::QoeTracker (SPEC §8 names).
   // mtrace_sessions_started_total: an accepted event created a session.

@@ -86,7 +86,8 @@ Response store_unavailable() {
 ApiRouter::ApiRouter(ApiDependencies dependencies)
     : deps_(std::move(dependencies)),
       live_streams_(deps_.live_bus, deps_.store),
-      started_at_(deps_.clock.now()) {}
+      started_at_(deps_.clock.now()),
+      store_work_("api-store", deps_.store_threads, deps_.store_queue) {}
 
 std::size_t ApiRouter::body_limit(const Request& head) const {
   if (head.method == "POST" && head.path == "/api/playback-events") return 256 * 1024;
@@ -166,7 +167,22 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
     const bool traced = deps_.tracer.enabled() && info->pattern != "/api/health" && info->pattern != "/api/metrics" &&
                         info->pattern != "/api/stream-sessions/stream";
     auto span = traced ? trace_request(request, info->pattern, exchange) : nullptr;
-    return route(request, exchange, cors, span);
+    // Ingest hands its batch to the store's writer and returns; the analyzer has threads of its
+    // own; metrics and config are in memory. Every other route reads or erases stored data, which
+    // on a large store can take long enough to stall the other connections of this event loop.
+    if (info->pattern == "/api/playback-events" || info->pattern == "/api/analyze" ||
+        info->pattern == "/api/metrics" || info->pattern == "/api/config") {
+      return route(request, exchange, cors, span);
+    }
+    const bool accepted = store_work_.try_post([this, request, exchange, cors, span]() mutable {
+      route(request, exchange, cors, span);
+    });
+    if (!accepted) {
+      deps_.metrics.store_reads_refused();
+      exchange.respond(Response::error(503, "server_busy", "too many store reads at once; retry later")
+                           .with_header("Retry-After", "1"));
+    }
+    return;
   }
 
   for (const auto& mount : deps_.mounts) {

@@ -11,6 +11,7 @@
 #include "adapters/http/exchange.h"
 #include "adapters/http/live_streams.h"
 #include "adapters/http/static_files.h"
+#include "adapters/http/worker_pool.h"
 #include "app/ingest_playback_events.h"
 #include "app/project_registry.h"
 #include "app/qoe_aggregates.h"
@@ -46,6 +47,10 @@ struct ApiDependencies {
   boost::json::object config;                       // GET /api/config
   std::function<boost::json::object()> lab_status;  // GET /api/status "lab"; empty: not a lab
   const app::QoeAggregates* qoe = nullptr;           // GET /api/qoe
+  // Threads that run the routes which read or erase stored data (the store's read connections
+  // bound how many run at once anyway), and the requests that may wait for one before 503.
+  int store_threads = 4;
+  std::size_t store_queue = 256;
 };
 
 class ApiRouter {
@@ -82,6 +87,9 @@ class ApiRouter {
   static constexpr int kRateSlots = 60;
   mutable std::array<std::atomic<std::int64_t>, kRateSlots> accepted_per_second_{};
   mutable std::array<std::atomic<std::int64_t>, kRateSlots> slot_second_{};
+  // The routes that touch stored data run here. Declared last, so destroyed first: its destructor
+  // runs the jobs it accepted, which use the members above.
+  WorkerPool store_work_;
 };
 
 }  // namespace mtrace::adapters::http

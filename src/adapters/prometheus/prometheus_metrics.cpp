@@ -99,6 +99,8 @@ PrometheusMetrics::PrometheusMetrics()
                               "Playback events not kept because the store was unavailable.")),
       store_group_retries_(counter(*registry_, "mtrace_store_group_retries_total",
                                    "Store transactions of many batches that failed and were retried one batch each.")),
+      store_reads_refused_(counter(*registry_, "mtrace_store_reads_refused_total",
+                                   "API requests for stored data refused with 503: every store worker busy.")),
       playback_errors_(counter(*registry_, "mtrace_playback_errors_total",
                                "Accepted playback_error events.")),
       rebuffer_events_(counter(*registry_, "mtrace_rebuffer_events_total",
@@ -233,6 +235,8 @@ void PrometheusMetrics::events_dropped(std::int64_t n) {
 }
 
 void PrometheusMetrics::store_group_retried() { store_group_retries_.Increment(); }
+
+void PrometheusMetrics::store_reads_refused() { store_reads_refused_.Increment(); }
 
 void PrometheusMetrics::cors_preflight_refused(std::string_view route) {
   std::string value{route};

@@ -2,11 +2,13 @@
 // in the middle of a session.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/json/parse.hpp>
+#include <chrono>
 #include <ctime>
 #include <set>
 #include <thread>
@@ -177,6 +179,46 @@ TEST(Robustness, AsksForTheBodyWhenTheClientExpects100Continue) {
   const auto accepted = parse_response(answer);
   EXPECT_EQ(accepted.status, 202);
   EXPECT_EQ(accepted.body, R"({"accepted":2})");
+}
+
+// A filtered sessions list scans the sessions table, which on a large store takes tens of
+// milliseconds. It runs beside the event loop: a batch sent meanwhile to the same (only) HTTP
+// thread is answered before the list.
+TEST(Robustness, ASlowReadDoesNotHoldUpIngestOnTheSameEventLoop) {
+  TempDir dir;
+  { ServerProcess schema(dir.path()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "mtrace.db").c_str(), &db), SQLITE_OK);
+  const auto recent = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch() - std::chrono::hours(1))
+                          .count();
+  const std::string fill =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
+      "INSERT INTO sessions (project_id, session_id, state, started_at, last_event_at, ended_at, end_source, "
+      "event_count, correlation_id, trace_id, sample_rate_ppm, content_id, content_title, player_name, "
+      "player_version, browser_family, os_family, last_error_code, error_count, qoe) "
+      "SELECT 'demo', 'stored-' || i, 2, " + std::to_string(recent) + " + i, " + std::to_string(recent) +
+      " + i, NULL, 0, 1, 'c-' || i, '4bf92f3577b34da6a3ce929d0e0e4736', 1000000, 'vod-1', '', 'hls.js', '', '', "
+      "'', '', 0, '{}' FROM n";
+  ASSERT_EQ(sqlite3_exec(db, fill.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  ServerProcess server(dir.path(), {"--threads", "1"});
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point read_done;
+  HttpResult list;
+  std::thread reader([&] {
+    list = server.get("/api/stream-sessions?content_id=none");
+    read_done = Clock::now();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the scan is under way
+  const auto ingest = server.post_events(batch_json("during-a-read", 5));
+  const auto ingest_done = Clock::now();
+  reader.join();
+  EXPECT_EQ(ingest.status, 202) << ingest.body;
+  EXPECT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.body, R"({"sessions":[]})");
+  EXPECT_LT(ingest_done, read_done) << "the batch waited for the read";
 }
 
 TEST(Robustness, DrainsOnSigtermAndExitsCleanly) {

@@ -117,7 +117,9 @@ TEST(PrometheusMetrics, AcceptedEventsMoveTheirCounters) {
   metrics.events_rate_limited(101);
   metrics.events_dropped(10);
   metrics.store_group_retried();
+  metrics.store_reads_refused();
   EXPECT_EQ(value(metrics, "mtrace_store_group_retries_total"), 1);
+  EXPECT_EQ(value(metrics, "mtrace_store_reads_refused_total"), 1);
   EXPECT_EQ(value(metrics, "mtrace_playback_events_total"), 4);
   EXPECT_EQ(value(metrics, "mtrace_playback_errors_total"), 1);
   EXPECT_EQ(value(metrics, "mtrace_rebuffer_events_total"), 1);

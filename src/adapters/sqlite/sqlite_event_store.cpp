@@ -55,6 +55,15 @@ struct SessionNameEqual {
   }
 };
 
+// The smallest string above every string that starts with `prefix`, bytewise as SQLite's BINARY
+// collation compares; nullopt when there is none (the prefix is all 0xFF bytes).
+std::optional<std::string> prefix_end(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (prefix.empty()) return std::nullopt;
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
 SessionName name_of(const domain::Session& s) { return {s.project_id, s.session_id}; }
 SessionName name_of(const domain::PlaybackEvent& e) { return {e.project_id, e.session_id}; }
 
@@ -1130,8 +1139,9 @@ domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
     if (query.player_name) sql.add(" AND s.player_name = ?", {*query.player_name});
     if (query.error_code) sql.add(" AND s.last_error_code = ?", {*query.error_code});
     if (query.session_id_prefix) {
-      sql.add(" AND substr(s.session_id, 1, length(?)) = ?",
-              {*query.session_id_prefix, *query.session_id_prefix});
+      // A range, so that the (project_id, session_id) index finds the matches.
+      sql.add(" AND s.session_id >= ?", {*query.session_id_prefix});
+      if (auto end = prefix_end(*query.session_id_prefix)) sql.add(" AND s.session_id < ?", {*end});
     }
     if (query.started_from) sql.add(" AND s.started_at >= ?", {*query.started_from});
     if (query.started_until) sql.add(" AND s.started_at < ?", {*query.started_until});

@@ -368,6 +368,28 @@ TEST_F(SqliteEventStoreTest, ListsSessionsNewestFirstWithPagingAndFilters) {
   EXPECT_EQ(ids([](auto& q) { q.project_id.reset(); }), (V{"d-5", "aa-1", "ab-2", "b-3", "c-4"}));
 }
 
+TEST_F(SqliteEventStoreTest, ASessionIdPrefixMatchesBytewiseUpToItsLastByte) {
+  std::int64_t ingest = 1;
+  for (const char* id : {"ab", "ab\x7f", "ab\xff", "ac", "\xff\xff", "\xff"}) {
+    ASSERT_TRUE(append(batch_of(make_session("demo", id, kT0 + ingest), {"x"}, ingest, kT0, 0)).ok());
+    ++ingest;
+  }
+  const auto ids = [&](std::string prefix) {
+    ports::SessionListQuery query;
+    query.project_id = "demo";
+    query.session_id_prefix = std::move(prefix);
+    auto found = session_ids(store_->list_sessions(query).value().sessions);
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("ab"), (V{"ab", "ab\x7f", "ab\xff"}));
+  EXPECT_EQ(ids("ab\xff"), V{"ab\xff"});
+  EXPECT_EQ(ids("\xff"), (V{"\xff", "\xff\xff"}));  // no upper bound: nothing sorts after 0xFF
+  EXPECT_EQ(ids("\xff\xff"), V{"\xff\xff"});
+  EXPECT_EQ(ids("ad"), V{});
+}
+
 TEST_F(SqliteEventStoreTest, SessionEventsAreTheSessionsEventsInIngestOrder) {
   Session s = make_session("demo", "s-1", kT0);
   ASSERT_TRUE(append(batch_of(s, {"a", "b", "c"}, 1, kT0 + 5, 5)).ok());

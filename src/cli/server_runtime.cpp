@@ -78,7 +78,6 @@ void every(std::stop_token stop, std::chrono::milliseconds interval, const std::
   }
 }
 
-
 }  // namespace
 
 void add_serve_options(CLI::App& command, ServeSettings& s) {

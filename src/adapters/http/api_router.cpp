@@ -28,19 +28,23 @@ struct RouteInfo {
   std::string_view pattern;
   std::string_view methods;  // for Allow and preflights
   std::string_view allowed_headers;
+  // Reads or erases stored data, which on a large store can take long enough to stall the other
+  // connections of an event loop: runs on the store workers. Ingest only hands its batch to the
+  // store's writer, the analyzer has threads of its own, metrics and config are in memory.
+  bool touches_store = false;
 };
 
 std::optional<RouteInfo> route_info(std::string_view path) {
   if (path == "/api/playback-events") return RouteInfo{"/api/playback-events", "POST, OPTIONS", kIngestHeaders};
   if (path == "/api/analyze") return RouteInfo{"/api/analyze", "POST, OPTIONS", kIngestHeaders};
-  if (path == "/api/health" || path == "/api/metrics" || path == "/api/config" || path == "/api/status" ||
-      path == "/api/overview" || path == "/api/events" || path == "/api/qoe" || path == "/api/stream-sessions" ||
-      path == "/api/stream-sessions/stream") {
-    return RouteInfo{path, "GET, OPTIONS", kReadHeaders};
+  if (path == "/api/metrics" || path == "/api/config") return RouteInfo{path, "GET, OPTIONS", kReadHeaders};
+  if (path == "/api/health" || path == "/api/status" || path == "/api/overview" || path == "/api/events" ||
+      path == "/api/qoe" || path == "/api/stream-sessions" || path == "/api/stream-sessions/stream") {
+    return RouteInfo{path, "GET, OPTIONS", kReadHeaders, true};
   }
   if (path.starts_with(kSessionsPrefix) && path.size() > kSessionsPrefix.size() &&
       path.find('/', kSessionsPrefix.size()) == std::string_view::npos) {
-    return RouteInfo{"/api/stream-sessions/{id}", "GET, DELETE, OPTIONS", kReadHeaders};
+    return RouteInfo{"/api/stream-sessions/{id}", "GET, DELETE, OPTIONS", kReadHeaders, true};
   }
   return std::nullopt;
 }
@@ -167,13 +171,7 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
     const bool traced = deps_.tracer.enabled() && info->pattern != "/api/health" && info->pattern != "/api/metrics" &&
                         info->pattern != "/api/stream-sessions/stream";
     auto span = traced ? trace_request(request, info->pattern, exchange) : nullptr;
-    // Ingest hands its batch to the store's writer and returns; the analyzer has threads of its
-    // own; metrics and config are in memory. Every other route reads or erases stored data, which
-    // on a large store can take long enough to stall the other connections of this event loop.
-    if (info->pattern == "/api/playback-events" || info->pattern == "/api/analyze" ||
-        info->pattern == "/api/metrics" || info->pattern == "/api/config") {
-      return route(request, exchange, cors, span);
-    }
+    if (!info->touches_store) return route(request, exchange, cors, span);
     const bool accepted = store_work_.try_post([this, request, exchange, cors, span]() mutable {
       route(request, exchange, cors, span);
     });

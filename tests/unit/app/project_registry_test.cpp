@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 namespace mtrace::app {
 namespace {
 
@@ -20,6 +25,30 @@ TEST(ProjectRegistry, ResolvesIngestAndReadTokensSeparately) {
   EXPECT_TRUE(projects.origin_known("https://a.example"));
   EXPECT_FALSE(projects.origin_known("https://b.example"));
   EXPECT_TRUE(ProjectRegistry::origin_allowed(*projects.project_for_ingest_token("public-123"), ""));
+}
+
+TEST(ProjectRegistry, ThreadsResolveTokensAtTheSameTime) {
+  // Each thread hashes with a context of its own: interleaved lookups never mix two tokens.
+  auto registry = ProjectRegistry::from_json(
+      R"([{"id":"p0","ingest_tokens":["token-000"]},{"id":"p1","ingest_tokens":["token-111"]},
+          {"id":"p2","ingest_tokens":["token-222"]},{"id":"p3","ingest_tokens":["token-333"]}])");
+  ASSERT_TRUE(registry.ok()) << registry.error().message;
+  const auto& projects = registry.value();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string token = "token-" + std::string(3, char('0' + t));
+      const std::string project = "p" + std::to_string(t);
+      for (int i = 0; i < 2000; ++i) {
+        const auto* found = projects.project_for_ingest_token(token);
+        if (found == nullptr || found->id != project) ++wrong;
+        if (projects.project_for_ingest_token(token + "x") != nullptr) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(ProjectRegistry, TheAdminTokenReadsEveryProject) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
@@ -11,31 +12,48 @@ namespace {
 
 constexpr std::string_view kRedacted = ":redacted";
 
-bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool is_hex(unsigned char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
-bool is_token_char(unsigned char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; }
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+// Character classes, one table lookup per byte (every ingested URL is scanned several times).
+enum CharClass : std::uint8_t {
+  kAlpha = 1,
+  kDigit = 2,
+  kHexLetter = 4,
+  kToken = 8,      // [A-Za-z0-9_-]
+  kSegment = 16,   // RFC 3986 pchar without '%'
+  kHost = 32,      // a reg-name host's byte besides percent escapes (>= 0x80 passes: IDN hosts)
+  kControl = 64,
+  kScheme = 128,   // after a scheme's first letter: [A-Za-z0-9+.-]
+};
+
+constexpr std::array<std::uint8_t, 256> kClasses = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t bits = 0;
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool digit = c >= '0' && c <= '9';
+    if (alpha) bits |= kAlpha | kToken | kSegment | kHost | kScheme;
+    if (digit) bits |= kDigit | kToken | kSegment | kHost | kScheme;
+    if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= kHexLetter;
+    if (c == '_' || c == '-') bits |= kToken;
+    if (std::string_view("-._~!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos) {
+      bits |= kSegment | kHost;
+    }
+    if (c == ':' || c == '@') bits |= kSegment;
+    if (c >= 0x80) bits |= kHost;
+    if (c < 0x20 || c == 0x7f) bits |= kControl;
+    if (c == '+' || c == '-' || c == '.') bits |= kScheme;
+    table[static_cast<std::size_t>(c)] = bits;
+  }
+  return table;
+}();
+
+bool has(unsigned char c, std::uint8_t classes) { return (kClasses[c] & classes) != 0; }
+bool is_alpha(unsigned char c) { return has(c, kAlpha); }
+bool is_hex(unsigned char c) { return has(c, kDigit | kHexLetter); }
+bool is_segment_char(unsigned char c) { return has(c, kSegment); }
+bool is_host_char(unsigned char c) { return has(c, kHost); }
 
 unsigned hex_value(unsigned char c) {
-  return is_digit(c) ? c - '0' : static_cast<unsigned>((c | 0x20) - 'a' + 10);
-}
-
-// Characters a path segment keeps unescaped: RFC 3986 pchar without '%'.
-bool is_segment_char(unsigned char c) {
-  if (is_alpha(c) || is_digit(c)) return true;
-  switch (c) {
-    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'': case '(':
-    case ')': case '*': case '+': case ',': case ';': case '=': case ':': case '@':
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Characters a reg-name host may hold besides percent escapes (bytes >= 0x80 pass: IDN hosts).
-bool is_host_char(unsigned char c) {
-  return c >= 0x80 || (is_segment_char(c) && c != ':' && c != '@');
+  return has(c, kDigit) ? c - '0' : static_cast<unsigned>((c | 0x20) - 'a' + 10);
 }
 
 // Length of the URI scheme at the start of `value` when one is followed by ':', else 0.
@@ -44,7 +62,7 @@ std::size_t scheme_length(std::string_view value) {
   for (std::size_t i = 1; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c == ':') return i;
-    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return 0;
+    if (!has(c, kScheme)) return 0;
   }
   return 0;
 }
@@ -76,6 +94,20 @@ bool valid_host(std::string_view host) {
   return valid_escapes(host);
 }
 
+// "host[:port]" (no userinfo): a valid host and, after the last ':' outside an IP literal, digits.
+bool valid_host_and_port(std::string_view authority) {
+  std::string_view host = authority;
+  const std::size_t bracket = authority.rfind(']');
+  const std::size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
+    for (unsigned char c : authority.substr(colon + 1)) {
+      if (!has(c, kDigit)) return false;
+    }
+  }
+  return valid_host(host);
+}
+
 struct ParsedUrl {
   std::string_view scheme;
   std::string_view host;  // with the port, if any
@@ -89,7 +121,7 @@ struct ParsedUrl {
 // or nullopt: no scheme, no "//", an empty or invalid host, a non-numeric port, control bytes.
 std::optional<ParsedUrl> parse_hierarchical(std::string_view value) {
   for (unsigned char c : value) {
-    if (is_control(c)) return std::nullopt;
+    if (has(c, kControl)) return std::nullopt;
   }
   const std::size_t scheme_end = scheme_length(value);
   if (scheme_end == 0 || value.substr(scheme_end, 3) != "://") return std::nullopt;
@@ -112,16 +144,7 @@ std::optional<ParsedUrl> parse_hierarchical(std::string_view value) {
     url.has_userinfo = true;
     authority = authority.substr(at + 1);
   }
-  std::string_view host = authority;
-  const std::size_t bracket = authority.rfind(']');
-  const std::size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
-    host = authority.substr(0, colon);
-    for (unsigned char c : authority.substr(colon + 1)) {
-      if (!is_digit(c)) return std::nullopt;
-    }
-  }
-  if (!valid_host(host)) return std::nullopt;
+  if (!valid_host_and_port(authority)) return std::nullopt;
   url.host = authority;
   return url;
 }
@@ -146,45 +169,47 @@ std::optional<std::string> decode_segment(std::string_view segment) {
   return out;
 }
 
-bool is_even_hex_token(std::string_view s) {
-  if (s.size() < 32 || s.size() % 2 != 0) return false;
-  for (unsigned char c : s) {
-    if (!is_hex(c)) return false;
-  }
-  return true;
-}
-
-bool is_jwt_like(std::string_view s) {
-  int dots = 0;
-  std::size_t part_length = 0;
-  for (unsigned char c : s) {
+// Whether the bytes added so far form a token: an even number (>= 32) of hex digits; JWT-like,
+// three non-empty runs of [A-Za-z0-9_-] joined by dots; or at least 24 characters (UTF-8 code
+// points, a stray byte counting as one) of which >= 80 % are [A-Za-z0-9_-].
+class TokenShape {
+ public:
+  void add(unsigned char c) {
+    const bool token = has(c, kToken);
+    ++bytes_;
+    all_hex_ = all_hex_ && is_hex(c);
     if (c == '.') {
-      if (part_length == 0 || ++dots > 2) return false;
-      part_length = 0;
-    } else if (is_token_char(c)) {
-      ++part_length;
+      if (part_length_ == 0 || ++dots_ > 2) jwt_ = false;
+      part_length_ = 0;
+    } else if (token) {
+      ++part_length_;
     } else {
-      return false;
+      jwt_ = false;
+    }
+    if ((c & 0xc0) != 0x80) {  // not a continuation byte of a multi-byte character
+      ++characters_;
+      token_characters_ += token ? 1 : 0;
     }
   }
-  return dots == 2 && part_length > 0;
-}
-
-// At least 24 characters (UTF-8 code points; a stray byte counts as one) of which >= 80 % are
-// [A-Za-z0-9_-].
-bool is_mostly_token_chars(std::string_view s) {
-  std::size_t characters = 0;
-  std::size_t token_characters = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xc0) == 0x80) continue;  // continuation byte of a multi-byte character
-    ++characters;
-    if (is_token_char(c)) ++token_characters;
+  bool token_like() const {
+    return (all_hex_ && bytes_ >= 32 && bytes_ % 2 == 0) || (jwt_ && dots_ == 2 && part_length_ > 0) ||
+           (characters_ >= 24 && token_characters_ * 5 >= characters_ * 4);
   }
-  return characters >= 24 && token_characters * 5 >= characters * 4;
-}
+
+ private:
+  std::size_t bytes_ = 0;
+  bool all_hex_ = true;
+  bool jwt_ = true;
+  int dots_ = 0;
+  std::size_t part_length_ = 0;
+  std::size_t characters_ = 0;
+  std::size_t token_characters_ = 0;
+};
 
 bool is_token_like(std::string_view segment) {
-  return is_even_hex_token(segment) || is_jwt_like(segment) || is_mostly_token_chars(segment);
+  TokenShape shape;
+  for (unsigned char c : segment) shape.add(c);
+  return shape.token_like();
 }
 
 void append_escaped(std::string& out, std::string_view decoded) {
@@ -279,14 +304,40 @@ void redact_meta_urls(boost::json::object& meta) {
 }
 
 bool is_redacted_url(std::string_view value) {
-  const std::optional<ParsedUrl> url = parse_hierarchical(value);
-  if (!url || url->has_userinfo || url->has_query || url->has_fragment) return false;
-  if (url->path.empty()) return true;
-  return for_each_segment(url->path, [](std::string_view segment) {
-    if (segment.find('%') == std::string_view::npos) return !is_token_like(segment);  // decodes to itself
-    const std::optional<std::string> decoded = decode_segment(segment);
-    return decoded && !is_token_like(*decoded);
-  });
+  // The SDK sends one with most events, so this is parse_hierarchical and the path's segment checks
+  // in one pass over the bytes. Any userinfo, query or fragment fails, so their bytes stop it.
+  const std::size_t scheme_end = scheme_length(value);
+  if (scheme_end == 0 || value.substr(scheme_end, 3) != "://") return false;
+  const std::string_view rest = value.substr(scheme_end + 3);
+  std::size_t i = 0;
+  for (; i < rest.size() && rest[i] != '/'; ++i) {
+    const auto c = static_cast<unsigned char>(rest[i]);
+    if (c == '?' || c == '#' || c == '@' || has(c, kControl)) return false;
+  }
+  if (!valid_host_and_port(rest.substr(0, i))) return false;
+  TokenShape shape;
+  bool escaped = false;
+  std::size_t segment_start = i + 1;
+  for (++i; i <= rest.size(); ++i) {
+    if (i == rest.size() || rest[i] == '/') {
+      const std::string_view segment = rest.substr(segment_start, i - segment_start);
+      if (escaped) {  // judged decoded, as it would be redacted
+        const std::optional<std::string> decoded = decode_segment(segment);
+        if (!decoded || is_token_like(*decoded)) return false;
+      } else if (shape.token_like()) {
+        return false;
+      }
+      shape = TokenShape();
+      escaped = false;
+      segment_start = i + 1;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(rest[i]);
+    if (c == '?' || c == '#' || has(c, kControl)) return false;
+    escaped = escaped || c == '%';
+    shape.add(c);
+  }
+  return true;
 }
 
 }  // namespace mtrace::domain

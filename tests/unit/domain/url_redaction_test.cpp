@@ -146,6 +146,18 @@ TEST(IsRedactedUrl, AcceptsOnlyCleanUrls) {
   EXPECT_FALSE(is_redacted_url("mailto:alice@example.com"));
 }
 
+TEST(IsRedactedUrl, JudgesTheAuthorityAndEachSegmentOnTheirOwn) {
+  EXPECT_TRUE(is_redacted_url("https://[::1]:8443/a/"));                  // IP literal, port, empty last segment
+  EXPECT_TRUE(is_redacted_url("https://cdn.example.com/@user/a%20b"));    // '@' belongs to the path here
+  EXPECT_FALSE(is_redacted_url("https://cdn.example.com?x"));             // a query without a path
+  EXPECT_FALSE(is_redacted_url("https://cdn.example.com:8o/x"));          // a port that is not digits
+  EXPECT_FALSE(is_redacted_url("https://cdn.exa\x01mple.com/x"));          // a control byte in the host
+  EXPECT_FALSE(is_redacted_url("https://cdn.example.com/a\tb"));          // and in a segment
+  EXPECT_FALSE(is_redacted_url("https://h/x/%30123456789abcdef0123456789abcdef/y"));  // a token once decoded
+  EXPECT_FALSE(is_redacted_url("https://h/eyJhbGciOi.eyJzdWIi.SflKxwRJ/seg.ts"));     // a JWT before the last
+  EXPECT_TRUE(is_redacted_url("https://h/a.b/c.d.e.f/seg_1.m4s"));        // dots alone make no JWT
+}
+
 TEST(IsRedactedUrl, AcceptsWhatRedactUrlProduces) {
   for (const char* value :
        {"https://a:b@h:1/x/0123456789abcdef0123456789abcdef/y?q#f", "http://h/a.b.c/%zz/ok",

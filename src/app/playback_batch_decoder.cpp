@@ -41,10 +41,10 @@ Where where(std::size_t index, std::string_view member) { return {"events", inde
 std::string operator+(const Where& path, std::string_view text) { return std::string(path).append(text); }
 
 std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  return text;
 }
 
 // A string member (`value` is null when absent): absent or null gives "", another type is a 400

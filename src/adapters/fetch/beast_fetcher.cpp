@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "adapters/fetch/ssrf.h"
+#include "analyzer/text.h"
 
 namespace mtrace::adapters::fetch {
 namespace asio = boost::asio;
@@ -96,12 +97,6 @@ asio::ip::address to_asio(const IpAddress& a) {
   asio::ip::address_v6::bytes_type b;
   std::copy_n(a.bytes.begin(), 16, b.begin());
   return asio::ip::address_v6(b);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::string lower(std::string_view s) {
@@ -317,7 +312,7 @@ ports::FetchResult BeastFetcher::fetch(const ports::FetchRequest& request) {
     out.status = status;
     out.final_url = url;
     const auto type = response[http::field::content_type];
-    out.content_type = lower(trim(type.substr(0, type.find(';'))));
+    out.content_type = lower(analyzer::text::trim(type.substr(0, type.find(';'))));
     if (!out.content_type.empty() && !policy.content_types.empty() &&
         std::find(policy.content_types.begin(), policy.content_types.end(), out.content_type) ==
             policy.content_types.end()) {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "analyzer/text.h"
+
 namespace mtrace::adapters::otlp {
 
 namespace {
@@ -16,12 +18,6 @@ using domain::ErrorCode;
 
 Error invalid(std::string_view variable, std::string_view why) {
   return Error{ErrorCode::invalid_argument, std::string{variable} + ": " + std::string{why}};
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Percent-decodes `s`; nullopt when an escape is malformed.
@@ -36,13 +32,13 @@ std::optional<std::vector<std::pair<std::string, std::string>>> key_values(std::
   std::vector<std::pair<std::string, std::string>> out;
   while (!text.empty()) {
     const auto comma = text.find(',');
-    const std::string_view item = trim(text.substr(0, comma));
+    const std::string_view item = analyzer::text::trim(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     if (item.empty()) continue;
     const auto equals = item.find('=');
     if (equals == std::string_view::npos) return std::nullopt;
-    auto key = percent_decoded(trim(item.substr(0, equals)));
-    auto value = percent_decoded(trim(item.substr(equals + 1)));
+    auto key = percent_decoded(analyzer::text::trim(item.substr(0, equals)));
+    auto value = percent_decoded(analyzer::text::trim(item.substr(equals + 1)));
     if (!key || !value || key->empty()) return std::nullopt;
     out.emplace_back(std::move(*key), std::move(*value));
   }
@@ -112,7 +108,7 @@ bool Sampler::sample(const ports::Span& span) const {
 domain::Result<std::optional<ExporterConfig>> config_from_environment(const Environment& env) {
   const auto get = [&env](std::string_view name) -> std::optional<std::string> {
     auto value = env(name);
-    if (value && trim(*value).empty()) return std::nullopt;  // empty is unset
+    if (value && analyzer::text::trim(*value).empty()) return std::nullopt;  // empty is unset
     return value;
   };
   if (const auto disabled = get("OTEL_SDK_DISABLED"); disabled && *disabled == "true") {

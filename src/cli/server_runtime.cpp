@@ -144,7 +144,8 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
 
   adapters::SystemClock clock;
   adapters::PrometheusMetrics metrics;
-  auto store = adapters::sqlite::SqliteEventStore::open(settings.sqlite_path, {.metrics = &metrics});
+  const adapters::sqlite::SqliteEventStore::Options store_options{.metrics = &metrics};
+  auto store = adapters::sqlite::SqliteEventStore::open(settings.sqlite_path, store_options);
   if (!store.ok()) {
     log_error("cannot open the event store", {{"path", settings.sqlite_path}, {"error", store.error().message}});
     return 1;
@@ -193,6 +194,8 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
       std::move(extension.mounts), settings.trust_forwarded_for, MTRACE_VERSION, std::move(config),
       std::move(extension.status)};
   dependencies.qoe = &qoe;
+  // One store worker per read connection: more would only wait for a connection.
+  dependencies.store_threads = static_cast<int>(store_options.read_connections);
   adapters::http::ApiRouter router(std::move(dependencies));
   adapters::fetch::BeastFetcher fetcher;
   app::AnalyzeManifest analyzer(fetcher, event_store, metrics, clock);

@@ -47,8 +47,8 @@ struct ApiDependencies {
   boost::json::object config;                       // GET /api/config
   std::function<boost::json::object()> lab_status;  // GET /api/status "lab"; empty: not a lab
   const app::QoeAggregates* qoe = nullptr;           // GET /api/qoe
-  // Threads that run the routes which read or erase stored data (the store's read connections
-  // bound how many run at once anyway), and the requests that may wait for one before 503.
+  // Threads that run the routes which read or erase stored data (as many as the store has read
+  // connections: more would only wait for one), and the requests that may wait before a 503.
   int store_threads = 4;
   std::size_t store_queue = 256;
 };

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <optional>
 
 namespace mtrace::domain {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <string_view>
@@ -726,6 +727,46 @@ class QueryBuilder {
   std::vector<std::variant<std::int64_t, std::string>> values_;
 };
 
+// The sessions of one project (every project for nullopt) that `query`'s filters and position
+// admit, newest first: at most query.limit + 1, the one past the page telling that more follow.
+std::vector<KeyedSession> select_sessions(Connection& db, const SessionWriteBack& write_back,
+                                          const ports::SessionListQuery& query,
+                                          const std::optional<std::string>& project_id) {
+  QueryBuilder sql("SELECT " + std::string(kSessionColumns) + " FROM sessions s WHERE 1");
+  if (project_id) sql.add(" AND s.project_id = ?", {*project_id});
+  if (query.after) {
+    sql.add(" AND s.started_at <= ? AND (s.started_at < ? OR s.session_id > ?)",
+            {query.after->started_at, query.after->started_at, query.after->session_id});
+  }
+  if (query.state) sql.add(" AND s.state = ?", {static_cast<std::int64_t>(*query.state)});
+  if (query.content_id) sql.add(" AND s.content_id = ?", {*query.content_id});
+  if (query.player_name) sql.add(" AND s.player_name = ?", {*query.player_name});
+  if (query.error_code) sql.add(" AND s.last_error_code = ?", {*query.error_code});
+  if (query.session_id_prefix) {
+    // A range, so that the (project_id, session_id) index finds the matches.
+    sql.add(" AND s.session_id >= ?", {*query.session_id_prefix});
+    if (auto end = prefix_end(*query.session_id_prefix)) sql.add(" AND s.session_id < ?", {*end});
+  }
+  if (query.started_from) sql.add(" AND s.started_at >= ?", {*query.started_from});
+  if (query.started_until) sql.add(" AND s.started_at < ?", {*query.started_until});
+  sql.add(" ORDER BY s.started_at DESC, s.session_id LIMIT ?",
+          {static_cast<std::int64_t>(query.limit + 1)});
+  StatementUse statement(sql.prepare(db));
+  return read_sessions(*statement, write_back);
+}
+
+// The distinct project ids of the sessions table, one index seek each.
+std::vector<std::string> stored_project_ids(Connection& db) {
+  StatementUse projects(db.statement(
+      "WITH RECURSIVE p(id) AS (SELECT min(project_id) FROM sessions"
+      " UNION ALL SELECT (SELECT min(project_id) FROM sessions WHERE project_id > p.id) FROM p"
+      " WHERE p.id IS NOT NULL)"
+      " SELECT id FROM p WHERE id IS NOT NULL"));
+  std::vector<std::string> ids;
+  while (projects->step()) ids.emplace_back(projects->text(0));
+  return ids;
+}
+
 std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
   return a < std::numeric_limits<std::int64_t>::min() + b ? std::numeric_limits<std::int64_t>::min()
                                                           : a - b;
@@ -1128,27 +1169,25 @@ domain::Result<T> SqliteEventStore::read(Read&& body) {
 domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
     const ports::SessionListQuery& query) {
   return read<ports::SessionPage>([&](Connection& db) {
-    QueryBuilder sql("SELECT " + std::string(kSessionColumns) + " FROM sessions s WHERE 1");
-    if (query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
-    if (query.after) {
-      sql.add(" AND s.started_at <= ? AND (s.started_at < ? OR s.session_id > ?)",
-              {query.after->started_at, query.after->started_at, query.after->session_id});
+    // The filters' indexes lead with the project (schema.cpp, migration 4). Across every project
+    // (an admin token), a filtered list asks each project and merges the answers, instead of
+    // walking all sessions newest first until a page matches.
+    const bool filtered = query.state || query.content_id || query.player_name ||
+                          query.error_code || query.session_id_prefix;
+    std::vector<KeyedSession> sessions;
+    if (query.project_id || !filtered) {
+      sessions = select_sessions(db, *write_back_, query, query.project_id);
+    } else {
+      for (const std::string& project_id : stored_project_ids(db)) {
+        auto found = select_sessions(db, *write_back_, query, project_id);
+        std::move(found.begin(), found.end(), std::back_inserter(sessions));
+      }
+      std::sort(sessions.begin(), sessions.end(), [](const KeyedSession& a, const KeyedSession& b) {
+        return std::tie(b.session.started_at, a.session.session_id, a.session.project_id) <
+               std::tie(a.session.started_at, b.session.session_id, b.session.project_id);
+      });
+      if (sessions.size() > query.limit + 1) sessions.resize(query.limit + 1);
     }
-    if (query.state) sql.add(" AND s.state = ?", {static_cast<std::int64_t>(*query.state)});
-    if (query.content_id) sql.add(" AND s.content_id = ?", {*query.content_id});
-    if (query.player_name) sql.add(" AND s.player_name = ?", {*query.player_name});
-    if (query.error_code) sql.add(" AND s.last_error_code = ?", {*query.error_code});
-    if (query.session_id_prefix) {
-      // A range, so that the (project_id, session_id) index finds the matches.
-      sql.add(" AND s.session_id >= ?", {*query.session_id_prefix});
-      if (auto end = prefix_end(*query.session_id_prefix)) sql.add(" AND s.session_id < ?", {*end});
-    }
-    if (query.started_from) sql.add(" AND s.started_at >= ?", {*query.started_from});
-    if (query.started_until) sql.add(" AND s.started_at < ?", {*query.started_until});
-    sql.add(" ORDER BY s.started_at DESC, s.session_id LIMIT ?",
-            {static_cast<std::int64_t>(query.limit + 1)});
-    StatementUse statement(sql.prepare(db));
-    auto sessions = read_sessions(*statement, *write_back_);
     ports::SessionPage page;
     if (sessions.size() > query.limit) {
       sessions.resize(query.limit);

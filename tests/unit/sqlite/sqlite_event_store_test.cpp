@@ -368,6 +368,48 @@ TEST_F(SqliteEventStoreTest, ListsSessionsNewestFirstWithPagingAndFilters) {
   EXPECT_EQ(ids([](auto& q) { q.project_id.reset(); }), (V{"d-5", "aa-1", "ab-2", "b-3", "c-4"}));
 }
 
+TEST_F(SqliteEventStoreTest, AFilteredListAcrossProjectsMergesThemNewestFirstPageByPage) {
+  // Three projects interleaved in time; the list for every project (an admin token) asks each
+  // project through its own index and merges the answers.
+  std::vector<Session> sessions = {
+      make_session("b-project", "s-1", kT0 + 1), make_session("a-project", "s-2", kT0 + 2),
+      make_session("c-project", "s-3", kT0 + 3), make_session("a-project", "s-4", kT0 + 4),
+      make_session("b-project", "s-5", kT0 + 5), make_session("c-project", "s-6", kT0 + 6),
+      make_session("a-project", "s-7", kT0 + 6)};
+  sessions[2].state = SessionState::ended;
+  for (auto& s : sessions) s.dimensions.player_name = "dash.js";
+  sessions[0].dimensions.player_name = "hls.js";
+  std::int64_t ingest = 1;
+  for (const auto& s : sessions) ASSERT_TRUE(append(batch_of(s, {"x"}, ingest++, kT0, 0)).ok());
+
+  const auto pages_of = [&](auto&& set_filter) {
+    std::vector<std::vector<std::string>> pages;
+    std::optional<ports::SessionPosition> after;
+    do {
+      ports::SessionListQuery query;
+      query.limit = 2;
+      query.after = after;
+      set_filter(query);
+      const auto page = store_->list_sessions(query);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok()) break;
+      pages.push_back(session_ids(page.value().sessions));
+      after = page.value().next;
+    } while (after);
+    return pages;
+  };
+  using Pages = std::vector<std::vector<std::string>>;
+  EXPECT_EQ(pages_of([](auto& q) { q.player_name = "dash.js"; }),
+            (Pages{{"s-6", "s-7"}, {"s-5", "s-4"}, {"s-3", "s-2"}}));
+  EXPECT_EQ(pages_of([](auto& q) { q.state = SessionState::active; }),
+            (Pages{{"s-6", "s-7"}, {"s-5", "s-4"}, {"s-2", "s-1"}}));
+  EXPECT_EQ(pages_of([](auto& q) { q.session_id_prefix = "s-1"; }), (Pages{{"s-1"}}));
+  EXPECT_EQ(pages_of([](auto& q) { q.player_name = "shaka"; }), (Pages{{}}));
+  // The same filter within one project gives that project's share, in the same order.
+  EXPECT_EQ(pages_of([](auto& q) { q.project_id = "a-project"; q.player_name = "dash.js"; }),
+            (Pages{{"s-7", "s-4"}, {"s-2"}}));
+}
+
 TEST_F(SqliteEventStoreTest, ASessionIdPrefixMatchesBytewiseUpToItsLastByte) {
   std::int64_t ingest = 1;
   for (const char* id : {"ab", "ab\x7f", "ab\xff", "ac", "\xff\xff", "\xff"}) {

@@ -181,9 +181,9 @@ TEST(Robustness, AsksForTheBodyWhenTheClientExpects100Continue) {
   EXPECT_EQ(accepted.body, R"({"accepted":2})");
 }
 
-// An admin's filtered sessions list across projects scans the sessions table (the filters'
-// indexes start with the project), which on a large store takes tens of milliseconds. It runs
-// beside the event loop: a batch sent meanwhile to the same (only) HTTP thread is answered first.
+// QoE aggregates over a day read every session that started in it (here 200,000 of 400,000, the
+// most one report reads), which takes a large fraction of a second. The read runs beside the
+// event loop: a batch sent meanwhile to the same (only) HTTP thread is answered first.
 TEST(Robustness, ASlowReadDoesNotHoldUpIngestOnTheSameEventLoop) {
   TempDir dir;
   { ServerProcess schema(dir.path()); }
@@ -207,18 +207,18 @@ TEST(Robustness, ASlowReadDoesNotHoldUpIngestOnTheSameEventLoop) {
   ASSERT_EQ(server.post_events(batch_json("before-the-read", 5)).status, 202);  // warm
   using Clock = std::chrono::steady_clock;
   Clock::time_point read_done;
-  HttpResult list;
+  HttpResult report;
   std::thread reader([&] {
-    list = server.get("/api/stream-sessions?content_id=none", "admin-token-for-tests");
+    report = server.get("/api/qoe", "admin-token-for-tests");
     read_done = Clock::now();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the scan is under way
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the read is under way
   const auto ingest = server.post_events(batch_json("during-a-read", 5));
   const auto ingest_done = Clock::now();
   reader.join();
   EXPECT_EQ(ingest.status, 202) << ingest.body;
-  EXPECT_EQ(list.status, 200) << list.body;
-  EXPECT_EQ(list.body, R"({"sessions":[]})");
+  ASSERT_EQ(report.status, 200) << report.body;
+  EXPECT_EQ(json::parse(report.body).at("truncated"), true) << "the report read fewer sessions than it may";
   EXPECT_LT(ingest_done, read_done) << "the batch waited for the read";
 }
 

@@ -24,12 +24,21 @@ export async function launchBrowser(): Promise<Browser> {
   });
   return {
     context,
-    newPage: () => context.newPage(),
+    newPage: () => withTimeout(context.newPage(), 30_000, 'Chromium did not open a page'),
     close: async () => {
       await context.close();
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** `promise`, or an error naming `what` once `ms` have passed (for calls Playwright never times out). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

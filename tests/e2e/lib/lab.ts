@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const TOKEN = 'demo-token';
+const API_TIMEOUT_MS = 20_000;
 
 export interface Lab {
   baseUrl: string;
@@ -69,8 +70,12 @@ export async function startLab(extraArgs: string[] = [], { waitForStream = true 
   const baseUrl = `http://127.0.0.1:${port}`;
 
   const api: Lab['api'] = async (path, init = {}) => {
+    // Bounded, so that a server that stops answering fails the test with its name and log.
     const response = await fetch(baseUrl + path, {
+      signal: AbortSignal.timeout(API_TIMEOUT_MS),
       ...init, headers: { 'X-MTrace-Token': TOKEN, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
+    }).catch((error: unknown) => {
+      throw new Error(`${init.method ?? 'GET'} ${path}: ${String(error)}\nlast lab log lines:\n${logs.slice(-20).join('\n')}`);
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : null };

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 
-import { launchBrowser, screenshot, videoTime, type Browser } from '../lib/browser.ts';
+import { launchBrowser, screenshot, videoTime, withTimeout, type Browser } from '../lib/browser.ts';
 import { startLab, waitFor, type Lab } from '../lib/lab.ts';
 
 async function timeAdvances(page: Page, testId: string, what: string, bySeconds = 1): Promise<void> {
@@ -192,11 +192,11 @@ describe('mtrace lab with the demo and the dashboard', () => {
       await page.locator(ready[name]).first().waitFor({ timeout: 25_000 });
       await page.waitForTimeout(500);  // let any injected handler fire
       await screenshot(page, name);
-      const injected = await page.evaluate(() => ({
+      const injected = await withTimeout(page.evaluate(() => ({
         flag: (window as unknown as { __xss?: number }).__xss,
         images: document.querySelectorAll('img[src="x"]').length,
         scripts: [...document.querySelectorAll('script')].filter((s) => s.textContent?.includes('__xss')).length,
-      }));
+      })), 15_000, `reading ${path}`);
       assert.deepEqual(injected, { flag: undefined, images: 0, scripts: 0 }, `nothing injected runs in ${path}`);
     }
     assert.deepEqual(dialogs, [], 'no dialog was opened');

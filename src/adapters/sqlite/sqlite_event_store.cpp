@@ -131,8 +131,10 @@ constexpr std::size_t kGatherWrites = 32;
 constexpr int kCheckpointRounds = 8;
 constexpr int kWriterCheckpointFrames = 64;
 constexpr int kRestartAfterCheckpoints = 4;
-constexpr std::int64_t kWalPageBytes = 4096;  // SQLite's default page size, which the store keeps
-constexpr std::int64_t kWalFrameHeaderBytes = 24;
+// Frames beyond which the WAL file is cut back once the writer is idle (reclaim_wal()): twice
+// what it holds when it starts over under a steady load.
+constexpr int kOversizedWalCheckpoints = 2 * kRestartAfterCheckpoints;
+constexpr int kBusyTimeoutMs = 5000;
 
 // An expected failure inside the adapter (bad batch, corrupt row), turned into a domain::Error
 // at the port boundary like SqliteError.
@@ -806,16 +808,15 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     const auto cache = [](std::size_t kib) { return "PRAGMA cache_size = -" + std::to_string(kib); };
     auto writer =
         std::make_unique<Connection>(path, Connection::Mode::read_write, wal_write_buffer_vfs());
-    writer->exec(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;"
-        " PRAGMA temp_store = MEMORY;");
-    // The WAL starts over after kRestartAfterCheckpoints x checkpoint_pages frames (~16 MB by
-    // default). Its size limit is twice that, so that it is not cut back (a truncate took the
-    // writer 2-5 ms on this disk, mounted with discard) and grown again at every cycle.
-    const std::int64_t wal_cycle_bytes = std::int64_t{kRestartAfterCheckpoints} *
-                                         options.checkpoint_pages *
-                                         (kWalPageBytes + kWalFrameHeaderBytes);
-    writer->exec(("PRAGMA journal_size_limit = " + std::to_string(2 * wal_cycle_bytes)).c_str());
+    const std::string busy_timeout = "PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs) + ";";
+    writer->exec(("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;" +
+                  busy_timeout)
+                     .c_str());
+    // The WAL file is never cut back when the WAL starts over, which happens inside the commit
+    // after the restart: a WAL that a burst grew to 200 MB took that commit, and every batch
+    // behind it, 50-160 ms to truncate (on this disk, mounted with discard). The writer cuts it
+    // back when it is idle instead (reclaim_wal()).
+    writer->exec("PRAGMA journal_size_limit = -1");
     {
       StatementUse mode(writer->statement("PRAGMA journal_mode"));
       if (!mode->step() || mode->text(0) != "wal") {
@@ -826,11 +827,11 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     migrate(*writer);
     recount_rows(*writer);
     auto checkpointer = std::make_unique<Connection>(path, Connection::Mode::read_write);
-    checkpointer->exec("PRAGMA busy_timeout = 5000;");
+    checkpointer->exec(busy_timeout.c_str());
     std::vector<std::unique_ptr<Connection>> readers;
     for (std::size_t i = 0; i < std::max<std::size_t>(options.read_connections, 1); ++i) {
       auto reader = std::make_unique<Connection>(path, Connection::Mode::read_only);
-      reader->exec("PRAGMA busy_timeout = 5000; PRAGMA mmap_size = 268435456;");
+      reader->exec((busy_timeout + " PRAGMA mmap_size = 268435456;").c_str());
       reader->exec(cache(options.reader_cache_kib).c_str());
       readers.push_back(std::move(reader));
     }
@@ -893,6 +894,7 @@ void SqliteEventStore::request_checkpoint() {
 }
 
 void SqliteEventStore::on_commit(int wal_frames) {
+  if (wal_frames > kOversizedWalCheckpoints * options_.checkpoint_pages) wal_oversized_ = true;
   // The WAL started over: count again from its start.
   if (wal_frames < frames_at_checkpoint_request_) frames_at_checkpoint_request_ = 0;
   if (wal_frames - frames_at_checkpoint_request_ >= options_.checkpoint_pages) {
@@ -950,6 +952,18 @@ void SqliteEventStore::finish_checkpoint() {
   writer_->try_exec("PRAGMA wal_checkpoint(PASSIVE)");
 }
 
+void SqliteEventStore::reclaim_wal() {
+  // TRUNCATE copies every frame and empties the file, once no reader holds an older snapshot and
+  // the checkpointer is between rounds. Without a busy timeout it does not wait for either (a
+  // long read would otherwise hold up every write behind it): busy, it is tried at the next idle
+  // interval.
+  sqlite3* db = writer_->handle();
+  sqlite3_busy_timeout(db, 0);
+  const int rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  if (rc == SQLITE_OK) wal_oversized_ = false;
+}
+
 // --- writer -------------------------------------------------------------------------------------
 
 void SqliteEventStore::enqueue(Job job) {
@@ -988,12 +1002,14 @@ void SqliteEventStore::writer_loop() {
       std::unique_lock lock(queue_mutex_);
       const auto woken = [&] { return stopping_ || !queue_.empty(); };
       writer_idle_ = true;
-      if (write_back_->any_behind()) {
-        // Idle for a whole write-back interval: every row catches up now.
+      if (write_back_->any_behind() || wal_oversized_) {
+        // Idle for a whole write-back interval: the WAL file is cut back (first, while the
+        // checkpointer has nothing to copy), and every row catches up.
         if (!queue_ready_.wait_for(lock, options_.session_write_back, woken)) {
           writer_idle_ = false;
           lock.unlock();
-          commit_group(jobs);
+          if (wal_oversized_) reclaim_wal();
+          if (write_back_->any_behind()) commit_group(jobs);
           continue;
         }
       } else {

@@ -130,6 +130,9 @@ class SqliteEventStore final : public ports::EventStore {
   void request_checkpoint();
   void on_commit(int wal_frames);  // writer thread, from the WAL hook
   void finish_checkpoint();        // writer thread, between transactions
+  // Writer thread, idle: empties the WAL file once a burst grew it past twice its size under a
+  // steady load (the WAL restarts reuse the file, never shrink it).
+  void reclaim_wal();
   template <class T, class Read>
   domain::Result<T> read(Read&& body);
 
@@ -146,6 +149,7 @@ class SqliteEventStore final : public ports::EventStore {
   std::unique_ptr<SessionWriteBack> write_back_;
   std::optional<std::int64_t> stored_recount_from_;  // writer thread only
   int frames_at_checkpoint_request_ = 0;            // writer thread only
+  bool wal_oversized_ = false;                      // writer thread only: reclaim_wal() is due
   std::atomic<bool> writer_checkpoint_due_{false};
 
   std::unique_ptr<Connection> checkpointer_;

@@ -74,6 +74,20 @@ class SqliteEventStoreTest : public ::testing::Test {
     sqlite3_close(db);
     return value;
   }
+  // How often the WAL started over: its header's checkpoint sequence number (bytes 12-15,
+  // big-endian). 0 when there is no WAL file.
+  std::uint32_t wal_restarts() {
+    std::ifstream wal(path_ + "-wal", std::ios::binary);
+    unsigned char header[16] = {};
+    if (!wal.read(reinterpret_cast<char*>(header), sizeof header)) return 0;
+    return (std::uint32_t{header[12]} << 24) | (std::uint32_t{header[13]} << 16) |
+           (std::uint32_t{header[14]} << 8) | header[15];
+  }
+  std::uintmax_t wal_bytes() {
+    std::error_code missing;
+    const auto size = std::filesystem::file_size(path_ + "-wal", missing);
+    return missing ? 0 : size;
+  }
   std::optional<std::int64_t> row_event_count(const std::string& session_id) {
     return query_int("SELECT event_count FROM sessions WHERE session_id = '" + session_id + "'");
   }
@@ -853,19 +867,11 @@ TEST_F(SqliteEventStoreTest, TheWalIsCopiedIntoTheDatabaseWhileTheStoreRuns) {
   EXPECT_GE(std::filesystem::file_size(path_), 4'000'000u);
 }
 
-// Under a steady stream of batches the WAL keeps starting over instead of growing: its header's
-// checkpoint sequence number (bytes 12-15, big-endian) counts the restarts.
+// Under a steady stream of batches the WAL keeps starting over instead of growing.
 TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
   SqliteEventStore::Options options;
   options.checkpoint_pages = 100;
   reopen(options);
-  const auto wal_restarts = [&] {
-    std::ifstream wal(path_ + "-wal", std::ios::binary);
-    unsigned char header[16] = {};
-    if (!wal.read(reinterpret_cast<char*>(header), sizeof header)) return std::uint32_t{0};
-    return (std::uint32_t{header[12]} << 24) | (std::uint32_t{header[13]} << 16) |
-           (std::uint32_t{header[14]} << 8) | header[15];
-  };
   const std::string payload(2000, 'p');
   // The checkpointer runs beside the writer, so how many batches a restart takes depends on the
   // machine's load: batches keep coming, 50 at a time, until the WAL started over twice.
@@ -887,6 +893,47 @@ TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
     restarts = wal_restarts();
   }
   EXPECT_GE(restarts, 2u);
+}
+
+// A reader that holds an old snapshot keeps the WAL from starting over, so a burst grows its file.
+// The WAL then starts over in that file without cutting it back in a commit (the truncate held
+// every batch behind that commit); the writer cuts it back once it is idle.
+TEST_F(SqliteEventStoreTest, AWalFileABurstGrewIsCutBackOnlyOnceTheWriterIsIdle) {
+  SqliteEventStore::Options options;
+  options.checkpoint_pages = 10;  // oversized beyond 80 frames
+  options.session_write_back = std::chrono::milliseconds(100);
+  reopen(options);
+  const std::uintmax_t oversized = 80 * (4096 + 24);
+  std::int64_t next = 0;
+  const std::string payload(2000, 'p');
+  const auto append_large = [&] {
+    auto events = batch_of(make_session("demo", "s" + std::to_string(next % 20), kT0),
+                           std::vector<std::string>(10, "segment_loaded"), next * 10 + 1, kT0 + next, next * 10);
+    for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
+    ++next;
+    return append(std::move(events)).ok();
+  };
+  ASSERT_TRUE(append_large());
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM sessions;", nullptr, nullptr, nullptr), SQLITE_OK);
+  while (next < 60) ASSERT_TRUE(append_large());
+  ASSERT_GT(wal_bytes(), oversized);
+  ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(reader);
+  // Batches keep coming, never idle for an interval, until the WAL started over twice.
+  const std::uint32_t restarts = wal_restarts();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (wal_restarts() < restarts + 2 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(append_large());
+  }
+  ASSERT_GE(wal_restarts(), restarts + 2);
+  EXPECT_GT(wal_bytes(), oversized);
+  for (int i = 0; i < 100 && wal_bytes() > oversized; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_LT(wal_bytes(), oversized);
+  EXPECT_EQ(store_->events_after("demo", 0, 100'000).value().size(), static_cast<std::size_t>(10 * next));
 }
 
 TEST_F(SqliteEventStoreTest, AnalysesAreListedOldestFirst) {

@@ -147,6 +147,16 @@ ports::AppendBatch batch_of(Session s, const std::vector<std::string>& names,
   return batch;
 }
 
+// Batch `n` of a stream that fills the WAL fast: 10 events of session "s<n % 50>", each with a
+// ~2 KB meta value that differs from its start, so the chunk encoder shares no prefix between them.
+ports::AppendBatch large_batch(std::int64_t n) {
+  static const std::string payload(2000, 'p');
+  auto batch = batch_of(make_session("demo", "s" + std::to_string(n % 50), kT0),
+                        std::vector<std::string>(10, "segment_loaded"), n * 10 + 1, kT0 + n, n * 10);
+  for (auto& e : batch.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
+  return batch;
+}
+
 void expect_same_event(const PlaybackEvent& a, const PlaybackEvent& b) {
   EXPECT_EQ(a.event_name, b.event_name);
   EXPECT_EQ(a.project_id, b.project_id);
@@ -853,14 +863,7 @@ TEST_F(SqliteEventStoreTest, TheWalIsCopiedIntoTheDatabaseWhileTheStoreRuns) {
   options.checkpoint_pages = 500;
   reopen(options);
   // About 8 MB of events: several checkpoints' worth of WAL pages.
-  const std::string payload(2000, 'p');
-  for (int batch = 0; batch < 400; ++batch) {
-    Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
-    auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1, kT0 + batch, batch * 10);
-    // Each value differs from its start, so the chunk encoder shares no prefix between them.
-    for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
-    ASSERT_TRUE(append(std::move(events)).ok());
-  }
+  for (int batch = 0; batch < 400; ++batch) ASSERT_TRUE(append(large_batch(batch)).ok());
   // The checkpointer runs beside the writer: wait for it, a bounded time.
   for (int i = 0; i < 100 && std::filesystem::file_size(path_) < 4'000'000; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -872,7 +875,6 @@ TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
   SqliteEventStore::Options options;
   options.checkpoint_pages = 100;
   reopen(options);
-  const std::string payload(2000, 'p');
   // The checkpointer runs beside the writer, so how many batches a restart takes depends on the
   // machine's load: batches keep coming, 50 at a time, until the WAL started over twice.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -880,14 +882,9 @@ TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
   for (int batch = 0; restarts < 2 && std::chrono::steady_clock::now() < deadline;) {
     std::vector<std::future<domain::Status>> committed;
     for (const int end = batch + 50; batch < end; ++batch) {
-      Session s = make_session("demo", "s" + std::to_string(batch % 50), kT0);
-      auto events = batch_of(s, std::vector<std::string>(10, "segment_loaded"), batch * 10 + 1,
-                             kT0 + batch, batch * 10);
-      // Each value differs from its start, so the chunk encoder shares no prefix between them.
-      for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
       auto done = std::make_shared<std::promise<domain::Status>>();
       committed.push_back(done->get_future());
-      store_->append(std::move(events), [done](const domain::Status& st) { done->set_value(st); });
+      store_->append(large_batch(batch), [done](const domain::Status& st) { done->set_value(st); });
     }
     for (auto& f : committed) ASSERT_TRUE(f.get().ok());
     restarts = wal_restarts();
@@ -905,14 +902,7 @@ TEST_F(SqliteEventStoreTest, AWalFileABurstGrewIsCutBackOnlyOnceTheWriterIsIdle)
   reopen(options);
   const std::uintmax_t oversized = 80 * (4096 + 24);
   std::int64_t next = 0;
-  const std::string payload(2000, 'p');
-  const auto append_large = [&] {
-    auto events = batch_of(make_session("demo", "s" + std::to_string(next % 20), kT0),
-                           std::vector<std::string>(10, "segment_loaded"), next * 10 + 1, kT0 + next, next * 10);
-    for (auto& e : events.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
-    ++next;
-    return append(std::move(events)).ok();
-  };
+  const auto append_large = [&] { return append(large_batch(next++)).ok(); };
   ASSERT_TRUE(append_large());
   sqlite3* reader = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);

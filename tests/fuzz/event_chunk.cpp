@@ -1,6 +1,8 @@
 // Fuzzes the stored event chunk decoder with arbitrary bytes (a corrupt or foreign database row):
 // never crash, and a chunk that decodes encodes again (compact layout) to bytes that decode to
-// the same events and encode to the very same bytes.
+// the same events and encode to the very same bytes. The same bytes as a name_chunks row's chunk
+// ids: never crash, and ids that decode ascending and distinct encode to bytes that decode to them.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -38,7 +40,14 @@ std::string encode(const std::vector<PlaybackEvent>& events) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  auto decoded = decode_chunk(std::string_view(reinterpret_cast<const char*>(data), size), kFirst, kReceived);
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (const auto ids = decode_chunk_ids(bytes);
+      ids.ok() && std::adjacent_find(ids.value().begin(), ids.value().end(),
+                                     [](auto a, auto b) { return a >= b; }) == ids.value().end()) {
+    const auto again = decode_chunk_ids(encode_chunk_ids(ids.value()));
+    if (!again.ok() || again.value() != ids.value()) std::abort();
+  }
+  auto decoded = decode_chunk(bytes, kFirst, kReceived);
   if (!decoded.ok()) return 0;
   const auto events = events_of(std::move(decoded.value()));
   if (!events) return 0;

@@ -334,6 +334,28 @@ domain::Status parse_meta(std::string_view meta_json, domain::PlaybackEvent& eve
   return domain::Ok{};
 }
 
+std::string encode_chunk_ids(const std::vector<std::int64_t>& ascending) {
+  std::string out;
+  std::int64_t previous = 0;
+  for (const std::int64_t id : ascending) {
+    put_varint(static_cast<std::uint64_t>(wrapping_sub(id, previous)), out);
+    previous = id;
+  }
+  return out;
+}
+
+domain::Result<std::vector<std::int64_t>> decode_chunk_ids(std::string_view blob) {
+  Reader reader(blob);
+  std::vector<std::int64_t> ids;
+  std::int64_t previous = 0;
+  while (!reader.done()) {
+    previous = wrapping_add(previous, static_cast<std::int64_t>(reader.varint()));
+    ids.push_back(previous);
+  }
+  if (reader.failed()) return corrupt("chunk ids");
+  return ids;
+}
+
 std::string encode_qoe(const domain::Qoe& qoe) {
   // Only values that differ from a fresh Qoe are written: session rows stay small, and the
   // writer rewrites one with every batch.

@@ -15,8 +15,8 @@
 //   then walk chunk ids in order and know when no later chunk can hold an earlier event.
 // - Every event of a chunk shares project, session, server_received_at, correlation_id, trace_id
 //   and span_id (the batch's); those are columns, the rest is in `events`.
-// - chunk_names holds one row per distinct event name of a chunk (search by name, errors view);
-//   its key grows at the end of each name's range, so it stays cheap to append.
+// - name_chunks finds a name's chunks (search by name, errors view): one row per name of each
+//   transaction, listing its chunks (name_chunk_index.h).
 // - sessions: one row per (project_id, session_id) with an integer session_key. Times are integer
 //   microseconds; state and end_source are small integers (0 active, 1 stalled, 2 ended; 0 none,
 //   1 client, 2 sweeper). A session's writes never rewrite the columns fixed at creation (ids,
@@ -36,7 +36,7 @@
 namespace mtrace::adapters::sqlite {
 namespace {
 
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -131,6 +131,20 @@ CREATE INDEX sessions_by_state ON sessions (project_id, state, started_at DESC, 
 CREATE INDEX sessions_by_content ON sessions (project_id, content_id, started_at DESC, session_id);
 CREATE INDEX sessions_by_player ON sessions (project_id, player_name, started_at DESC, session_id);
 CREATE INDEX sessions_by_error ON sessions (project_id, last_error_code, started_at DESC, session_id);
+)sql",
+    // 5: chunk_names took one row per distinct name of each chunk; name_chunks takes one per
+    // name of each transaction, listing its chunks (name_chunk_index.h).
+    R"sql(
+CREATE TABLE name_chunks (
+  event_name TEXT NOT NULL,
+  last_chunk_id INTEGER NOT NULL,
+  first_chunk_id INTEGER NOT NULL,
+  chunk_ids BLOB,
+  PRIMARY KEY (event_name, last_chunk_id)
+) WITHOUT ROWID;
+INSERT INTO name_chunks (event_name, last_chunk_id, first_chunk_id, chunk_ids)
+  SELECT event_name, chunk_id, chunk_id, NULL FROM chunk_names;
+DROP TABLE chunk_names;
 )sql",
 };
 

@@ -498,7 +498,7 @@ bool same_chunk_fields(const PlaybackEvent& a, const PlaybackEvent& b) {
          (a.stamp == b.stamp || (a.stamp && b.stamp && *a.stamp == *b.stamp));
 }
 
-void insert_chunk(Connection& connection, const PendingChunk& chunk) {
+void insert_chunk(Connection& connection, NameChunkIndex& name_chunks, const PendingChunk& chunk) {
   StatementUse insert(connection.statement(
       "INSERT INTO event_chunks (chunk_id, last_ingest_sequence, session_key, server_received_at,"
       " correlation_id, trace_id, span_id, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -511,16 +511,12 @@ void insert_chunk(Connection& connection, const PendingChunk& chunk) {
       .bind(7, chunk.head->span_id())
       .bind_blob(8, chunk.encoded.bytes())
       .run();
-  StatementUse name(connection.statement(
-      "INSERT OR IGNORE INTO chunk_names (event_name, chunk_id) VALUES (?1, ?2)"));
-  for (const std::string_view event_name : chunk.names) {
-    name->bind(1, event_name).bind(2, chunk.first).run();
-    name->reset();
-  }
+  for (const std::string_view event_name : chunk.names) name_chunks.add(event_name, chunk.first);
 }
 
 void write_batch(Connection& connection, SessionKeyCache& session_keys,
-                 SessionWriteBack& write_back, const ports::AppendBatch& batch) {
+                 SessionWriteBack& write_back, NameChunkIndex& name_chunks,
+                 const ports::AppendBatch& batch) {
   // A batch's events are mostly of one session, so a session's name is looked up only when it
   // differs from the previous event's.
   const auto same_session = [](const PlaybackEvent* previous, const PlaybackEvent& event) {
@@ -584,7 +580,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
     });
     if (chunk != open.end() && (event.ingest_sequence < chunk->first ||
                                 event.ingest_sequence - chunk->first >= kChunkSpan)) {
-      insert_chunk(connection, *chunk);
+      insert_chunk(connection, name_chunks, *chunk);
       open.erase(chunk);
       chunk = open.end();
     }
@@ -600,7 +596,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
       chunk->names.push_back(event.event_name);
     }
   }
-  for (const PendingChunk& chunk : open) insert_chunk(connection, chunk);
+  for (const PendingChunk& chunk : open) insert_chunk(connection, name_chunks, chunk);
 }
 
 // Erases a session's rows; returns the number of events erased.
@@ -610,17 +606,11 @@ std::int64_t erase_session_rows(Connection& connection, std::int64_t key,
   {
     StatementUse chunks(connection.statement(
         "SELECT chunk_id, server_received_at, events FROM event_chunks WHERE session_key = ?1"));
-    StatementUse forget_name(connection.statement(
-        "DELETE FROM chunk_names WHERE event_name = ?1 AND chunk_id = ?2"));
     chunks->bind(1, key);
     while (chunks->step()) {
       const std::int64_t chunk_id = chunks->int64(0);
-      const auto decoded = value_or_throw(decode_chunk(chunks->blob(2), chunk_id, chunks->int64(1)));
-      events += static_cast<std::int64_t>(decoded.size());
-      for (const EncodedEvent& event : decoded) {
-        forget_name->bind(1, event.event_name).bind(2, chunk_id).run();
-        forget_name->reset();
-      }
+      events += static_cast<std::int64_t>(
+          value_or_throw(decode_chunk(chunks->blob(2), chunk_id, chunks->int64(1))).size());
     }
   }
   StatementUse drop_chunks(connection.statement("DELETE FROM event_chunks WHERE session_key = ?1"));
@@ -1050,6 +1040,7 @@ void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
                                        : write_back_->next_slice(std::chrono::steady_clock::now()));
         }
         for (std::size_t i = first; i < last; ++i) jobs[i].apply(db);
+        name_chunks_.flush(db);
         const auto recount_from = store_recount_from(db);
         db.exec("COMMIT");
         stored_recount_from_ = recount_from;
@@ -1063,6 +1054,7 @@ void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
     } catch (...) {
       session_keys_->clear();  // it may name rows of the rolled-back transaction
       write_back_->discard();
+      name_chunks_.discard();
       return domain::Status(convert_current_exception());
     }
   };
@@ -1090,7 +1082,7 @@ std::optional<std::int64_t> SqliteEventStore::store_recount_from(Connection& db)
 }
 
 void SqliteEventStore::append_shared(std::shared_ptr<const ports::AppendBatch> batch, ports::AppendDone done) {
-  enqueue({[this, batch = std::move(batch)](Connection& db) { write_batch(db, *session_keys_, *write_back_, *batch); },
+  enqueue({[this, batch = std::move(batch)](Connection& db) { write_batch(db, *session_keys_, *write_back_, name_chunks_, *batch); },
            std::move(done)});
 }
 
@@ -1145,6 +1137,12 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
       for (const Victim& victim : victims) {
         events += erase_session_rows(db, victim.key, victim.project_id, victim.session_id);
         write_back_->stage_erased(victim.key);
+      }
+      if (!victims.empty()) {
+        StatementUse oldest(db.statement("SELECT min(chunk_id) FROM event_chunks"));
+        oldest->step();
+        drop_rows_before(db, oldest->optional_int64(0).value_or(
+                                   std::numeric_limits<std::int64_t>::max()));
       }
       erased = victims.size();
     });
@@ -1301,38 +1299,53 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
     }
     const std::int64_t before =
         query.before_ingest_sequence.value_or(std::numeric_limits<std::int64_t>::max());
-    // CROSS JOIN keeps the scan in chunk-id order (newest first) instead of sorting a project.
-    QueryBuilder sql("SELECT " + std::string(kChunkColumns));
-    if (name) {
-      sql.add(" FROM chunk_names n CROSS JOIN event_chunks c ON c.chunk_id = n.chunk_id"
-              " CROSS JOIN sessions s ON s.session_key = c.session_key"
-              " WHERE n.event_name = ? AND n.chunk_id < ?",
-              {*name, before});
-    } else {
-      sql.add(" FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key"
-              " WHERE c.chunk_id < ?",
-              {before});
-    }
-    if (query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
-    if (query.received_from) sql.add(" AND c.server_received_at >= ?", {*query.received_from});
-    if (query.received_until) sql.add(" AND c.server_received_at < ?", {*query.received_until});
-    sql.add(" ORDER BY c.chunk_id DESC");
-    StatementUse chunks(sql.prepare(db));
-
     const std::size_t wanted = query.limit + 1;  // one more tells whether a next page exists
     BestEvents found(wanted, [](const DecodedEvent& a, const DecodedEvent& b) {
       return a.event.ingest_sequence > b.event.ingest_sequence;
     });
-    while (chunks->step()) {
-      // Every event of this and later chunks is below chunk_id + kChunkSpan.
-      if (const auto worst = found.threshold();
-          worst && *worst >= chunks->int64(0) + kChunkSpan - 1) {
-        break;
+    // Every event of the chunk `chunk_id` and of older chunks is below chunk_id + kChunkSpan.
+    const auto settled_above = [&](std::int64_t chunk_id) {
+      const auto worst = found.threshold();
+      return worst && *worst >= chunk_id + kChunkSpan - 1;
+    };
+    // Takes the events of the chunks `sql` selects, newest chunk first (CROSS JOIN keeps the scan
+    // in chunk-id order instead of sorting a project); false once no older chunk can improve it.
+    const auto take_chunks = [&](Statement& chunks) {
+      while (chunks.step()) {
+        if (settled_above(chunks.int64(0))) return false;
+        for (auto& decoded : decode_chunk_row(chunks)) {
+          if (decoded.event.ingest_sequence >= before) continue;
+          if (name && decoded.event.event_name != *name) continue;
+          found.add(std::move(decoded));
+        }
       }
-      for (auto& decoded : decode_chunk_row(*chunks)) {
-        if (decoded.event.ingest_sequence >= before) continue;
-        if (name && decoded.event.event_name != *name) continue;
-        found.add(std::move(decoded));
+      return true;
+    };
+    QueryBuilder sql("SELECT " + std::string(kChunkColumns) +
+                     " FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key");
+    sql.add(name ? " WHERE c.chunk_id = ?" : " WHERE c.chunk_id < ?", {before});
+    if (query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
+    if (query.received_from) sql.add(" AND c.server_received_at >= ?", {*query.received_from});
+    if (query.received_until) sql.add(" AND c.server_received_at < ?", {*query.received_until});
+    if (!name) {
+      sql.add(" ORDER BY c.chunk_id DESC");
+      StatementUse chunks(sql.prepare(db));
+      take_chunks(*chunks);
+    } else {
+      // The name's rows newest first, and the chunks each lists newest first, one lookup each.
+      StatementUse rows(db.statement(
+          "SELECT last_chunk_id, chunk_ids FROM name_chunks"
+          " WHERE event_name = ?1 AND first_chunk_id < ?2 ORDER BY last_chunk_id DESC"));
+      rows->bind(1, *name).bind(2, before);
+      for (bool more = true; more && rows->step();) {
+        const auto ids = rows->is_null(1) ? std::vector<std::int64_t>{rows->int64(0)}
+                                          : value_or_throw(decode_chunk_ids(rows->blob(1)));
+        for (auto id = ids.rbegin(); more && id != ids.rend(); ++id) {
+          if (*id >= before) continue;
+          StatementUse chunk(sql.prepare(db));
+          chunk->bind(1, *id);
+          more = take_chunks(*chunk);
+        }
       }
     }
     auto newest = found.take();

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/sqlite/name_chunk_index.h"
 #include "ports/event_store.h"
 #include "ports/metrics.h"
 
@@ -147,6 +148,7 @@ class SqliteEventStore final : public ports::EventStore {
   std::thread writer_thread_;
   std::unique_ptr<SessionKeyCache> session_keys_;  // writer thread only
   std::unique_ptr<SessionWriteBack> write_back_;
+  NameChunkIndex name_chunks_;                      // writer thread only
   std::optional<std::int64_t> stored_recount_from_;  // writer thread only
   int frames_at_checkpoint_request_ = 0;            // writer thread only
   bool wal_oversized_ = false;                      // writer thread only: reclaim_wal() is due

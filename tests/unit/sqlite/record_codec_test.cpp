@@ -180,5 +180,18 @@ TEST(RecordCodec, CorruptChunksAreErrorsNotReadsOutOfBounds) {
   EXPECT_TRUE(refused(std::string("\x10\x00\x01x\x00\x00\x00\x01\x00\x01k\x07\x01{", 14)));  // bad nested JSON
 }
 
+TEST(RecordCodec, ChunkIdsRoundTripAndCorruptOnesAreErrors) {
+  const std::vector<std::int64_t> ids = {1, 2, 129, 16'000, 1'000'000'000'000};
+  const std::string bytes = encode_chunk_ids(ids);
+  EXPECT_EQ(bytes.size(), 1u + 1u + 1u + 2u + 6u);  // each id costs its distance from the previous
+  ASSERT_TRUE(decode_chunk_ids(bytes).ok());
+  EXPECT_EQ(decode_chunk_ids(bytes).value(), ids);
+  EXPECT_TRUE(decode_chunk_ids("").value().empty());
+  const auto cut = decode_chunk_ids(bytes.substr(0, bytes.size() - 1));  // ends inside a varint
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, domain::ErrorCode::internal);
+  EXPECT_FALSE(decode_chunk_ids(std::string(11, '\xff')).ok());  // a varint longer than 64 bits
+}
+
 }  // namespace
 }  // namespace mtrace::adapters::sqlite

@@ -564,6 +564,91 @@ TEST_F(SqliteEventStoreTest, SearchEventsNewestFirstWithFiltersAndPaging) {
   EXPECT_EQ(paged, (V{6, 5, 3, 2, 1}));
 }
 
+// The batches of one transaction share one name_chunks row per name; a search still finds each
+// chunk that holds the name, pages through them, and forgets erased and pruned ones.
+TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTheName) {
+  reopen({.commit_interval = std::chrono::seconds(30)});  // the 32 batches below wait as a group
+  ASSERT_TRUE(append(batch_of(make_session("demo", "first", kT0), {"playback_error"}, 1, kT0, 0)).ok());
+  std::vector<std::future<domain::Status>> committed;
+  std::vector<std::int64_t> errors{1}, ad_breaks, other_segments;
+  for (int i = 0; i < 32; ++i) {
+    const std::int64_t first = 2 + 3 * i;
+    std::vector<std::string> names{"segment_loaded", "metrics_sampled"};
+    if (i % 10 == 3) names.push_back("playback_error"), errors.push_back(first + 2);
+    if (i == 17) names.push_back("ad_break"), ad_breaks.push_back(first + 2);
+    const std::string project = i % 4 == 0 ? "other" : "demo";
+    if (project == "other") other_segments.push_back(first);
+    auto done = std::make_shared<std::promise<domain::Status>>();
+    committed.push_back(done->get_future());
+    store_->append(batch_of(make_session(project, "s" + std::to_string(i), kT0), names, first,
+                            kT0 + i, 0),
+                   [done](const domain::Status& st) { done->set_value(st); });
+  }
+  for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+  EXPECT_LT(query_int("SELECT count(*) FROM name_chunks WHERE event_name = 'segment_loaded'"), 8);
+  reopen();  // erasing and pruning below need not wait for the interval
+
+  const auto search_all = [&](auto&& set_filter) {
+    std::vector<std::int64_t> found;
+    std::optional<std::int64_t> before;
+    do {
+      ports::EventSearchQuery query;
+      query.limit = 2;
+      query.before_ingest_sequence = before;
+      set_filter(query);
+      const auto page = store_->search_events(query);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok()) break;
+      for (auto seq : ingest_sequences(page.value().events)) found.push_back(seq);
+      before = page.value().next_before;
+    } while (before);
+    return found;
+  };
+  std::reverse(errors.begin(), errors.end());
+  std::reverse(other_segments.begin(), other_segments.end());
+  EXPECT_EQ(search_all([](auto& q) { q.errors_only = true; }), errors);
+  EXPECT_EQ(search_all([](auto& q) { q.event_name = "ad_break"; }), ad_breaks);
+  EXPECT_EQ(search_all([](auto& q) {
+              q.event_name = "segment_loaded";
+              q.project_id = "other";
+            }),
+            other_segments);
+  EXPECT_TRUE(search_all([](auto& q) { q.event_name = "seek_started"; }).empty());
+
+  EXPECT_TRUE(store_->erase_session("demo", "s13").value());  // holds the error at 2 + 3 * 13 + 2
+  errors.erase(std::find(errors.begin(), errors.end(), 43));
+  EXPECT_EQ(search_all([](auto& q) { q.errors_only = true; }), errors);
+
+  ASSERT_TRUE(store_->prune_before(kT0 + 1'000'000).ok());
+  EXPECT_TRUE(search_all([](auto& q) { q.errors_only = true; }).empty());
+  EXPECT_EQ(query_int("SELECT count(*) FROM name_chunks"), 0);
+}
+
+// Schema 5 turned the per-chunk name rows of a database written before into ranges.
+TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigration) {
+  Session a = make_session("demo", "a", kT0);
+  ASSERT_TRUE(append(batch_of(a, {"segment_loaded", "playback_error"}, 1, kT0, 0)).ok());
+  ASSERT_TRUE(append(batch_of(a, {"playback_error", "x"}, 3, kT0 + 1, 2)).ok());
+  store_.reset();
+  exec("CREATE TABLE chunk_names (event_name TEXT NOT NULL, chunk_id INTEGER NOT NULL,"
+       " PRIMARY KEY (event_name, chunk_id)) WITHOUT ROWID;"
+       " INSERT INTO chunk_names SELECT event_name, last_chunk_id FROM name_chunks;"
+       " DROP TABLE name_chunks;"
+       " DELETE FROM schema_migrations WHERE version = 5;");
+  EXPECT_EQ(query_int("SELECT count(*) FROM chunk_names"), 4);
+  reopen();
+  EXPECT_EQ(query_int("SELECT max(version) FROM schema_migrations"), 5);
+  EXPECT_EQ(query_int("SELECT count(*) FROM name_chunks"), 4);
+  ports::EventSearchQuery errors;
+  errors.errors_only = true;
+  EXPECT_EQ(ingest_sequences(store_->search_events(errors).value().events),
+            (std::vector<std::int64_t>{3, 2}));
+  ports::EventSearchQuery named;
+  named.event_name = "x";
+  EXPECT_EQ(ingest_sequences(store_->search_events(named).value().events),
+            (std::vector<std::int64_t>{4}));
+}
+
 TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) {
   Session a = make_session("demo", "a", kT0);
   Session b = make_session("demo", "b", kT0);

@@ -34,7 +34,7 @@ std::optional<std::vector<PlaybackEvent>> events_of(std::vector<EncodedEvent> de
 std::string encode(const std::vector<PlaybackEvent>& events) {
   ChunkEncoder encoder(kFirst);
   for (const auto& e : events) encoder.add(e);
-  return encoder.bytes();
+  return std::string(encoder.bytes());
 }
 
 }  // namespace

@@ -36,12 +36,13 @@ struct EncodedEvent {
 // the same key (segment URLs differ in a few characters). A batch of the benchmark's segment
 // events takes a third of the first layout's bytes (550 instead of 1,760), and the writer, the WAL
 // and the checkpoints move that much less.
-// The encoder keeps views of the events it was given: they must outlive it.
+// The encoder keeps views of the events it was given: they must outlive it. bytes() views the
+// encoder's buffer: valid until the next add() or the encoder's end.
 class ChunkEncoder {
  public:
   explicit ChunkEncoder(std::int64_t first_ingest_sequence) : first_(first_ingest_sequence) {}
   void add(const domain::PlaybackEvent& event);
-  const std::string& bytes() const { return out_; }
+  std::string_view bytes() const { return {out_.data(), size_}; }
 
  private:
   struct Key {
@@ -49,7 +50,8 @@ class ChunkEncoder {
     std::string_view last_string;  // the previous string value of this key, for its prefix
   };
   std::int64_t first_;
-  std::string out_;
+  std::string out_;     // longer than what was written: see ByteWriter in record_codec.cpp
+  std::size_t size_ = 0;  // the bytes written
   const domain::PlaybackEvent* previous_ = nullptr;
   std::vector<Key> keys_;
   std::size_t next_key_ = 0;  // the key after the last one found, the likely next one

@@ -104,6 +104,31 @@ TEST(RecordCodec, RepeatedNamesKeysAndUrlPrefixesAreNotWrittenAgain) {
   EXPECT_EQ(decoded[9].event_name, "segment_loaded");
 }
 
+// Each value differs from the previous one of its key at another byte (or is a prefix of it, or
+// extends it), across the eight-byte words the shared prefix is compared in.
+TEST(RecordCodec, ValuesSharingAnyPrefixLengthWithThePreviousOneDecodeExactly) {
+  const std::string base = "https://cdn.example.com/a/b/c/segment-0001.m4s";
+  std::vector<std::string> values;
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    std::string changed = base;
+    changed[at] = changed[at] == 'x' ? 'y' : 'x';
+    values.push_back(base);
+    values.push_back(changed);
+    values.push_back(base.substr(0, at));
+    values.push_back(base + base.substr(0, at));
+  }
+  std::vector<PlaybackEvent> events;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    events.push_back(event(static_cast<std::int64_t>(1 + i), "segment_loaded", {{"url", values[i]}}));
+  }
+  std::string blob;
+  const auto decoded = round_trip(events, blob);
+  ASSERT_EQ(decoded.size(), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(decoded[i].meta.at("url").as_string(), values[i]) << i;
+  }
+}
+
 TEST(RecordCodec, KeysBeyondTheNumberedOnesAreSpelledOutEachTime) {
   json::object wide;
   for (int k = 0; k < 100; ++k) wide["key_" + std::to_string(k)] = "value-" + std::to_string(k);
@@ -158,7 +183,7 @@ TEST(RecordCodec, CorruptChunksAreErrorsNotReadsOutOfBounds) {
       event(6, "segment_loaded", {{"network.redacted_url", "https://a.example/x/2.ts"}})};
   ChunkEncoder encoder(5);
   for (const auto& e : events) encoder.add(e);
-  const std::string good = encoder.bytes();
+  const std::string good(encoder.bytes());
   ASSERT_TRUE(decode_chunk(good, 5, kReceived).ok());
   // Every proper prefix of the two events but the first event's end is cut mid-field.
   for (std::size_t size = 1; size < good.size(); ++size) {

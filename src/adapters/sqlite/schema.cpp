@@ -140,10 +140,13 @@ CREATE TABLE name_chunks (
   last_chunk_id INTEGER NOT NULL,
   first_chunk_id INTEGER NOT NULL,
   chunk_ids BLOB,
+  last_received_at INTEGER NOT NULL,
   PRIMARY KEY (event_name, last_chunk_id)
 ) WITHOUT ROWID;
-INSERT INTO name_chunks (event_name, last_chunk_id, first_chunk_id, chunk_ids)
-  SELECT event_name, chunk_id, chunk_id, NULL FROM chunk_names;
+CREATE INDEX name_chunks_by_time ON name_chunks (event_name, last_received_at, first_chunk_id);
+INSERT INTO name_chunks (event_name, last_chunk_id, first_chunk_id, chunk_ids, last_received_at)
+  SELECT n.event_name, n.chunk_id, n.chunk_id, NULL, c.server_received_at
+  FROM chunk_names n JOIN event_chunks c ON c.chunk_id = n.chunk_id;
 DROP TABLE chunk_names;
 )sql",
 };

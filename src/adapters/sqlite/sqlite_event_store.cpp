@@ -511,7 +511,9 @@ void insert_chunk(Connection& connection, NameChunkIndex& name_chunks, const Pen
       .bind(7, chunk.head->span_id())
       .bind_blob(8, chunk.encoded.bytes())
       .run();
-  for (const std::string_view event_name : chunk.names) name_chunks.add(event_name, chunk.first);
+  for (const std::string_view event_name : chunk.names) {
+    name_chunks.add(event_name, chunk.first, chunk.head->server_received_at);
+  }
 }
 
 void write_batch(Connection& connection, SessionKeyCache& session_keys,
@@ -1332,11 +1334,25 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
       StatementUse chunks(sql.prepare(db));
       take_chunks(*chunks);
     } else {
+      // From a received time, only the rows at or after it: none of their chunks lies below the
+      // smallest first chunk among them (name_chunks_by_time finds it without reading the others).
+      std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+      if (query.received_from) {
+        StatementUse window(db.statement(
+            "SELECT min(first_chunk_id) FROM name_chunks INDEXED BY name_chunks_by_time"
+            " WHERE event_name = ?1 AND last_received_at >= ?2"));
+        window->bind(1, *name).bind(2, *query.received_from);
+        window->step();
+        if (window->is_null(0)) return page;
+        lowest = window->int64(0);
+      }
       // The name's rows newest first, and the chunks each lists newest first, one lookup each.
       StatementUse rows(db.statement(
-          "SELECT last_chunk_id, chunk_ids FROM name_chunks"
-          " WHERE event_name = ?1 AND first_chunk_id < ?2 ORDER BY last_chunk_id DESC"));
-      rows->bind(1, *name).bind(2, before);
+          "SELECT last_chunk_id, chunk_ids FROM name_chunks WHERE event_name = ?1"
+          " AND first_chunk_id < ?2 AND last_chunk_id >= ?3 AND +last_received_at >= ?4"
+          " ORDER BY last_chunk_id DESC"));
+      rows->bind(1, *name).bind(2, before).bind(3, lowest).bind(
+          4, query.received_from.value_or(std::numeric_limits<std::int64_t>::min()));
       for (bool more = true; more && rows->step();) {
         const auto ids = rows->is_null(1) ? std::vector<std::int64_t>{rows->int64(0)}
                                           : value_or_throw(decode_chunk_ids(rows->blob(1)));

@@ -624,7 +624,40 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
   EXPECT_EQ(query_int("SELECT count(*) FROM name_chunks"), 0);
 }
 
-// Schema 5 turned the per-chunk name rows of a database written before into ranges.
+// A name search from a received time finds every event at or after it, also when the wall clock
+// stepped back between batches, so that received times do not follow ingest order.
+TEST_F(SqliteEventStoreTest, ANameSearchFromAReceivedTimeFindsEveryEventAtOrAfterIt) {
+  Session a = make_session("demo", "a", kT0);
+  const std::vector<std::pair<std::int64_t, Micros>> errors = {
+      {1, kT0 + 100}, {3, kT0 + 10}, {5, kT0 + 50}, {7, kT0 + 5}};  // ingest sequence, received
+  for (const auto& [ingest, received] : errors) {
+    ASSERT_TRUE(append(batch_of(a, {"playback_error", "x"}, ingest, received, ingest)).ok());
+  }
+  const auto errors_from = [&](Micros from, std::size_t limit) {
+    std::vector<std::int64_t> found;
+    std::optional<std::int64_t> before;
+    do {
+      ports::EventSearchQuery query;
+      query.errors_only = true;
+      query.received_from = from;
+      query.limit = limit;
+      query.before_ingest_sequence = before;
+      const auto page = store_->search_events(query);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok()) break;
+      for (auto seq : ingest_sequences(page.value().events)) found.push_back(seq);
+      before = page.value().next_before;
+    } while (before);
+    return found;
+  };
+  using V = std::vector<std::int64_t>;
+  EXPECT_EQ(errors_from(kT0 + 40, 100), (V{5, 1}));
+  EXPECT_EQ(errors_from(kT0 + 40, 1), (V{5, 1}));
+  EXPECT_EQ(errors_from(kT0 + 5, 100), (V{7, 5, 3, 1}));
+  EXPECT_TRUE(errors_from(kT0 + 101, 100).empty());
+}
+
+// Schema 5 turned the per-chunk name rows of a database written before into name_chunks rows.
 TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigration) {
   Session a = make_session("demo", "a", kT0);
   ASSERT_TRUE(append(batch_of(a, {"segment_loaded", "playback_error"}, 1, kT0, 0)).ok());
@@ -647,6 +680,9 @@ TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigrati
   named.event_name = "x";
   EXPECT_EQ(ingest_sequences(store_->search_events(named).value().events),
             (std::vector<std::int64_t>{4}));
+  errors.received_from = kT0 + 1;  // the second batch's time, taken from its chunk
+  EXPECT_EQ(ingest_sequences(store_->search_events(errors).value().events),
+            (std::vector<std::int64_t>{3}));
 }
 
 TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) {

@@ -1346,7 +1346,8 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
         if (window->is_null(0)) return page;
         lowest = window->int64(0);
       }
-      // The name's rows newest first, and the chunks each lists newest first, one lookup each.
+      // The name's rows newest first, and the chunks each lists newest first, one lookup each
+      // ('+' keeps the planner on the primary key's order rather than name_chunks_by_time).
       StatementUse rows(db.statement(
           "SELECT last_chunk_id, chunk_ids FROM name_chunks WHERE event_name = ?1"
           " AND first_chunk_id < ?2 AND last_chunk_id >= ?3 AND +last_received_at >= ?4"

@@ -1325,6 +1325,7 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
     };
     QueryBuilder sql("SELECT " + std::string(kChunkColumns) +
                      " FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key");
+    // With a name, one chunk per lookup: its id is bound over ?1 before each.
     sql.add(name ? " WHERE c.chunk_id = ?" : " WHERE c.chunk_id < ?", {before});
     if (query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
     if (query.received_from) sql.add(" AND c.server_received_at >= ?", {*query.received_from});

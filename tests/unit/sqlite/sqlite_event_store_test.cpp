@@ -88,6 +88,18 @@ class SqliteEventStoreTest : public ::testing::Test {
     const auto size = std::filesystem::file_size(path_ + "-wal", missing);
     return missing ? 0 : size;
   }
+  // The ingest sequences of every page of `query`, following next_before from its first page.
+  std::vector<std::int64_t> search_pages(ports::EventSearchQuery query) {
+    std::vector<std::int64_t> found;
+    do {
+      const auto page = store_->search_events(query);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok()) break;
+      for (const auto& e : page.value().events) found.push_back(e.ingest_sequence);
+      query.before_ingest_sequence = page.value().next_before;
+    } while (query.before_ingest_sequence);
+    return found;
+  }
   std::optional<std::int64_t> row_event_count(const std::string& session_id) {
     return query_int("SELECT event_count FROM sessions WHERE session_id = '" + session_id + "'");
   }
@@ -551,17 +563,10 @@ TEST_F(SqliteEventStoreTest, SearchEventsNewestFirstWithFiltersAndPaging) {
                              }).events),
             (V{3, 2, 1}));
 
-  std::vector<std::int64_t> paged;
-  std::optional<std::int64_t> before;
-  do {
-    const auto page = search([&](auto& q) {
-      q.limit = 2;
-      q.before_ingest_sequence = before;
-    });
-    for (auto seq : ingest_sequences(page.events)) paged.push_back(seq);
-    before = page.next_before;
-  } while (before);
-  EXPECT_EQ(paged, (V{6, 5, 3, 2, 1}));
+  ports::EventSearchQuery paged;
+  paged.project_id = "demo";
+  paged.limit = 2;
+  EXPECT_EQ(search_pages(paged), (V{6, 5, 3, 2, 1}));
 }
 
 // The batches of one transaction share one name_chunks row per name; a search still finds each
@@ -589,20 +594,10 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
   reopen();  // erasing and pruning below need not wait for the interval
 
   const auto search_all = [&](auto&& set_filter) {
-    std::vector<std::int64_t> found;
-    std::optional<std::int64_t> before;
-    do {
-      ports::EventSearchQuery query;
-      query.limit = 2;
-      query.before_ingest_sequence = before;
-      set_filter(query);
-      const auto page = store_->search_events(query);
-      EXPECT_TRUE(page.ok());
-      if (!page.ok()) break;
-      for (auto seq : ingest_sequences(page.value().events)) found.push_back(seq);
-      before = page.value().next_before;
-    } while (before);
-    return found;
+    ports::EventSearchQuery query;
+    query.limit = 2;
+    set_filter(query);
+    return search_pages(query);
   };
   std::reverse(errors.begin(), errors.end());
   std::reverse(other_segments.begin(), other_segments.end());
@@ -634,21 +629,11 @@ TEST_F(SqliteEventStoreTest, ANameSearchFromAReceivedTimeFindsEveryEventAtOrAfte
     ASSERT_TRUE(append(batch_of(a, {"playback_error", "x"}, ingest, received, ingest)).ok());
   }
   const auto errors_from = [&](Micros from, std::size_t limit) {
-    std::vector<std::int64_t> found;
-    std::optional<std::int64_t> before;
-    do {
-      ports::EventSearchQuery query;
-      query.errors_only = true;
-      query.received_from = from;
-      query.limit = limit;
-      query.before_ingest_sequence = before;
-      const auto page = store_->search_events(query);
-      EXPECT_TRUE(page.ok());
-      if (!page.ok()) break;
-      for (auto seq : ingest_sequences(page.value().events)) found.push_back(seq);
-      before = page.value().next_before;
-    } while (before);
-    return found;
+    ports::EventSearchQuery query;
+    query.errors_only = true;
+    query.received_from = from;
+    query.limit = limit;
+    return search_pages(query);
   };
   using V = std::vector<std::int64_t>;
   EXPECT_EQ(errors_from(kT0 + 40, 100), (V{5, 1}));

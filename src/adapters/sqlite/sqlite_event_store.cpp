@@ -886,6 +886,7 @@ void SqliteEventStore::request_checkpoint() {
 }
 
 void SqliteEventStore::on_commit(int wal_frames) {
+  wal_frames_ = wal_frames;
   if (wal_frames > kOversizedWalCheckpoints * options_.checkpoint_pages) wal_oversized_ = true;
   // The WAL started over: count again from its start.
   if (wal_frames < frames_at_checkpoint_request_) frames_at_checkpoint_request_ = 0;
@@ -912,13 +913,16 @@ void SqliteEventStore::checkpoint_loop() {
     try {
       std::int64_t frames_seen = 0;
       for (int round = 0; round < kCheckpointRounds; ++round) {
+        std::lock_guard copying(wal_copy_mutex_);
         StatementUse checkpoint(checkpointer_->statement("PRAGMA wal_checkpoint(PASSIVE)"));
         // One row: busy, frames in the WAL when the round began, frames copied. A round that
         // found few new frames was short, so few more came meanwhile: those are the writer's.
         if (!checkpoint->step()) break;
         const std::int64_t new_frames = checkpoint->int64(1) - frames_seen;
         frames_seen = checkpoint->int64(1);
-        if (new_frames <= kWriterCheckpointFrames) {
+        // On a slow disk no round may ever be short: after the last one the writer copies the
+        // rest all the same (a longer pause) rather than let the WAL grow without end.
+        if (new_frames <= kWriterCheckpointFrames || round + 1 == kCheckpointRounds) {
           if (frames_seen < kRestartAfterCheckpoints * options_.checkpoint_pages) break;
           // SQLite syncs the database only when a checkpoint copied every frame; the pages copied
           // so far are synced here, so that the writer's short checkpoint does not wait for them.
@@ -940,7 +944,13 @@ void SqliteEventStore::checkpoint_loop() {
 }
 
 void SqliteEventStore::finish_checkpoint() {
-  if (!writer_checkpoint_due_.exchange(false, std::memory_order_relaxed)) return;
+  const bool handed_over = writer_checkpoint_due_.exchange(false, std::memory_order_relaxed);
+  // Past its bound the WAL grows faster than the checkpointer copies it (a slow disk, or a reader
+  // that held an old snapshot): the writer waits for the checkpointer's round and copies the rest
+  // itself, which holds ingest to the disk's pace instead of letting the WAL grow without end.
+  const bool outgrown = wal_frames_ > kOversizedWalCheckpoints * options_.checkpoint_pages;
+  if (!handed_over && !outgrown) return;
+  std::lock_guard copying(wal_copy_mutex_);
   writer_->try_exec("PRAGMA wal_checkpoint(PASSIVE)");
 }
 

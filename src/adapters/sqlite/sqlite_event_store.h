@@ -48,6 +48,8 @@ class SqliteEventStore final : public ports::EventStore {
     // Each round also takes a core for its length: at 4,000 (~20 ms rounds) open-loop p99 at
     // 13,000 requests/s was 5.7 ms (median of five) against 4.3 ms at 1,000, whose rounds cost the
     // checkpointer 0.6 us more CPU per request and keep the WAL near 25 MB instead of 75 MB.
+    // Past eight times this many frames the writer copies the WAL itself after each commit, so
+    // a disk slower than ingest slows ingest down rather than let the WAL grow without end.
     int checkpoint_pages = 1000;
     // How long a session row may lag behind batches that changed only its event_count,
     // last_event_at and qoe (session_write_back.h). Reads never see the lag; after a crash the
@@ -151,10 +153,14 @@ class SqliteEventStore final : public ports::EventStore {
   NameChunkIndex name_chunks_;                      // writer thread only
   std::optional<std::int64_t> stored_recount_from_;  // writer thread only
   int frames_at_checkpoint_request_ = 0;            // writer thread only
+  int wal_frames_ = 0;                              // writer thread only: after the last commit
   bool wal_oversized_ = false;                      // writer thread only: reclaim_wal() is due
   std::atomic<bool> writer_checkpoint_due_{false};
 
   std::unique_ptr<Connection> checkpointer_;
+  // Held while either thread checkpoints: SQLite refuses a second checkpoint at once rather than
+  // wait, and the writer's copy past the WAL's bound must not be refused.
+  std::mutex wal_copy_mutex_;
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wanted_;
   bool checkpoint_due_ = false;

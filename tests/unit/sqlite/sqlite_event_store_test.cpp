@@ -3,6 +3,7 @@
 #include "adapters/prometheus/prometheus_metrics.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <functional>
 #include <future>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <tuple>
 
@@ -168,6 +170,52 @@ ports::AppendBatch large_batch(std::int64_t n) {
   for (auto& e : batch.events) e.meta = {{"payload", std::to_string(e.ingest_sequence) + payload}};
   return batch;
 }
+
+// A disk slower than ingest, for as long as it lives: each write of the store's checkpointer
+// thread takes a millisecond more. It wraps the write calls of SQLite's unix VFS, which writes
+// database pages with one of them; the writer's WAL writes are not slowed.
+class SlowCheckpointerWrites {
+ public:
+  SlowCheckpointerWrites() {
+    unix_ = sqlite3_vfs_find("unix");
+    for (std::size_t i = 0; i < kCalls.size(); ++i) {
+      original_[i] = unix_->xGetSystemCall(unix_, kCalls[i]);
+      if (original_[i] != nullptr) unix_->xSetSystemCall(unix_, kCalls[i], slowed_[i]);
+    }
+  }
+  ~SlowCheckpointerWrites() {
+    for (std::size_t i = 0; i < kCalls.size(); ++i) {
+      if (original_[i] != nullptr) unix_->xSetSystemCall(unix_, kCalls[i], original_[i]);
+    }
+  }
+  SlowCheckpointerWrites(const SlowCheckpointerWrites&) = delete;
+  SlowCheckpointerWrites& operator=(const SlowCheckpointerWrites&) = delete;
+
+ private:
+  static constexpr std::array<const char*, 3> kCalls = {"write", "pwrite", "pwrite64"};
+  static void pause_if_checkpointer() {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    if (std::string_view(name) == "sqlite-ckpt") std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  static ssize_t slow_write(int fd, const void* data, size_t size) {
+    pause_if_checkpointer();
+    return reinterpret_cast<decltype(&::write)>(original_[0])(fd, data, size);
+  }
+  static ssize_t slow_pwrite(int fd, const void* data, size_t size, off_t offset) {
+    pause_if_checkpointer();
+    return reinterpret_cast<decltype(&::pwrite)>(original_[1])(fd, data, size, offset);
+  }
+  static ssize_t slow_pwrite64(int fd, const void* data, size_t size, off64_t offset) {
+    pause_if_checkpointer();
+    return reinterpret_cast<decltype(&::pwrite64)>(original_[2])(fd, data, size, offset);
+  }
+  static inline std::array<sqlite3_syscall_ptr, 3> original_{};
+  static inline const std::array<sqlite3_syscall_ptr, 3> slowed_ = {
+      reinterpret_cast<sqlite3_syscall_ptr>(&slow_write), reinterpret_cast<sqlite3_syscall_ptr>(&slow_pwrite),
+      reinterpret_cast<sqlite3_syscall_ptr>(&slow_pwrite64)};
+  sqlite3_vfs* unix_ = nullptr;
+};
 
 void expect_same_event(const PlaybackEvent& a, const PlaybackEvent& b) {
   EXPECT_EQ(a.event_name, b.event_name);
@@ -996,6 +1044,28 @@ TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
     restarts = wal_restarts();
   }
   EXPECT_GE(restarts, 2u);
+}
+
+// When the checkpointer copies slower than batches come, the writer copies the WAL itself once it
+// is past its bound, so the WAL file stays a few groups' size however much is written.
+TEST_F(SqliteEventStoreTest, TheWalStaysBoundedWhenTheCheckpointerFallsBehind) {
+  SlowCheckpointerWrites slow_disk;
+  SqliteEventStore::Options options;
+  options.checkpoint_pages = 10;  // the writer copies past 80 frames
+  reopen(options);
+  // 2,000 batches of ~20 KB (~40 MB), 50 at a time.
+  for (int batch = 0; batch < 2000;) {
+    std::vector<std::future<domain::Status>> committed;
+    for (const int end = batch + 50; batch < end; ++batch) {
+      auto done = std::make_shared<std::promise<domain::Status>>();
+      committed.push_back(done->get_future());
+      store_->append(large_batch(batch), [done](const domain::Status& st) { done->set_value(st); });
+    }
+    for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+  }
+  // 80 frames, plus the groups committed while the writer waited for the checkpointer's round.
+  EXPECT_LT(wal_bytes(), 8u << 20);
+  EXPECT_EQ(store_->events_after("demo", 0, 100'000).value().size(), 20'000u);
 }
 
 // A reader that holds an old snapshot keeps the WAL from starting over, so a burst grows its file.

@@ -2,7 +2,9 @@
 // page of 100 (also filtered by a player no session has, in its project and across every
 // project), one session's events page of 100, and the project's errors page of 100 (the
 // dashboard's errors view: 1 batch in 100 holds an error), also from a received time after which
-// only 50 errors came (the overview's last hour), p50/p95 beside the 5 ms ceiling.
+// only 50 errors came (the overview's last hour), and the events page of 100 bounded by a
+// received time: until the middle of the history, and from a time after which 50 events came;
+// and the events page of a project that has none of them; p50/p95 beside the 5 ms ceiling.
 // The database is built once into build/bench-data/ (10,000 sessions interleaved, chunks of 10
 // events as the ingest workload writes them) and reused by later runs.
 //   bench_store_read [iterations=2000]
@@ -151,7 +153,7 @@ int main(int argc, char** argv) {
   std::uniform_int_distribution<int> pick(0, kSessions - 1);
   std::uniform_int_distribution<std::int64_t> pick_before(kEvents / 2, kEvents);
   std::vector<double> list_ms, filtered_ms, admin_filtered_ms, first_page_ms, next_page_ms,
-      errors_ms, recent_errors_ms;
+      errors_ms, recent_errors_ms, until_ms, recent_events_ms, other_project_ms;
   const auto timed = [](auto&& call, std::vector<double>& into) {
     const auto begin = Clock::now();
     call();
@@ -203,6 +205,30 @@ int main(int argc, char** argv) {
     timed([&] {
       if (store->search_events(errors).value().events.size() != 50) std::abort();
     }, recent_errors_ms);
+
+    // Every event received before the middle round: half the history is newer.
+    ports::EventSearchQuery until;
+    until.project_id = "bench";
+    until.limit = 100;
+    until.received_until = kT0 + kSessions * 1000 + (kLastRound / 2 * kChunksPerAppend) * 1'000'000;
+    timed([&] {
+      if (store->search_events(until).value().events.size() != 100) std::abort();
+    }, until_ms);
+    // The last receipt's events of the last 5 sessions: 50 of 10 million.
+    ports::EventSearchQuery recent = until;
+    recent.received_until.reset();
+    recent.received_from =
+        kT0 + kSessions * 1000 + (kLastRound * kChunksPerAppend + kChunksPerAppend - 1) * 1'000'000 + kSessions - 5;
+    timed([&] {
+      if (store->search_events(recent).value().events.size() != 50) std::abort();
+    }, recent_events_ms);
+    // The events page of a project that holds none of the 10 million.
+    ports::EventSearchQuery other;
+    other.project_id = "other";
+    other.limit = 100;
+    timed([&] {
+      if (!store->search_events(other).value().events.empty()) std::abort();
+    }, other_project_ms);
   }
   std::printf("store_read  %lld events, %d sessions, %d iterations\n",
               static_cast<long long>(kEvents), kSessions, iterations);
@@ -213,5 +239,8 @@ int main(int argc, char** argv) {
   print("events page of 100, random session, second", percentiles(next_page_ms));
   print("errors page of 100, newest or random point", percentiles(errors_ms));
   print("errors since a time 50 of 1,000 came after", percentiles(recent_errors_ms));
+  print("events until the middle of the history", percentiles(until_ms));
+  print("events since a time 50 came after", percentiles(recent_events_ms));
+  print("events of a project that has none", percentiles(other_project_ms));
   return 0;
 }

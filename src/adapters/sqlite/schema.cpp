@@ -15,8 +15,10 @@
 //   then walk chunk ids in order and know when no later chunk can hold an earlier event.
 // - Every event of a chunk shares project, session, server_received_at, correlation_id, trace_id
 //   and span_id (the batch's); those are columns, the rest is in `events`.
-// - name_chunks finds a name's chunks (search by name, errors view): one row per name of each
-//   transaction, listing its chunks (name_chunk_index.h).
+// - name_chunks finds a name's chunks (search by name, errors view), project_chunks a project's:
+//   one row per name, or project, of each transaction, listing its chunks (chunk_list_index.h).
+// - chunk_spans bounds the chunk ids of a search by received time: one row per transaction
+//   (received_time_index.h).
 // - sessions: one row per (project_id, session_id) with an integer session_key. Times are integer
 //   microseconds; state and end_source are small integers (0 active, 1 stalled, 2 ended; 0 none,
 //   1 client, 2 sweeper). A session's writes never rewrite the columns fixed at creation (ids,
@@ -36,7 +38,7 @@
 namespace mtrace::adapters::sqlite {
 namespace {
 
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     // 1: initial schema.
     R"sql(
 CREATE TABLE sessions (
@@ -133,7 +135,7 @@ CREATE INDEX sessions_by_player ON sessions (project_id, player_name, started_at
 CREATE INDEX sessions_by_error ON sessions (project_id, last_error_code, started_at DESC, session_id);
 )sql",
     // 5: chunk_names took one row per distinct name of each chunk; name_chunks takes one per
-    // name of each transaction, listing its chunks (name_chunk_index.h).
+    // name of each transaction, listing its chunks (chunk_list_index.h).
     R"sql(
 CREATE TABLE name_chunks (
   event_name TEXT NOT NULL,
@@ -148,6 +150,54 @@ INSERT INTO name_chunks (event_name, last_chunk_id, first_chunk_id, chunk_ids, l
   SELECT n.event_name, n.chunk_id, n.chunk_id, NULL, c.server_received_at
   FROM chunk_names n JOIN event_chunks c ON c.chunk_id = n.chunk_id;
 DROP TABLE chunk_names;
+)sql",
+    // 6: a search by received time read every chunk newer than its `until` (and, with few
+    // matches, every chunk older than its `from`); chunk_spans bounds it for every search, named
+    // or not (received_time_index.h), and replaces name_chunks' own time column. Chunks stored
+    // before are given spans of 256 chunks each. A project's events without a name filter read
+    // every chunk of the other projects; project_chunks lists a project's (chunk_list_index.h).
+    R"sql(
+CREATE TABLE project_chunks (
+  project_id TEXT NOT NULL,
+  last_chunk_id INTEGER NOT NULL,
+  first_chunk_id INTEGER NOT NULL,
+  chunk_ids BLOB,
+  PRIMARY KEY (project_id, last_chunk_id)
+) WITHOUT ROWID;
+INSERT INTO project_chunks (project_id, last_chunk_id, first_chunk_id, chunk_ids)
+  SELECT s.project_id, c.chunk_id, c.chunk_id, NULL
+  FROM event_chunks c JOIN sessions s ON s.session_key = c.session_key;
+DROP INDEX name_chunks_by_time;
+ALTER TABLE name_chunks DROP COLUMN last_received_at;
+CREATE TABLE chunk_spans (
+  last_chunk_id INTEGER PRIMARY KEY,
+  first_chunk_id INTEGER NOT NULL,
+  min_received_at INTEGER NOT NULL,
+  high_water INTEGER NOT NULL,
+  rewound INTEGER NOT NULL
+);
+CREATE INDEX chunk_spans_by_high_water ON chunk_spans (high_water);
+CREATE INDEX chunk_spans_steady ON chunk_spans (min_received_at) WHERE rewound = 0;
+CREATE INDEX chunk_spans_rewound ON chunk_spans (min_received_at) WHERE rewound = 1;
+CREATE TEMP TABLE spans_to_mark AS
+  WITH numbered AS (
+    SELECT chunk_id, server_received_at, (row_number() OVER (ORDER BY chunk_id) - 1) / 256 AS span
+    FROM event_chunks
+  )
+  SELECT span + 1 AS n, max(chunk_id) AS last, min(chunk_id) AS first,
+         min(server_received_at) AS earliest, max(server_received_at) AS latest
+  FROM numbered GROUP BY span;
+CREATE UNIQUE INDEX temp.spans_to_mark_by_n ON spans_to_mark (n);
+WITH RECURSIVE marked (n, last, first, earliest, high_water, rewound, steady_earliest) AS (
+  SELECT n, last, first, earliest, latest, 0, earliest FROM spans_to_mark WHERE n = 1
+  UNION ALL
+  SELECT s.n, s.last, s.first, s.earliest, max(m.high_water, s.latest),
+         s.earliest < m.steady_earliest, max(m.steady_earliest, s.earliest)
+  FROM marked m JOIN spans_to_mark s ON s.n = m.n + 1
+)
+INSERT INTO chunk_spans (last_chunk_id, first_chunk_id, min_received_at, high_water, rewound)
+  SELECT last, first, earliest, high_water, rewound FROM marked;
+DROP TABLE spans_to_mark;
 )sql",
 };
 

@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "adapters/sqlite/connection.h"
+#include "adapters/sqlite/received_time_index.h"
 #include "adapters/sqlite/record_codec.h"
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/session_write_back.h"
@@ -123,6 +124,9 @@ constexpr std::int64_t kChunkSpan = 1024;
 constexpr std::int64_t kEndedState = 2;
 constexpr std::size_t kPruneSlice = 256;  // sessions erased per writer transaction
 constexpr std::string_view kErrorEventName = "playback_error";
+// Chunks of other projects in a row after which a project's search reads its chunks through
+// project_chunks rather than on in chunk-id order.
+constexpr std::size_t kForeignChunkRun = 64;
 // Writes waiting after which the writer begins a transaction before Options::commit_interval.
 constexpr std::size_t kGatherWrites = 32;
 // The checkpointer's rounds in a row before it waits to be woken again; the new frames a round
@@ -498,7 +502,14 @@ bool same_chunk_fields(const PlaybackEvent& a, const PlaybackEvent& b) {
          (a.stamp == b.stamp || (a.stamp && b.stamp && *a.stamp == *b.stamp));
 }
 
-void insert_chunk(Connection& connection, NameChunkIndex& name_chunks, const PendingChunk& chunk) {
+// The indexes a transaction's chunks add rows to, written at its end.
+struct ChunkIndexes {
+  ChunkListIndex& names;
+  ChunkListIndex& projects;
+  ReceivedTimeIndex& received_times;
+};
+
+void insert_chunk(Connection& connection, const ChunkIndexes& indexes, const PendingChunk& chunk) {
   StatementUse insert(connection.statement(
       "INSERT INTO event_chunks (chunk_id, last_ingest_sequence, session_key, server_received_at,"
       " correlation_id, trace_id, span_id, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -511,13 +522,13 @@ void insert_chunk(Connection& connection, NameChunkIndex& name_chunks, const Pen
       .bind(7, chunk.head->span_id())
       .bind_blob(8, chunk.encoded.bytes())
       .run();
-  for (const std::string_view event_name : chunk.names) {
-    name_chunks.add(event_name, chunk.first, chunk.head->server_received_at);
-  }
+  for (const std::string_view event_name : chunk.names) indexes.names.add(event_name, chunk.first);
+  indexes.projects.add(chunk.head->project_id, chunk.first);
+  indexes.received_times.add(chunk.first, chunk.head->server_received_at);
 }
 
 void write_batch(Connection& connection, SessionKeyCache& session_keys,
-                 SessionWriteBack& write_back, NameChunkIndex& name_chunks,
+                 SessionWriteBack& write_back, const ChunkIndexes& indexes,
                  const ports::AppendBatch& batch) {
   // A batch's events are mostly of one session, so a session's name is looked up only when it
   // differs from the previous event's.
@@ -582,7 +593,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
     });
     if (chunk != open.end() && (event.ingest_sequence < chunk->first ||
                                 event.ingest_sequence - chunk->first >= kChunkSpan)) {
-      insert_chunk(connection, name_chunks, *chunk);
+      insert_chunk(connection, indexes, *chunk);
       open.erase(chunk);
       chunk = open.end();
     }
@@ -598,7 +609,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
       chunk->names.push_back(event.event_name);
     }
   }
-  for (const PendingChunk& chunk : open) insert_chunk(connection, name_chunks, chunk);
+  for (const PendingChunk& chunk : open) insert_chunk(connection, indexes, chunk);
 }
 
 // Erases a session's rows; returns the number of events erased.
@@ -1053,6 +1064,8 @@ void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
         }
         for (std::size_t i = first; i < last; ++i) jobs[i].apply(db);
         name_chunks_.flush(db);
+        project_chunks_.flush(db);
+        received_times_.flush(db);
         const auto recount_from = store_recount_from(db);
         db.exec("COMMIT");
         stored_recount_from_ = recount_from;
@@ -1067,6 +1080,8 @@ void SqliteEventStore::commit_group(std::vector<Job>& jobs) {
       session_keys_->clear();  // it may name rows of the rolled-back transaction
       write_back_->discard();
       name_chunks_.discard();
+      project_chunks_.discard();
+      received_times_.discard();
       return domain::Status(convert_current_exception());
     }
   };
@@ -1094,7 +1109,9 @@ std::optional<std::int64_t> SqliteEventStore::store_recount_from(Connection& db)
 }
 
 void SqliteEventStore::append_shared(std::shared_ptr<const ports::AppendBatch> batch, ports::AppendDone done) {
-  enqueue({[this, batch = std::move(batch)](Connection& db) { write_batch(db, *session_keys_, *write_back_, name_chunks_, *batch); },
+  enqueue({[this, batch = std::move(batch)](Connection& db) {
+             write_batch(db, *session_keys_, *write_back_, {name_chunks_, project_chunks_, received_times_}, *batch);
+           },
            std::move(done)});
 }
 
@@ -1153,8 +1170,10 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
       if (!victims.empty()) {
         StatementUse oldest(db.statement("SELECT min(chunk_id) FROM event_chunks"));
         oldest->step();
-        drop_rows_before(db, oldest->optional_int64(0).value_or(
-                                   std::numeric_limits<std::int64_t>::max()));
+        const auto oldest_left = oldest->optional_int64(0).value_or(std::numeric_limits<std::int64_t>::max());
+        name_chunks_.drop_rows_before(db, oldest_left);
+        project_chunks_.drop_rows_before(db, oldest_left);
+        drop_spans_before(db, oldest_left);
       }
       erased = victims.size();
     });
@@ -1320,60 +1339,66 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
       const auto worst = found.threshold();
       return worst && *worst >= chunk_id + kChunkSpan - 1;
     };
-    // Takes the events of the chunks `sql` selects, newest chunk first (CROSS JOIN keeps the scan
-    // in chunk-id order instead of sorting a project); false once no older chunk can improve it.
-    const auto take_chunks = [&](Statement& chunks) {
-      while (chunks.step()) {
-        if (settled_above(chunks.int64(0))) return false;
-        for (auto& decoded : decode_chunk_row(chunks)) {
-          if (decoded.event.ingest_sequence >= before) continue;
-          if (name && decoded.event.event_name != *name) continue;
-          found.add(std::move(decoded));
-        }
+    // Takes the events of the chunk in the current row; false once no older chunk can improve
+    // the page.
+    const auto take_chunk = [&](const Statement& chunk) {
+      if (settled_above(chunk.int64(0))) return false;
+      for (auto& decoded : decode_chunk_row(chunk)) {
+        if (decoded.event.ingest_sequence >= before) continue;
+        if (name && decoded.event.event_name != *name) continue;
+        found.add(std::move(decoded));
       }
       return true;
     };
-    QueryBuilder sql("SELECT " + std::string(kChunkColumns) +
-                     " FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key");
-    // With a name, one chunk per lookup: its id is bound over ?1 before each.
-    sql.add(name ? " WHERE c.chunk_id = ?" : " WHERE c.chunk_id < ?", {before});
-    if (query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
-    if (query.received_from) sql.add(" AND c.server_received_at >= ?", {*query.received_from});
-    if (query.received_until) sql.add(" AND c.server_received_at < ?", {*query.received_until});
-    if (!name) {
-      sql.add(" ORDER BY c.chunk_id DESC");
-      StatementUse chunks(sql.prepare(db));
-      take_chunks(*chunks);
+    // A received-time filter bounds the chunk ids to read (received_time_index.h).
+    std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+    std::int64_t below = before;
+    if (query.received_from || query.received_until) {
+      const auto range = chunk_ids_received(db, query.received_from, query.received_until);
+      if (!range) return page;
+      lowest = range->lowest;
+      if (range->highest < below) below = range->highest + 1;
+    }
+    const auto chunks_where = [&](std::string_view id_clause, std::vector<std::variant<std::int64_t, std::string>> ids,
+                                  bool with_project) {
+      QueryBuilder sql("SELECT " + std::string(kChunkColumns) +
+                       " FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key");
+      sql.add(id_clause, std::move(ids));
+      if (with_project && query.project_id) sql.add(" AND s.project_id = ?", {*query.project_id});
+      if (query.received_from) sql.add(" AND c.server_received_at >= ?", {*query.received_from});
+      if (query.received_until) sql.add(" AND c.server_received_at < ?", {*query.received_until});
+      return sql;
+    };
+    // The chunks an index lists, one lookup each: the id is bound over ?1 before each.
+    const QueryBuilder lookup = chunks_where(" WHERE c.chunk_id = ?", {below}, true);
+    const auto take_listed = [&](const ChunkListIndex& index, std::string_view key, std::int64_t under) {
+      index.for_each_listed(db, key, lowest, under, [&](std::int64_t id) {
+        StatementUse chunk(lookup.prepare(db));
+        chunk->bind(1, id);
+        return !chunk->step() || take_chunk(*chunk);
+      });
+    };
+    if (name) {
+      take_listed(name_chunks_, *name, below);
     } else {
-      // From a received time, only the rows at or after it: none of their chunks lies below the
-      // smallest first chunk among them (name_chunks_by_time finds it without reading the others).
-      std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
-      if (query.received_from) {
-        StatementUse window(db.statement(
-            "SELECT min(first_chunk_id) FROM name_chunks INDEXED BY name_chunks_by_time"
-            " WHERE event_name = ?1 AND last_received_at >= ?2"));
-        window->bind(1, *name).bind(2, *query.received_from);
-        window->step();
-        if (window->is_null(0)) return page;
-        lowest = window->int64(0);
-      }
-      // The name's rows newest first, and the chunks each lists newest first, one lookup each
-      // ('+' keeps the planner on the primary key's order rather than name_chunks_by_time).
-      StatementUse rows(db.statement(
-          "SELECT last_chunk_id, chunk_ids FROM name_chunks WHERE event_name = ?1"
-          " AND first_chunk_id < ?2 AND last_chunk_id >= ?3 AND +last_received_at >= ?4"
-          " ORDER BY last_chunk_id DESC"));
-      rows->bind(1, *name).bind(2, before).bind(3, lowest).bind(
-          4, query.received_from.value_or(std::numeric_limits<std::int64_t>::min()));
-      for (bool more = true; more && rows->step();) {
-        const auto ids = rows->is_null(1) ? std::vector<std::int64_t>{rows->int64(0)}
-                                          : value_or_throw(decode_chunk_ids(rows->blob(1)));
-        for (auto id = ids.rbegin(); more && id != ids.rend(); ++id) {
-          if (*id >= before) continue;
-          StatementUse chunk(sql.prepare(db));
-          chunk->bind(1, *id);
-          more = take_chunks(*chunk);
+      // Every chunk newest first (CROSS JOIN keeps the scan in chunk-id order instead of sorting
+      // a project). A project's chunks are taken so while most are the project's; after a run of
+      // kForeignChunkRun of other projects', the older ones through project_chunks: one lookup
+      // per chunk costs more than a scan, but no chunk of another project is read.
+      QueryBuilder scan = chunks_where(" WHERE c.chunk_id < ? AND c.chunk_id >= ?", {below, lowest}, false);
+      scan.add(" ORDER BY c.chunk_id DESC");
+      StatementUse chunks(scan.prepare(db));
+      std::size_t foreign_run = 0;
+      while (chunks->step() && !settled_above(chunks->int64(0))) {
+        if (query.project_id && chunks->text(6) != *query.project_id) {  // s.project_id
+          if (++foreign_run == kForeignChunkRun) {
+            take_listed(project_chunks_, *query.project_id, chunks->int64(0));
+            break;
+          }
+          continue;
         }
+        foreign_run = 0;
+        take_chunk(*chunks);
       }
     }
     auto newest = found.take();

@@ -17,7 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/sqlite/name_chunk_index.h"
+#include "adapters/sqlite/chunk_list_index.h"
+#include "adapters/sqlite/received_time_index.h"
 #include "ports/event_store.h"
 #include "ports/metrics.h"
 
@@ -150,7 +151,10 @@ class SqliteEventStore final : public ports::EventStore {
   std::thread writer_thread_;
   std::unique_ptr<SessionKeyCache> session_keys_;  // writer thread only
   std::unique_ptr<SessionWriteBack> write_back_;
-  NameChunkIndex name_chunks_;                      // writer thread only
+  // Written by the writer thread; for_each_listed on any thread.
+  ChunkListIndex name_chunks_{"name_chunks", "event_name"};
+  ChunkListIndex project_chunks_{"project_chunks", "project_id"};
+  ReceivedTimeIndex received_times_;                // writer thread only
   std::optional<std::int64_t> stored_recount_from_;  // writer thread only
   int frames_at_checkpoint_request_ = 0;            // writer thread only
   int wal_frames_ = 0;                              // writer thread only: after the last commit

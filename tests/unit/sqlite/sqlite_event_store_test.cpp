@@ -102,6 +102,38 @@ class SqliteEventStoreTest : public ::testing::Test {
     } while (query.before_ingest_sequence);
     return found;
   }
+  // A stored event as a search by received time sees it.
+  struct Received {
+    std::int64_t ingest;
+    Micros at;
+    bool error;
+  };
+  // Every search bounded by two of `times` (or one, or none), for all events and for errors, of
+  // every project or of "demo" (which holds them all) or "other" (none), pages of `limit` to
+  // exactly the events of `stored` received in [from, until), newest first.
+  void expect_exact_time_searches(const std::vector<Received>& stored,
+                                  const std::vector<std::optional<Micros>>& times, std::size_t limit) {
+    for (const auto& from : times)
+      for (const auto& until : times)
+        for (const bool errors_only : {false, true})
+          for (const std::string project : {"", "demo", "other"}) {
+            std::vector<std::int64_t> expected;
+            for (auto e = stored.rbegin(); project != "other" && e != stored.rend(); ++e) {
+              if ((from && e->at < *from) || (until && e->at >= *until) || (errors_only && !e->error)) continue;
+              expected.push_back(e->ingest);
+            }
+            ports::EventSearchQuery query;
+            query.received_from = from;
+            query.received_until = until;
+            query.errors_only = errors_only;
+            if (!project.empty()) query.project_id = project;
+            query.limit = limit;
+            SCOPED_TRACE("from " + (from ? std::to_string(*from - kT0) : "-") + " until " +
+                         (until ? std::to_string(*until - kT0) : "-") + (errors_only ? " errors" : "") +
+                         " project " + project);
+            EXPECT_EQ(search_pages(query), expected);
+          }
+  }
   std::optional<std::int64_t> row_event_count(const std::string& session_id) {
     return query_int("SELECT event_count FROM sessions WHERE session_id = '" + session_id + "'");
   }
@@ -617,20 +649,24 @@ TEST_F(SqliteEventStoreTest, SearchEventsNewestFirstWithFiltersAndPaging) {
   EXPECT_EQ(search_pages(paged), (V{6, 5, 3, 2, 1}));
 }
 
-// The batches of one transaction share one name_chunks row per name; a search still finds each
-// chunk that holds the name, pages through them, and forgets erased and pruned ones.
+// The batches of one transaction share one name_chunks row per name and one project_chunks row
+// per project; a search still finds each chunk that holds the name or is of the project, pages
+// through them, and forgets erased and pruned ones.
 TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTheName) {
   reopen({.commit_interval = std::chrono::seconds(30)});  // the 32 batches below wait as a group
   ASSERT_TRUE(append(batch_of(make_session("demo", "first", kT0), {"playback_error"}, 1, kT0, 0)).ok());
   std::vector<std::future<domain::Status>> committed;
-  std::vector<std::int64_t> errors{1}, ad_breaks, other_segments;
+  std::vector<std::int64_t> errors{1}, ad_breaks, other_segments, other_events;
   for (int i = 0; i < 32; ++i) {
     const std::int64_t first = 2 + 3 * i;
     std::vector<std::string> names{"segment_loaded", "metrics_sampled"};
     if (i % 10 == 3) names.push_back("playback_error"), errors.push_back(first + 2);
     if (i == 17) names.push_back("ad_break"), ad_breaks.push_back(first + 2);
     const std::string project = i % 4 == 0 ? "other" : "demo";
-    if (project == "other") other_segments.push_back(first);
+    if (project == "other") {
+      other_segments.push_back(first);
+      other_events.insert(other_events.end(), {first, first + 1});
+    }
     auto done = std::make_shared<std::promise<domain::Status>>();
     committed.push_back(done->get_future());
     store_->append(batch_of(make_session(project, "s" + std::to_string(i), kT0), names, first,
@@ -639,6 +675,7 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
   }
   for (auto& f : committed) ASSERT_TRUE(f.get().ok());
   EXPECT_LT(query_int("SELECT count(*) FROM name_chunks WHERE event_name = 'segment_loaded'"), 8);
+  EXPECT_LT(query_int("SELECT count(*) FROM project_chunks WHERE project_id = 'other'"), 4);
   reopen();  // erasing and pruning below need not wait for the interval
 
   const auto search_all = [&](auto&& set_filter) {
@@ -649,6 +686,7 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
   };
   std::reverse(errors.begin(), errors.end());
   std::reverse(other_segments.begin(), other_segments.end());
+  std::reverse(other_events.begin(), other_events.end());
   EXPECT_EQ(search_all([](auto& q) { q.errors_only = true; }), errors);
   EXPECT_EQ(search_all([](auto& q) { q.event_name = "ad_break"; }), ad_breaks);
   EXPECT_EQ(search_all([](auto& q) {
@@ -656,6 +694,8 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
               q.project_id = "other";
             }),
             other_segments);
+  EXPECT_EQ(search_all([](auto& q) { q.project_id = "other"; }), other_events);
+  EXPECT_TRUE(search_all([](auto& q) { q.project_id = "none"; }).empty());
   EXPECT_TRUE(search_all([](auto& q) { q.event_name = "seek_started"; }).empty());
 
   EXPECT_TRUE(store_->erase_session("demo", "s13").value());  // holds the error at 2 + 3 * 13 + 2
@@ -665,6 +705,8 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
   ASSERT_TRUE(store_->prune_before(kT0 + 1'000'000).ok());
   EXPECT_TRUE(search_all([](auto& q) { q.errors_only = true; }).empty());
   EXPECT_EQ(query_int("SELECT count(*) FROM name_chunks"), 0);
+  EXPECT_EQ(query_int("SELECT count(*) FROM project_chunks"), 0);
+  EXPECT_EQ(query_int("SELECT count(*) FROM chunk_spans"), 0);
 }
 
 // A name search from a received time finds every event at or after it, also when the wall clock
@@ -690,7 +732,110 @@ TEST_F(SqliteEventStoreTest, ANameSearchFromAReceivedTimeFindsEveryEventAtOrAfte
   EXPECT_TRUE(errors_from(kT0 + 101, 100).empty());
 }
 
-// Schema 5 turned the per-chunk name rows of a database written before into name_chunks rows.
+// A project's events among many more of another project: the search reads on in chunk-id order
+// while the project's chunks are near, and then through the project's own chunk list.
+TEST_F(SqliteEventStoreTest, AProjectsEventsAreFoundAmongManyMoreOfAnother) {
+  std::vector<std::int64_t> rare, rare_in_window, big;  // newest first
+  std::vector<std::future<domain::Status>> committed;
+  for (std::int64_t i = 0; i < 606; ++i) {
+    const bool is_rare = i % 101 == 50;  // 6 batches, 100 of the other project's apart
+    const std::int64_t first = 1 + 2 * i;
+    auto done = std::make_shared<std::promise<domain::Status>>();
+    committed.push_back(done->get_future());
+    store_->append(batch_of(make_session(is_rare ? "rare" : "big", "s" + std::to_string(i % 7), kT0),
+                            {"segment_loaded", "metrics_sampled"}, first, kT0 + i, first),
+                   [done](const domain::Status& st) { done->set_value(st); });
+    auto& list = is_rare ? rare : big;
+    list.insert(list.begin(), {first + 1, first});
+    if (is_rare && i >= 100 && i < 400) rare_in_window.insert(rare_in_window.begin(), {first + 1, first});
+  }
+  for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+  ports::EventSearchQuery query;
+  query.project_id = "rare";
+  query.limit = 3;
+  EXPECT_EQ(search_pages(query), rare);
+  query.received_from = kT0 + 100;
+  query.received_until = kT0 + 400;
+  EXPECT_EQ(search_pages(query), rare_in_window);
+  ports::EventSearchQuery newest_big;
+  newest_big.project_id = "big";
+  newest_big.limit = 50;
+  EXPECT_EQ(ingest_sequences(store_->search_events(newest_big).value().events),
+            std::vector<std::int64_t>(big.begin(), big.begin() + 50));
+}
+
+// Searches bounded by received time find exactly the events received in [from, until), named or
+// not, when the clock stepped back between batches and when one transaction holds several.
+TEST_F(SqliteEventStoreTest, ASearchByReceivedTimeFindsExactlyTheEventsReceivedThen) {
+  reopen({.commit_interval = std::chrono::milliseconds(20)});
+  // Received times in ingest order, stepping back now and then. Every fourth batch is a
+  // transaction of its own, and the three after it wait for the commit interval together:
+  // 10 | 20 30 40 | 15 | 25 35 45 | 50 | 5 60 70 | 3.
+  const std::vector<Micros> received = {10, 20, 30, 40, 15, 25, 35, 45, 50, 5, 60, 70, 3};
+  std::vector<Received> stored;
+  std::vector<std::future<domain::Status>> committed;
+  for (std::size_t i = 0; i < received.size(); ++i) {
+    const auto first = static_cast<std::int64_t>(1 + 2 * i);
+    const bool error = i % 3 == 1;
+    stored.push_back({first, kT0 + received[i], false});
+    stored.push_back({first + 1, kT0 + received[i], error});
+    auto batch = batch_of(make_session("demo", "s" + std::to_string(i), kT0),
+                          {"segment_loaded", error ? "playback_error" : "metrics_sampled"}, first,
+                          kT0 + received[i], 0);
+    if (i % 4 == 0) {
+      ASSERT_TRUE(append(std::move(batch)).ok());
+      continue;
+    }
+    auto done = std::make_shared<std::promise<domain::Status>>();
+    committed.push_back(done->get_future());
+    store_->append(std::move(batch), [done](const domain::Status& st) { done->set_value(st); });
+    if (i % 4 == 3) {
+      for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+      committed.clear();
+    }
+  }
+  ASSERT_EQ(query_int("SELECT count(*) FROM chunk_spans"), 7);
+
+  std::vector<std::optional<Micros>> times = {std::nullopt};
+  for (const Micros t : {0, 4, 12, 15, 20, 26, 33, 45, 51, 61, 71, 80}) times.push_back(kT0 + t);
+  expect_exact_time_searches(stored, times, 3);
+}
+
+// Schema 6 gave the chunks stored before it spans of 256, marking those the clock stepped back in.
+TEST_F(SqliteEventStoreTest, AStoreOfSchemaFiveSearchesByReceivedTimeAfterTheMigration) {
+  std::vector<Received> stored;
+  std::vector<std::future<domain::Status>> committed;
+  for (std::int64_t i = 0; i < 600; ++i) {
+    // Back by a second at the 300th batch, and again by a little at the 450th.
+    const Micros at = kT0 + (i < 300 ? 1'000'000 + i : i < 450 ? i : 200 + i);
+    const bool error = i % 7 == 0;
+    stored.push_back({i + 1, at, error});
+    auto done = std::make_shared<std::promise<domain::Status>>();
+    committed.push_back(done->get_future());
+    store_->append(batch_of(make_session("demo", "s" + std::to_string(i % 5), kT0),
+                            {error ? "playback_error" : "segment_loaded"}, i + 1, at, i),
+                   [done](const domain::Status& st) { done->set_value(st); });
+  }
+  for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+  store_.reset();
+  exec("DROP TABLE chunk_spans;"
+       " DROP TABLE project_chunks;"
+       " ALTER TABLE name_chunks ADD COLUMN last_received_at INTEGER NOT NULL DEFAULT 0;"
+       " CREATE INDEX name_chunks_by_time ON name_chunks (event_name, last_received_at, first_chunk_id);"
+       " DELETE FROM schema_migrations WHERE version = 6;");
+  reopen();
+  EXPECT_EQ(query_int("SELECT max(version) FROM schema_migrations"), 6);
+  EXPECT_EQ(query_int("SELECT count(*) FROM chunk_spans"), 3);
+  // The second and third spans begin before the first: both are rewound.
+  EXPECT_EQ(query_int("SELECT sum(rewound) FROM chunk_spans"), 2);
+  EXPECT_EQ(query_int("SELECT count(*) FROM project_chunks"), 600);  // one per chunk
+  std::vector<std::optional<Micros>> times = {std::nullopt};
+  for (const Micros t : {0, 299, 400, 450, 500, 700, 999'999, 1'000'100, 1'000'300}) times.push_back(kT0 + t);
+  expect_exact_time_searches(stored, times, 100);
+}
+
+// Schema 5 turned the per-chunk name rows of a database written before into name_chunks rows;
+// schema 6 gave its chunks spans of received times.
 TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigration) {
   Session a = make_session("demo", "a", kT0);
   ASSERT_TRUE(append(batch_of(a, {"segment_loaded", "playback_error"}, 1, kT0, 0)).ok());
@@ -700,10 +845,12 @@ TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigrati
        " PRIMARY KEY (event_name, chunk_id)) WITHOUT ROWID;"
        " INSERT INTO chunk_names SELECT event_name, last_chunk_id FROM name_chunks;"
        " DROP TABLE name_chunks;"
-       " DELETE FROM schema_migrations WHERE version = 5;");
+       " DROP TABLE chunk_spans;"
+       " DROP TABLE project_chunks;"
+       " DELETE FROM schema_migrations WHERE version >= 5;");
   EXPECT_EQ(query_int("SELECT count(*) FROM chunk_names"), 4);
   reopen();
-  EXPECT_EQ(query_int("SELECT max(version) FROM schema_migrations"), 5);
+  EXPECT_EQ(query_int("SELECT max(version) FROM schema_migrations"), 6);
   EXPECT_EQ(query_int("SELECT count(*) FROM name_chunks"), 4);
   ports::EventSearchQuery errors;
   errors.errors_only = true;
@@ -716,6 +863,10 @@ TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigrati
   errors.received_from = kT0 + 1;  // the second batch's time, taken from its chunk
   EXPECT_EQ(ingest_sequences(store_->search_events(errors).value().events),
             (std::vector<std::int64_t>{3}));
+  ports::EventSearchQuery until;
+  until.received_until = kT0 + 1;
+  EXPECT_EQ(ingest_sequences(store_->search_events(until).value().events),
+            (std::vector<std::int64_t>{2, 1}));
 }
 
 TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) {

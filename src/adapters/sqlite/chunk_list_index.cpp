@@ -15,11 +15,10 @@ ChunkListIndex::ChunkListIndex(std::string table, std::string key_column)
       next_key_sql_("SELECT " + key_column + " FROM " + table + " WHERE " + key_column + " > ?1 ORDER BY " +
                     key_column + " LIMIT 1"),
       drop_sql_("DELETE FROM " + table + " WHERE " + key_column + " = ?1 AND last_chunk_id < ?2"),
-      across_sql_("SELECT last_chunk_id FROM " + table + " WHERE " + key_column +
+      across_sql_("SELECT last_chunk_id, first_chunk_id, chunk_ids FROM " + table + " WHERE " + key_column +
                   " = ?1 AND last_chunk_id >= ?2 ORDER BY last_chunk_id LIMIT 1"),
-      rows_sql_("SELECT last_chunk_id, chunk_ids FROM " + table + " WHERE " + key_column +
-                " = ?1 AND last_chunk_id <= ?2 AND last_chunk_id >= ?3 AND first_chunk_id < ?4"
-                " ORDER BY last_chunk_id DESC") {}
+      below_sql_("SELECT last_chunk_id, first_chunk_id, chunk_ids FROM " + table + " WHERE " + key_column +
+                 " = ?1 AND last_chunk_id < ?2 ORDER BY last_chunk_id DESC LIMIT 1") {}
 
 void ChunkListIndex::add(std::string_view key, std::int64_t chunk_id) {
   auto entry = std::find_if(keys_.begin(), keys_.end(), [&](const Key& k) { return k.key == key; });
@@ -63,25 +62,47 @@ void ChunkListIndex::drop_rows_before(Connection& connection, std::int64_t chunk
 
 void ChunkListIndex::for_each_listed(Connection& connection, std::string_view key, std::int64_t lowest,
                                      std::int64_t below, const std::function<bool(std::int64_t)>& visit) const {
-  // The rows that may list a chunk below `below` are those below it and at most one across it,
-  // the first at or above it.
-  StatementUse across(connection.statement(across_sql_));
-  across->bind(1, key).bind(2, below);
-  const std::int64_t top = across->step() ? across->int64(0) : std::numeric_limits<std::int64_t>::max();
-  StatementUse rows(connection.statement(rows_sql_));
-  rows->bind(1, key).bind(2, top).bind(3, lowest).bind(4, below);
-  while (rows->step()) {
-    std::vector<std::int64_t> ids{rows->int64(0)};
-    if (!rows->is_null(1)) {
-      auto decoded = decode_chunk_ids(rows->blob(1));
-      if (!decoded.ok()) throw std::runtime_error(decoded.error().message);
-      ids = std::move(decoded).value();
-    }
-    for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
-      if (*id >= below) continue;
-      if (*id < lowest) return;  // and so are the rest, and every older row's
-      if (!visit(*id)) return;
-    }
+  Cursor listed(*this, connection, key);
+  for (auto id = listed.largest_below(below); id && *id >= lowest; id = listed.largest_below(*id)) {
+    if (!visit(*id)) return;
+  }
+}
+
+ChunkListIndex::Cursor::Cursor(const ChunkListIndex& index, Connection& connection, std::string_view key)
+    : index_(index), connection_(connection), key_(key) {}
+
+std::optional<std::int64_t> ChunkListIndex::Cursor::largest_below(std::int64_t bound) {
+  // Rows of one key do not overlap: when the row read last has an id below `bound` and its last
+  // id is at or above bound - 1, no other row can hold a larger one.
+  const auto in_row = [&]() -> std::optional<std::int64_t> {
+    if (ids_.empty() || ids_.front() >= bound || ids_.back() < bound - 1) return std::nullopt;
+    return *(std::lower_bound(ids_.begin(), ids_.end(), bound) - 1);
+  };
+  if (auto id = in_row()) return id;
+  // Else the row across the bound, if it has an id below it, or else the row below it.
+  StatementUse across(connection_.statement(index_.across_sql_));
+  across->bind(1, key_).bind(2, bound);
+  if (across->step() && across->int64(1) < bound) {
+    load(*across);
+    return in_row();
+  }
+  StatementUse below(connection_.statement(index_.below_sql_));
+  below->bind(1, key_).bind(2, bound);
+  if (below->step()) {
+    load(*below);
+    return ids_.back();
+  }
+  ids_.clear();
+  return std::nullopt;
+}
+
+void ChunkListIndex::Cursor::load(const Statement& row) {
+  if (row.is_null(2)) {
+    ids_.assign(1, row.int64(0));
+  } else {
+    auto decoded = decode_chunk_ids(row.blob(2));
+    if (!decoded.ok() || decoded.value().empty()) throw std::runtime_error("corrupt chunk id list");
+    ids_ = std::move(decoded).value();
   }
 }
 

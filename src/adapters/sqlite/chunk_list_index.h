@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,9 +27,10 @@
 namespace mtrace::adapters::sqlite {
 
 class Connection;
+class Statement;
 
 // add, flush, discard and drop_rows_before: the writer thread's, inside its transactions.
-// for_each_listed: any thread, on its own connection.
+// for_each_listed and Cursor: any thread, on its own connection.
 class ChunkListIndex {
  public:
   // `table` has the columns (`key_column`, last_chunk_id, first_chunk_id, chunk_ids).
@@ -49,12 +51,29 @@ class ChunkListIndex {
   void for_each_listed(Connection& connection, std::string_view key, std::int64_t lowest,
                        std::int64_t below, const std::function<bool(std::int64_t)>& visit) const;
 
+  // The chunk ids listed under one key, found newest first by seeks: two cursors intersect two
+  // lists (a project's chunks that hold a name) in steps of the shorter one. Holds no statement
+  // between calls. A corrupt row throws std::runtime_error.
+  class Cursor {
+   public:
+    Cursor(const ChunkListIndex& index, Connection& connection, std::string_view key);
+    // The largest id listed below `bound`; nullopt when there is none.
+    std::optional<std::int64_t> largest_below(std::int64_t bound);
+
+   private:
+    void load(const Statement& row);  // the ids of a row of (last_chunk_id, first_chunk_id, chunk_ids)
+    const ChunkListIndex& index_;
+    Connection& connection_;
+    std::string_view key_;
+    std::vector<std::int64_t> ids_;  // of the row read last, ascending
+  };
+
  private:
   struct Key {
     std::string key;
     std::vector<std::int64_t> chunk_ids;
   };
-  std::string insert_sql_, next_key_sql_, drop_sql_, across_sql_, rows_sql_;
+  std::string insert_sql_, next_key_sql_, drop_sql_, across_sql_, below_sql_;
   std::vector<Key> keys_;  // a transaction stores few keys: searched linearly
 };
 

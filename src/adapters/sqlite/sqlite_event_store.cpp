@@ -124,8 +124,8 @@ constexpr std::int64_t kChunkSpan = 1024;
 constexpr std::int64_t kEndedState = 2;
 constexpr std::size_t kPruneSlice = 256;  // sessions erased per writer transaction
 constexpr std::string_view kErrorEventName = "playback_error";
-// Chunks of other projects in a row after which a project's search reads its chunks through
-// project_chunks rather than on in chunk-id order.
+// Chunks of other projects in a row after which a project's search reads on through
+// project_chunks (search_events).
 constexpr std::size_t kForeignChunkRun = 64;
 // Writes waiting after which the writer begins a transaction before Options::commit_interval.
 constexpr std::size_t kGatherWrites = 32;
@@ -1379,7 +1379,39 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
       });
     };
     if (name) {
-      take_listed(name_chunks_, *name, below);
+      // The name's chunks, one lookup each. With a project, after kForeignChunkRun of other
+      // projects' in a row, the chunks both the name's and the project's lists hold, found by
+      // leapfrogging (each cursor seeks below the other's): slower per chunk, as a project's list
+      // is long, but it skips the other projects' chunks without reading them.
+      std::size_t foreign_run = 0;
+      std::optional<std::int64_t> leapfrog_below;
+      name_chunks_.for_each_listed(db, *name, lowest, below, [&](std::int64_t id) {
+        StatementUse chunk(lookup.prepare(db));
+        chunk->bind(1, id);
+        if (chunk->step()) {
+          foreign_run = 0;
+          return take_chunk(*chunk);
+        }
+        if (query.project_id && ++foreign_run == kForeignChunkRun) leapfrog_below = id;
+        return !leapfrog_below;
+      });
+      if (leapfrog_below) {
+        ChunkListIndex::Cursor named(name_chunks_, db, *name), of_project(project_chunks_, db, *query.project_id);
+        auto n = named.largest_below(*leapfrog_below), p = of_project.largest_below(*leapfrog_below);
+        while (n && p && *n >= lowest && *p >= lowest) {
+          if (*n > *p) {
+            n = named.largest_below(*p + 1);
+          } else if (*p > *n) {
+            p = of_project.largest_below(*n + 1);
+          } else {
+            StatementUse chunk(lookup.prepare(db));
+            chunk->bind(1, *n);
+            if (chunk->step() && !take_chunk(*chunk)) break;
+            n = named.largest_below(*n);
+            p = of_project.largest_below(*p);
+          }
+        }
+      }
     } else {
       // Every chunk newest first (CROSS JOIN keeps the scan in chunk-id order instead of sorting
       // a project). A project's chunks are taken so while most are the project's; after a run of

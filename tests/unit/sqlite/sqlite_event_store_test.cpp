@@ -735,18 +735,22 @@ TEST_F(SqliteEventStoreTest, ANameSearchFromAReceivedTimeFindsEveryEventAtOrAfte
 // A project's events among many more of another project: the search reads on in chunk-id order
 // while the project's chunks are near, and then through the project's own chunk list.
 TEST_F(SqliteEventStoreTest, AProjectsEventsAreFoundAmongManyMoreOfAnother) {
-  std::vector<std::int64_t> rare, rare_in_window, big;  // newest first
+  std::vector<std::int64_t> rare, rare_in_window, rare_errors, big, big_errors;  // newest first
   std::vector<std::future<domain::Status>> committed;
   for (std::int64_t i = 0; i < 606; ++i) {
-    const bool is_rare = i % 101 == 50;  // 6 batches, 100 of the other project's apart
+    const bool is_rare = i % 101 == 50 || i % 101 == 51;  // 6 pairs, 99 of the other project's apart
+    const bool error = is_rare ? i % 2 == 0 : i % 5 != 0;  // the other project's: runs of 64 and more
     const std::int64_t first = 1 + 2 * i;
     auto done = std::make_shared<std::promise<domain::Status>>();
     committed.push_back(done->get_future());
     store_->append(batch_of(make_session(is_rare ? "rare" : "big", "s" + std::to_string(i % 7), kT0),
-                            {"segment_loaded", "metrics_sampled"}, first, kT0 + i, first),
+                            {"segment_loaded", error ? "playback_error" : "metrics_sampled"}, first,
+                            kT0 + i, first),
                    [done](const domain::Status& st) { done->set_value(st); });
     auto& list = is_rare ? rare : big;
     list.insert(list.begin(), {first + 1, first});
+    auto& errors = is_rare ? rare_errors : big_errors;
+    if (error) errors.insert(errors.begin(), first + 1);
     if (is_rare && i >= 100 && i < 400) rare_in_window.insert(rare_in_window.begin(), {first + 1, first});
   }
   for (auto& f : committed) ASSERT_TRUE(f.get().ok());
@@ -754,6 +758,9 @@ TEST_F(SqliteEventStoreTest, AProjectsEventsAreFoundAmongManyMoreOfAnother) {
   query.project_id = "rare";
   query.limit = 3;
   EXPECT_EQ(search_pages(query), rare);
+  query.errors_only = true;  // both lists: the project's and the name's
+  EXPECT_EQ(search_pages(query), rare_errors);
+  query.errors_only = false;
   query.received_from = kT0 + 100;
   query.received_until = kT0 + 400;
   EXPECT_EQ(search_pages(query), rare_in_window);
@@ -762,6 +769,9 @@ TEST_F(SqliteEventStoreTest, AProjectsEventsAreFoundAmongManyMoreOfAnother) {
   newest_big.limit = 50;
   EXPECT_EQ(ingest_sequences(store_->search_events(newest_big).value().events),
             std::vector<std::int64_t>(big.begin(), big.begin() + 50));
+  newest_big.errors_only = true;
+  newest_big.limit = 7;
+  EXPECT_EQ(search_pages(newest_big), big_errors);
 }
 
 // Searches bounded by received time find exactly the events received in [from, until), named or

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -36,6 +37,11 @@ constexpr domain::Micros kT0 = 1'777'000'000'000'000;
 constexpr double kCeilingMs = 5.0;
 
 std::string session_id(int index) { return "session-" + std::to_string(1'000'000 + index); }
+
+// When session `index`'s chunk of receipt `receipt` (round * kChunksPerAppend + chunk) arrived.
+domain::Micros received_at(std::int64_t receipt, int index) {
+  return kT0 + kSessions * 1000 + receipt * 1'000'000 + index;
+}
 
 std::unique_ptr<Store> open_or_die(const std::string& path) {
   auto opened = Store::open(path, {});
@@ -68,8 +74,7 @@ void build(const std::string& path) {
       auto& s = sessions[static_cast<std::size_t>(i)];
       ports::AppendBatch batch;
       for (int chunk = 0; chunk < kChunksPerAppend; ++chunk) {
-        const domain::Micros received =
-            kT0 + kSessions * 1000 + (round * kChunksPerAppend + chunk) * 1'000'000 + i;
+        const domain::Micros received = received_at(round * kChunksPerAppend + chunk, i);
         const auto stamp = std::make_shared<const domain::IngestStamp>(
             domain::IngestStamp{s.correlation_id, s.trace_id, ""});
         for (int k = 0; k < kEventsPerChunk; ++k) {
@@ -191,44 +196,33 @@ int main(int argc, char** argv) {
       }
     }, next_page_ms);
 
-    ports::EventSearchQuery errors;
-    errors.project_id = "bench";
-    errors.errors_only = true;
-    errors.limit = 100;
-    if (i % 2 == 1) errors.before_ingest_sequence = pick_before(random);
-    timed([&] {
-      if (store->search_events(errors).value().events.size() != 100) std::abort();
-    }, errors_ms);
+    // A page of 100 events of `project`, received since `from` and before `until`, that must
+    // hold `expected` events.
+    const auto search = [&](const char* project, bool errors_only, std::optional<domain::Micros> from,
+                            std::optional<domain::Micros> until, std::optional<std::int64_t> before,
+                            std::size_t expected, std::vector<double>& into) {
+      ports::EventSearchQuery query;
+      query.project_id = project;
+      query.errors_only = errors_only;
+      query.limit = 100;
+      query.received_from = from;
+      query.received_until = until;
+      query.before_ingest_sequence = before;
+      timed([&] {
+        if (store->search_events(query).value().events.size() != expected) std::abort();
+      }, into);
+    };
+    const std::int64_t last_receipt = kLastRound * kChunksPerAppend + kChunksPerAppend - 1;
+    search("bench", true, {}, {}, i % 2 == 1 ? std::optional(pick_before(random)) : std::nullopt, 100,
+           errors_ms);
     // The last round's errors with i >= 5,000 (i % 100 == 7): 50 of the 1,000 stored.
-    errors.before_ingest_sequence.reset();
-    errors.received_from = kT0 + kSessions * 1000 + (kLastRound * kChunksPerAppend) * 1'000'000 + 5000;
-    timed([&] {
-      if (store->search_events(errors).value().events.size() != 50) std::abort();
-    }, recent_errors_ms);
-
+    search("bench", true, received_at(kLastRound * kChunksPerAppend, 5000), {}, {}, 50, recent_errors_ms);
     // Every event received before the middle round: half the history is newer.
-    ports::EventSearchQuery until;
-    until.project_id = "bench";
-    until.limit = 100;
-    until.received_until = kT0 + kSessions * 1000 + (kLastRound / 2 * kChunksPerAppend) * 1'000'000;
-    timed([&] {
-      if (store->search_events(until).value().events.size() != 100) std::abort();
-    }, until_ms);
+    search("bench", false, {}, received_at(kLastRound / 2 * kChunksPerAppend, 0), {}, 100, until_ms);
     // The last receipt's events of the last 5 sessions: 50 of 10 million.
-    ports::EventSearchQuery recent = until;
-    recent.received_until.reset();
-    recent.received_from =
-        kT0 + kSessions * 1000 + (kLastRound * kChunksPerAppend + kChunksPerAppend - 1) * 1'000'000 + kSessions - 5;
-    timed([&] {
-      if (store->search_events(recent).value().events.size() != 50) std::abort();
-    }, recent_events_ms);
+    search("bench", false, received_at(last_receipt, kSessions - 5), {}, {}, 50, recent_events_ms);
     // The events page of a project that holds none of the 10 million.
-    ports::EventSearchQuery other;
-    other.project_id = "other";
-    other.limit = 100;
-    timed([&] {
-      if (!store->search_events(other).value().events.empty()) std::abort();
-    }, other_project_ms);
+    search("other", false, {}, {}, {}, 0, other_project_ms);
   }
   std::printf("store_read  %lld events, %d sessions, %d iterations\n",
               static_cast<long long>(kEvents), kSessions, iterations);

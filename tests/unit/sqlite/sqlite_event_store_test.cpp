@@ -54,12 +54,15 @@ class SqliteEventStoreTest : public ::testing::Test {
     store_ = std::move(opened).value();
   }
 
-  // Appends and waits for the commit.
-  domain::Status append(ports::AppendBatch batch) {
-    std::promise<domain::Status> committed;
-    store_->append(std::move(batch), [&](const domain::Status& s) { committed.set_value(s); });
-    return committed.get_future().get();
+  // Appends without waiting: the future is ready once the batch is committed (or refused).
+  std::future<domain::Status> append_async(ports::AppendBatch batch) {
+    auto committed = std::make_shared<std::promise<domain::Status>>();
+    auto result = committed->get_future();
+    store_->append(std::move(batch), [committed](const domain::Status& s) { committed->set_value(s); });
+    return result;
   }
+  // Appends and waits for the commit.
+  domain::Status append(ports::AppendBatch batch) { return append_async(std::move(batch)).get(); }
 
   // One integer of the database file as another process sees it (the rows a crash would leave).
   std::optional<std::int64_t> query_int(const std::string& sql) {
@@ -667,11 +670,8 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
       other_segments.push_back(first);
       other_events.insert(other_events.end(), {first, first + 1});
     }
-    auto done = std::make_shared<std::promise<domain::Status>>();
-    committed.push_back(done->get_future());
-    store_->append(batch_of(make_session(project, "s" + std::to_string(i), kT0), names, first,
-                            kT0 + i, 0),
-                   [done](const domain::Status& st) { done->set_value(st); });
+    const Session session = make_session(project, "s" + std::to_string(i), kT0);
+    committed.push_back(append_async(batch_of(session, names, first, kT0 + i, 0)));
   }
   for (auto& f : committed) ASSERT_TRUE(f.get().ok());
   EXPECT_LT(query_int("SELECT count(*) FROM name_chunks WHERE event_name = 'segment_loaded'"), 8);
@@ -741,12 +741,9 @@ TEST_F(SqliteEventStoreTest, AProjectsEventsAreFoundAmongManyMoreOfAnother) {
     const bool is_rare = i % 101 == 50 || i % 101 == 51;  // 6 pairs, 99 of the other project's apart
     const bool error = is_rare ? i % 2 == 0 : i % 5 != 0;  // the other project's: runs of 64 and more
     const std::int64_t first = 1 + 2 * i;
-    auto done = std::make_shared<std::promise<domain::Status>>();
-    committed.push_back(done->get_future());
-    store_->append(batch_of(make_session(is_rare ? "rare" : "big", "s" + std::to_string(i % 7), kT0),
-                            {"segment_loaded", error ? "playback_error" : "metrics_sampled"}, first,
-                            kT0 + i, first),
-                   [done](const domain::Status& st) { done->set_value(st); });
+    const Session session = make_session(is_rare ? "rare" : "big", "s" + std::to_string(i % 7), kT0);
+    committed.push_back(append_async(batch_of(
+        session, {"segment_loaded", error ? "playback_error" : "metrics_sampled"}, first, kT0 + i, first)));
     auto& list = is_rare ? rare : big;
     list.insert(list.begin(), {first + 1, first});
     auto& errors = is_rare ? rare_errors : big_errors;
@@ -796,9 +793,7 @@ TEST_F(SqliteEventStoreTest, ASearchByReceivedTimeFindsExactlyTheEventsReceivedT
       ASSERT_TRUE(append(std::move(batch)).ok());
       continue;
     }
-    auto done = std::make_shared<std::promise<domain::Status>>();
-    committed.push_back(done->get_future());
-    store_->append(std::move(batch), [done](const domain::Status& st) { done->set_value(st); });
+    committed.push_back(append_async(std::move(batch)));
     if (i % 4 == 3) {
       for (auto& f : committed) ASSERT_TRUE(f.get().ok());
       committed.clear();
@@ -820,11 +815,8 @@ TEST_F(SqliteEventStoreTest, AStoreOfSchemaFiveSearchesByReceivedTimeAfterTheMig
     const Micros at = kT0 + (i < 300 ? 1'000'000 + i : i < 450 ? i : 200 + i);
     const bool error = i % 7 == 0;
     stored.push_back({i + 1, at, error});
-    auto done = std::make_shared<std::promise<domain::Status>>();
-    committed.push_back(done->get_future());
-    store_->append(batch_of(make_session("demo", "s" + std::to_string(i % 5), kT0),
-                            {error ? "playback_error" : "segment_loaded"}, i + 1, at, i),
-                   [done](const domain::Status& st) { done->set_value(st); });
+    const Session session = make_session("demo", "s" + std::to_string(i % 5), kT0);
+    committed.push_back(append_async(batch_of(session, {error ? "playback_error" : "segment_loaded"}, i + 1, at, i)));
   }
   for (auto& f : committed) ASSERT_TRUE(f.get().ok());
   store_.reset();
@@ -1123,10 +1115,8 @@ TEST_F(SqliteEventStoreTest, EnoughWaitingWritesBeginATransactionBeforeTheInterv
   const auto start = Clock::now();
   std::vector<std::future<domain::Status>> committed;
   for (int i = 0; i < 32; ++i) {
-    auto done = std::make_shared<std::promise<domain::Status>>();
-    committed.push_back(done->get_future());
-    store_->append(batch_of(make_session("demo", "s" + std::to_string(i), kT0), {"x"}, 2 + i, kT0, 0),
-                   [done](const domain::Status& st) { done->set_value(st); });
+    const Session session = make_session("demo", "s" + std::to_string(i), kT0);
+    committed.push_back(append_async(batch_of(session, {"x"}, 2 + i, kT0, 0)));
   }
   for (auto& f : committed) ASSERT_TRUE(f.get().ok());
   EXPECT_LT(Clock::now() - start, kInterval / 2);
@@ -1197,9 +1187,7 @@ TEST_F(SqliteEventStoreTest, TheWalStartsOverWhileBatchesKeepComing) {
   for (int batch = 0; restarts < 2 && std::chrono::steady_clock::now() < deadline;) {
     std::vector<std::future<domain::Status>> committed;
     for (const int end = batch + 50; batch < end; ++batch) {
-      auto done = std::make_shared<std::promise<domain::Status>>();
-      committed.push_back(done->get_future());
-      store_->append(large_batch(batch), [done](const domain::Status& st) { done->set_value(st); });
+      committed.push_back(append_async(large_batch(batch)));
     }
     for (auto& f : committed) ASSERT_TRUE(f.get().ok());
     restarts = wal_restarts();
@@ -1218,9 +1206,7 @@ TEST_F(SqliteEventStoreTest, TheWalStaysBoundedWhenTheCheckpointerFallsBehind) {
   for (int batch = 0; batch < 2000;) {
     std::vector<std::future<domain::Status>> committed;
     for (const int end = batch + 50; batch < end; ++batch) {
-      auto done = std::make_shared<std::promise<domain::Status>>();
-      committed.push_back(done->get_future());
-      store_->append(large_batch(batch), [done](const domain::Status& st) { done->set_value(st); });
+      committed.push_back(append_async(large_batch(batch)));
     }
     for (auto& f : committed) ASSERT_TRUE(f.get().ok());
   }

@@ -169,6 +169,9 @@ std::optional<std::string> decode_segment(std::string_view segment) {
   return out;
 }
 
+constexpr std::size_t kShortestHexToken = 32;   // bytes
+constexpr std::size_t kShortestLongToken = 24;  // characters, so at least as many bytes
+
 // Whether the bytes added so far form a token: an even number (>= 32) of hex digits; JWT-like,
 // three non-empty runs of [A-Za-z0-9_-] joined by dots; or at least 24 characters (UTF-8 code
 // points, a stray byte counting as one) of which >= 80 % are [A-Za-z0-9_-].
@@ -192,8 +195,9 @@ class TokenShape {
     }
   }
   bool token_like() const {
-    return (all_hex_ && bytes_ >= 32 && bytes_ % 2 == 0) || (jwt_ && dots_ == 2 && part_length_ > 0) ||
-           (characters_ >= 24 && token_characters_ * 5 >= characters_ * 4);
+    return (all_hex_ && bytes_ >= kShortestHexToken && bytes_ % 2 == 0) ||
+           (jwt_ && dots_ == 2 && part_length_ > 0) ||
+           (characters_ >= kShortestLongToken && token_characters_ * 5 >= characters_ * 4);
   }
 
  private:
@@ -305,7 +309,8 @@ void redact_meta_urls(boost::json::object& meta) {
 
 bool is_redacted_url(std::string_view value) {
   // The SDK sends one with most events, so this is parse_hierarchical and the path's segment checks
-  // in one pass over the bytes. Any userinfo, query or fragment fails, so their bytes stop it.
+  // in one pass over the bytes; only a segment that could be a token is read again, whole. Any
+  // userinfo, query or fragment fails, so their bytes stop it.
   const std::size_t scheme_end = scheme_length(value);
   if (scheme_end == 0 || value.substr(scheme_end, 3) != "://") return false;
   const std::string_view rest = value.substr(scheme_end + 3);
@@ -315,8 +320,8 @@ bool is_redacted_url(std::string_view value) {
     if (c == '?' || c == '#' || c == '@' || has(c, kControl)) return false;
   }
   if (!valid_host_and_port(rest.substr(0, i))) return false;
-  TokenShape shape;
   bool escaped = false;
+  int dots = 0;
   std::size_t segment_start = i + 1;
   for (++i; i <= rest.size(); ++i) {
     if (i == rest.size() || rest[i] == '/') {
@@ -324,18 +329,19 @@ bool is_redacted_url(std::string_view value) {
       if (escaped) {  // judged decoded, as it would be redacted
         const std::optional<std::string> decoded = decode_segment(segment);
         if (!decoded || is_token_like(*decoded)) return false;
-      } else if (shape.token_like()) {
+      } else if ((segment.size() >= kShortestLongToken || dots == 2) && is_token_like(segment)) {
+        // Shorter, a segment can only be token-like as a JWT, which has two dots.
         return false;
       }
-      shape = TokenShape();
       escaped = false;
+      dots = 0;
       segment_start = i + 1;
       continue;
     }
     const auto c = static_cast<unsigned char>(rest[i]);
     if (c == '?' || c == '#' || has(c, kControl)) return false;
     escaped = escaped || c == '%';
-    shape.add(c);
+    dots += c == '.' ? 1 : 0;
   }
   return true;
 }

@@ -141,6 +141,8 @@ TEST(IsRedactedUrl, AcceptsOnlyCleanUrls) {
   EXPECT_FALSE(is_redacted_url("https://cdn.example.com/x#f"));
   EXPECT_FALSE(is_redacted_url("https://cdn.example.com/0123456789abcdef0123456789abcdef"));
   EXPECT_FALSE(is_redacted_url("https://cdn.example.com/a.b.c"));
+  EXPECT_FALSE(is_redacted_url("https://cdn.example.com/v/Zm9vYmFyYmF6cXV4cXV1eHh5"));  // 24 token chars
+  EXPECT_TRUE(is_redacted_url("https://cdn.example.com/v/Zm9vYmFyYmF6cXV4cXV1eHh"));    // 23: a name
   EXPECT_FALSE(is_redacted_url("https://cdn.example.com/%zz"));
   EXPECT_FALSE(is_redacted_url("/relative/path"));
   EXPECT_FALSE(is_redacted_url("mailto:alice@example.com"));

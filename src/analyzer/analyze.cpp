@@ -1,5 +1,6 @@
 #include "analyzer/analyze.h"
 
+#include <algorithm>
 #include <boost/json/value.hpp>
 #include <unordered_map>
 
@@ -42,12 +43,12 @@ void cap_findings(std::vector<Finding>& items) {
   items = std::move(kept);
 }
 
+// Called for every segment of a playlist without fMP4 ones (twice per analysis): one pass to the
+// query or fragment, then a compare of the last few bytes, without allocating.
 bool has_fmp4_extension(std::string_view uri, bool count_mp4) {
-  uri = uri.substr(0, uri.find_first_of("?#"));
-  std::string lower(uri.substr(uri.size() > 5 ? uri.size() - 5 : 0));
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const auto ends = [&](std::string_view s) {
-    return lower.size() >= s.size() && lower.compare(lower.size() - s.size(), s.size(), s) == 0;
+  uri = uri.substr(0, std::min(uri.find('?'), uri.find('#')));
+  const auto ends = [&](std::string_view extension) {
+    return uri.size() >= extension.size() && text::iequals(uri.substr(uri.size() - extension.size()), extension);
   };
   return ends(".m4s") || ends(".cmfv") || ends(".cmfa") || ends(".cmft") || (count_mp4 && ends(".mp4"));
 }

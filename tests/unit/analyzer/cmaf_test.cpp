@@ -88,5 +88,26 @@ TEST(Cmaf, PlanOfAnHlsMediaPlaylist) {
   EXPECT_TRUE(ts.cmaf_plan().empty());
 }
 
+// Without EXT-X-MAP, the first segment whose path ends in an fMP4 extension (any case, before a
+// query or fragment) is the media target; .mp4 counts only for DASH.
+TEST(Cmaf, AnHlsPlaylistWithoutMapIsFmp4ByItsSegmentsExtension) {
+  const auto first_fmp4 = [](const std::string& uris) {
+    std::string text = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n";
+    for (std::size_t start = 0, end; start < uris.size(); start = end + 1) {
+      end = std::min(uris.find(' ', start), uris.size());
+      text += "#EXTINF:2,\n" + uris.substr(start, end - start) + "\n";
+    }
+    const auto plan = analyze(text + "#EXT-X-ENDLIST\n", InputInfo{"text", "", "http://h.example.test/v/i.m3u8"})
+                          .cmaf_plan();
+    return plan.size() == 2 ? plan[1].uri : std::string("(no plan)");
+  };
+  EXPECT_EQ(first_fmp4("a.ts b.M4S c.m4s"), "b.M4S");
+  EXPECT_EQ(first_fmp4("a.ts b.m4s?x=.ts"), "b.m4s?x=.ts");
+  EXPECT_EQ(first_fmp4("a.ts?x=.m4s b.cmfv#t"), "b.cmfv#t");
+  EXPECT_EQ(first_fmp4("a.m4s.ts b.CmfA"), "b.CmfA");
+  EXPECT_EQ(first_fmp4("a.mp4 b.ts c.cmft"), "c.cmft");
+  EXPECT_EQ(first_fmp4("a.ts b.mp4 m4s"), "(no plan)");
+}
+
 }  // namespace
 }  // namespace mtrace::analyzer::cmaf

@@ -1,5 +1,6 @@
 #include "analyzer/url.h"
 
+#include <array>
 #include <cctype>
 
 #include <boost/url/parse.hpp>
@@ -8,18 +9,23 @@
 namespace mtrace::analyzer {
 namespace {
 
-// Characters that need no percent-encoding and have no special meaning in a path.
-bool is_plain_path_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '~' || c == '/' || c == '.';
-}
+// Characters that need no percent-encoding and have no special meaning in a path, one lookup
+// each (every segment URI of a playlist is tested).
+constexpr std::array<bool, 256> kPlainPathChars = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0; c < 256; ++c)
+    plain[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '~' ||
+                                         c == '/' || c == '.';
+  return plain;
+}();
 
 // "seg_001.ts" or "a/b.m4s": no scheme, no leading '/', no dot segments, nothing to encode.
 bool is_plain_relative_path(std::string_view ref) {
   if (ref.empty() || ref.front() == '/' || ref.front() == '.') return false;
-  for (char c : ref)
-    if (!is_plain_path_char(c)) return false;
-  return ref.find("/.") == std::string_view::npos;
+  bool plain = true;  // no early exit: URIs are mostly plain, and the loop stays a few instructions
+  for (const char c : ref) plain &= kPlainPathChars[static_cast<unsigned char>(c)];
+  return plain && ref.find("/.") == std::string_view::npos;
 }
 
 // Percent-encodes what RFC 3986 does not allow in a reference (spaces, quotes, braces, non-ASCII),

@@ -38,6 +38,9 @@ Classification classify(std::string_view text) {
   std::string_view line;
   while (lines.next(line)) {
     if (line.size() < 4 || line[0] != '#' || line.substr(1, 3) != "EXT") continue;
+    // Every multivariant tag is an #EXT-X- tag: once a media tag was seen, #EXTINF lines (half of
+    // a media playlist) need no closer look.
+    if (media && (line.size() < 5 || line[4] != '-')) continue;
     const auto name = split_tag(line).name;
     if (!multivariant && is_multivariant_tag(name)) multivariant = true;
     else if (!media && is_media_tag(name)) media = true;

@@ -58,6 +58,26 @@ TEST(Hls, MediaSegmentsAreNumberedResolvedAndSummarised) {
   EXPECT_EQ(o.at("summary").at("itemCount"), 3);
 }
 
+// The kind comes from tag names anywhere in the playlist: a multivariant tag after segments
+// still makes it ambiguous, read as multivariant.
+TEST(Hls, PlaylistKindLooksAtEveryTagName) {
+  const auto has_finding = [](const Analysis& a, std::string_view code) {
+    for (const auto& f : a.findings())
+      if (f.code == code) return true;
+    return false;
+  };
+  const std::string media = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\na.ts\n#EXTINF:6,\nb.ts\n";
+  const auto plain = run(media + "#EXT-X-ENDLIST\n");
+  EXPECT_EQ(plain.playlist_type(), "media");
+  EXPECT_FALSE(has_finding(plain, "playlist_ambiguous"));
+  const auto mixed = run(media + "#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n");
+  EXPECT_EQ(mixed.playlist_type(), "master");
+  EXPECT_TRUE(has_finding(mixed, "playlist_ambiguous"));
+  const auto extinf_only = run("#EXTM3U\n#EXTINF:6,\na.ts\n");
+  EXPECT_EQ(extinf_only.playlist_type(), "media");
+  EXPECT_EQ(run("#EXTM3U\n#EXT-X-VERSION:3\n").playlist_type(), "unknown");
+}
+
 TEST(Hls, FindingsCarryTheirLine) {
   const auto a = run("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\na.ts\n#EXTINF:9,\nb.ts\n#EXT-X-ENDLIST\n");
   ASSERT_EQ(a.findings().size(), 1u);

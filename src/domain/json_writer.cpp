@@ -73,7 +73,6 @@ JsonWriter& JsonWriter::key(std::string_view name) {
 JsonWriter& JsonWriter::value(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   separate();
-  out_.reserve(out_.size() + text.size() + 2);
   out_.push_back('"');
   std::size_t plain = 0;  // start of the run of characters that need no escape
   for (std::size_t i = plain_ascii_end(text, 0); i < text.size(); i = plain_ascii_end(text, i + 1)) {
@@ -134,8 +133,13 @@ JsonWriter& JsonWriter::value(double d) {
   if (!std::isfinite(d)) return null();
   if (d == std::trunc(d) && std::abs(d) < 1e15) return value(static_cast<std::int64_t>(d));
   separate();
-  char buffer[32];
-  out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, d).ptr);
+  // The shortest text takes ~500 instructions; a playlist's durations mostly repeat.
+  if (d != last_double_ || last_double_text_.empty()) {
+    char buffer[32];
+    last_double_text_.assign(buffer, std::to_chars(buffer, buffer + sizeof buffer, d).ptr);
+    last_double_ = d;
+  }
+  out_.append(last_double_text_);
   return *this;
 }
 

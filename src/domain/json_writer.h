@@ -72,6 +72,8 @@ class JsonWriter {
   std::FILE* sink_ = nullptr;
   std::vector<unsigned char> has_member_;  // one per open object or array: 1 once it has one
   bool after_key_ = false;
+  double last_double_ = 0;  // the last non-integral double written, and its text
+  std::string last_double_text_;
 };
 
 // `v` as JSON text with the writer's rules: what the API sends, so that doubles read "0.25" and

@@ -67,6 +67,13 @@ TEST(JsonWriter, WritesNumbersInTheirShortestForm) {
   EXPECT_EQ(w.take(), "[5.997,6,-0.5,1e+300,null,null,-9007199254740993,18446744073709551615]");
 }
 
+TEST(JsonWriter, WritesEachOfRepeatedAndAlternatingDoublesAsItself) {
+  JsonWriter w;
+  w.begin_array();
+  for (const double d : {5.997, 5.997, 0.1, 5.997, 6.0, 5.997, -5.997, 0.0, 0.1}) w.value(d);
+  EXPECT_EQ(w.end_array().take(), "[5.997,5.997,0.1,5.997,6,5.997,-5.997,0,0.1]");
+}
+
 TEST(JsonWriter, WritesABoostJsonTreeWithShortestNumbersAndItsMemberOrder) {
   const auto tree = boost::json::parse(
       R"({"ratio":0.25,"zero":0.0,"whole":3.0,"tiny":1e-7,"big":-9223372036854775808,)"

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "adapters/fetch/beast_fetcher.h"
@@ -55,6 +57,45 @@ TEST(BeastFetcher, FetchesFromLoopbackWhenAllowed) {
   const auto& response = std::get<ports::FetchResponse>(r);
   EXPECT_EQ(response.body, "#EXTM3U\n");
   EXPECT_EQ(response.content_type, "application/vnd.apple.mpegurl");
+}
+
+// The client trusts the system's certificates, or those of the file SSL_CERT_FILE names.
+class BeastFetcherTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    trusted_file_ = std::filesystem::temp_directory_path() /
+                    ("mtrace-trusted-" + std::to_string(::getpid()) + ".pem");
+    std::ofstream(trusted_file_) << trusted_.pem();
+    ::setenv("SSL_CERT_FILE", trusted_file_.c_str(), 1);
+  }
+  void TearDown() override {
+    ::unsetenv("SSL_CERT_FILE");
+    std::filesystem::remove(trusted_file_);
+  }
+  static std::string playlist(const std::string&) {
+    return LoopbackHttpServer::response(200, "application/vnd.apple.mpegurl", "#EXTM3U\n");
+  }
+
+  mtrace::testing::TestCertificate trusted_;
+  std::filesystem::path trusted_file_;
+};
+
+TEST_F(BeastFetcherTls, FetchesOverHttpsFromAServerItTrusts) {
+  LoopbackHttpServer server(playlist, &trusted_);
+  BeastFetcher fetcher;
+  const auto r = fetcher.fetch(request(server.url("/live.m3u8"), true));
+  ASSERT_TRUE(std::holds_alternative<ports::FetchResponse>(r)) << error_of(r).message;
+  EXPECT_EQ(std::get<ports::FetchResponse>(r).body, "#EXTM3U\n");
+}
+
+TEST_F(BeastFetcherTls, RefusesAServerWhoseCertificateItDoesNotTrust) {
+  const mtrace::testing::TestCertificate stranger;
+  LoopbackHttpServer server(playlist, &stranger);
+  BeastFetcher fetcher;
+  const auto e = error_of(fetcher.fetch(request(server.url("/live.m3u8"), true)));
+  EXPECT_EQ(e.kind, Kind::failed);
+  EXPECT_EQ(e.reason, "network");
+  EXPECT_NE(e.message.find("certificate verify failed"), std::string::npos) << e.message;
 }
 
 TEST(BeastFetcher, EveryRedirectIsCheckedAgain) {

@@ -24,17 +24,6 @@ struct ServerProcess::Output {
   std::thread reader;
 };
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "mtrace-test-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args)
     : data_dir_(std::move(data_dir)), output_(std::make_shared<Output>()) {
   int pipe_fds[2];

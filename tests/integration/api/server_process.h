@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../../support/temp_dir.h"
+
 namespace mtrace::testing {
 
 struct HttpResult {
@@ -21,17 +23,6 @@ struct HttpResult {
     auto found = headers.find(name);
     return found == headers.end() ? "" : found->second;
   }
-};
-
-// A fresh temporary folder, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 class ServerProcess {

@@ -1,8 +1,6 @@
 // Helpers of the lab tests: a temporary folder and a synchronous view of an Exchange.
 #pragma once
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -10,27 +8,20 @@
 #include <memory>
 #include <string>
 
+#include "../../support/temp_dir.h"
 #include "adapters/http/exchange.h"
 
 namespace mtrace::adapters::lab::test {
 
-class TempDir {
+// A temporary folder that also writes files into itself.
+class TempDir : public mtrace::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mtrace-lab-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
   std::filesystem::path write(const std::string& relative, const std::string& content) const {
-    const auto file = path_ / relative;
+    const auto file = path() / relative;
     std::filesystem::create_directories(file.parent_path());
     std::ofstream(file, std::ios::binary) << content;
     return file;
   }
-
- private:
-  std::filesystem::path path_;
 };
 
 // An Exchange whose response can be awaited.

@@ -1,7 +1,6 @@
 #include "adapters/sqlite/chunk_list_index.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/temp_dir.h"
 #include "adapters/sqlite/connection.h"
 
 namespace mtrace::adapters::sqlite {
@@ -18,21 +18,15 @@ namespace {
 class ChunkListIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/mtrace-chunk-list-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    db_ = std::make_unique<Connection>((dir_ / "lists.db").string(), Connection::Mode::read_write);
+    db_ = std::make_unique<Connection>((dir_.path() / "lists.db").string(), Connection::Mode::read_write);
     db_->exec(
         "CREATE TABLE lists (list_key TEXT NOT NULL, last_chunk_id INTEGER NOT NULL,"
         " first_chunk_id INTEGER NOT NULL, chunk_ids BLOB, PRIMARY KEY (list_key, last_chunk_id))"
         " WITHOUT ROWID");
   }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { db_.reset(); }
 
-  std::filesystem::path dir_;
+  mtrace::testing::TempDir dir_;
   std::unique_ptr<Connection> db_;
   ChunkListIndex index_{"lists", "list_key"};
 };

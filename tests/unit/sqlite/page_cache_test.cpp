@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
 
+#include "../../support/temp_dir.h"
 #include "adapters/sqlite/connection.h"
 
 // Every test runs in a process of its own (gtest_discover_tests), so SQLite starts uninitialized.
@@ -22,11 +22,9 @@ std::int64_t single_integer(Connection& db, const char* sql) {
 TEST(PageCache, KeepsTreesIntactThroughPageSplitsMergesAndCommits) {
   ASSERT_TRUE(install_page_cache());
   EXPECT_TRUE(install_page_cache());  // once per process; a second call says the same
-  char pattern[] = "/tmp/mtrace-page-cache-test-XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::filesystem::path dir = pattern;
+  const mtrace::testing::TempDir dir;
   {
-    Connection db((dir / "cache.db").string(), Connection::Mode::read_write);
+    Connection db((dir.path() / "cache.db").string(), Connection::Mode::read_write);
     // A small cache, so pages also leave it and come back while the trees grow.
     db.exec(
         "PRAGMA journal_mode = WAL; PRAGMA cache_size = -256;"
@@ -57,7 +55,6 @@ TEST(PageCache, KeepsTreesIntactThroughPageSplitsMergesAndCommits) {
     // The last round deleted them after its inserts.
     EXPECT_EQ(single_integer(db, "SELECT count(*) FROM rows WHERE key % 3 = 0"), 0);
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(PageCache, StepsAsideWhenSqliteWasInitializedFirst) {

@@ -1,5 +1,6 @@
 #include "adapters/sqlite/sqlite_event_store.h"
 
+#include "../../support/temp_dir.h"
 #include "adapters/prometheus/prometheus_metrics.h"
 
 #include <gtest/gtest.h>
@@ -36,15 +37,11 @@ constexpr Micros kT0 = 1'777'000'000'000'000;  // 2026-04-24
 class SqliteEventStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/mtrace-sqlite-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    path_ = (dir_ / "store.db").string();
+    path_ = (dir_.path() / "store.db").string();
     reopen();
   }
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void reopen(SqliteEventStore::Options options = {}) {
@@ -148,7 +145,7 @@ class SqliteEventStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  std::filesystem::path dir_;
+  mtrace::testing::TempDir dir_;
   std::string path_;
   std::unique_ptr<SqliteEventStore> store_;
 };
@@ -955,7 +952,7 @@ TEST_F(SqliteEventStoreTest, RefusesADirtyOrNewerSchema) {
 }
 
 TEST_F(SqliteEventStoreTest, OpenReportsAnUnwritablePath) {
-  auto opened = SqliteEventStore::open((dir_ / "missing" / "store.db").string(), {});
+  auto opened = SqliteEventStore::open((dir_.path() / "missing" / "store.db").string(), {});
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code, domain::ErrorCode::unavailable);
 }

@@ -1,11 +1,11 @@
 #include "adapters/sqlite/wal_write_buffer.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
 
+#include "../../support/temp_dir.h"
 #include "adapters/sqlite/connection.h"
 
 namespace mtrace::adapters::sqlite {
@@ -15,10 +15,7 @@ namespace {
 class WalWriteBufferTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/mtrace-wal-buffer-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    path_ = (dir_ / "wal.db").string();
+    path_ = (dir_.path() / "wal.db").string();
     writer_ = std::make_unique<Connection>(path_, Connection::Mode::read_write, wal_write_buffer_vfs());
     writer_->exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;"
@@ -29,7 +26,6 @@ class WalWriteBufferTest : public ::testing::Test {
   void TearDown() override {
     reader_.reset();
     writer_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // Inserts `count` rows of `bytes` random bytes in one transaction.
@@ -49,7 +45,7 @@ class WalWriteBufferTest : public ::testing::Test {
     return count->int64(0);
   }
 
-  std::filesystem::path dir_;
+  mtrace::testing::TempDir dir_;
   std::string path_;
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<Connection> reader_;

@@ -73,8 +73,8 @@ void move_event_fields(EncodedEvent& encoded, domain::Micros server_received_at,
 // Parses the meta JSON text of a first-layout event into `event.meta`.
 domain::Status parse_meta(std::string_view meta_json, domain::PlaybackEvent& event);
 
-// The chunk ids of a name_chunks or project_chunks row (chunk_list_index.h): `ascending` sorted and distinct, each
-// written as its distance from the previous one. Bytes that do not decode give
+// The chunk ids of a name_chunks or project_chunks row (chunk_list_index.h): `ascending` sorted
+// and distinct, each written as its distance from the previous one. Bytes that do not decode give
 // ErrorCode::internal.
 std::string encode_chunk_ids(const std::vector<std::int64_t>& ascending);
 domain::Result<std::vector<std::int64_t>> decode_chunk_ids(std::string_view blob);

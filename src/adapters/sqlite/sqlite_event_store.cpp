@@ -1369,14 +1369,19 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
       if (query.received_until) sql.add(" AND c.server_received_at < ?", {*query.received_until});
       return sql;
     };
-    // The chunks an index lists, one lookup each: the id is bound over ?1 before each.
+    // The chunks an index lists, one lookup each: the id is bound over ?1 before each. Takes the
+    // chunk `id`; nullopt when no such chunk passes the filters (another project's, or erased),
+    // else take_chunk's answer.
     const QueryBuilder lookup = chunks_where(" WHERE c.chunk_id = ?", {below}, true);
+    const auto take_listed_chunk = [&](std::int64_t id) -> std::optional<bool> {
+      StatementUse chunk(lookup.prepare(db));
+      chunk->bind(1, id);
+      if (!chunk->step()) return std::nullopt;
+      return take_chunk(*chunk);
+    };
     const auto take_listed = [&](const ChunkListIndex& index, std::string_view key, std::int64_t under) {
-      index.for_each_listed(db, key, lowest, under, [&](std::int64_t id) {
-        StatementUse chunk(lookup.prepare(db));
-        chunk->bind(1, id);
-        return !chunk->step() || take_chunk(*chunk);
-      });
+      index.for_each_listed(db, key, lowest, under,
+                            [&](std::int64_t id) { return take_listed_chunk(id).value_or(true); });
     };
     if (name) {
       // The name's chunks, one lookup each. With a project, after kForeignChunkRun of other
@@ -1386,11 +1391,9 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
       std::size_t foreign_run = 0;
       std::optional<std::int64_t> leapfrog_below;
       name_chunks_.for_each_listed(db, *name, lowest, below, [&](std::int64_t id) {
-        StatementUse chunk(lookup.prepare(db));
-        chunk->bind(1, id);
-        if (chunk->step()) {
+        if (const auto more = take_listed_chunk(id)) {
           foreign_run = 0;
-          return take_chunk(*chunk);
+          return *more;
         }
         if (query.project_id && ++foreign_run == kForeignChunkRun) leapfrog_below = id;
         return !leapfrog_below;
@@ -1404,9 +1407,7 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
           } else if (*p > *n) {
             p = of_project.largest_below(*n + 1);
           } else {
-            StatementUse chunk(lookup.prepare(db));
-            chunk->bind(1, *n);
-            if (chunk->step() && !take_chunk(*chunk)) break;
+            if (take_listed_chunk(*n) == false) break;  // taken, and the page is settled
             n = named.largest_below(*n);
             p = of_project.largest_below(*p);
           }

@@ -155,4 +155,8 @@ Statement& Connection::statement(std::string_view sql) {
 
 std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
 
+std::int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+void Connection::set_last_insert_rowid(std::int64_t rowid) { sqlite3_set_last_insert_rowid(db_, rowid); }
+
 }  // namespace mtrace::adapters::sqlite

@@ -93,6 +93,10 @@ class Connection {
   // Finding a cached one allocates nothing (the writer looks up several per batch).
   Statement& statement(std::string_view sql);
   std::int64_t changes() const;
+  // The rowid of the last row an INSERT added on this connection; an upsert that updated
+  // instead leaves it as it was, so set it to a value no row has first to tell the two apart.
+  std::int64_t last_insert_rowid() const;
+  void set_last_insert_rowid(std::int64_t rowid);
   sqlite3* handle() const { return db_; }
 
  private:

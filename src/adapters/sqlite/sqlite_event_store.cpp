@@ -311,6 +311,10 @@ bool only_aggregates_differ(const Session& written, const Session& s) {
 }
 
 // The full upsert: for a session the writer does not know yet (new, or written before a restart).
+// Without RETURNING: SQLite runs a RETURNING statement as a trigger, inside a statement
+// transaction that journals every page it changes, which doubled the cost of a new session's row
+// and its nine index entries (~150 against ~70 us in bench/store_ingest.cpp's shape). An insert
+// sets the connection's last rowid, an update leaves the 0 put there before.
 std::int64_t insert_or_update_session(Connection& connection, const Session& s,
                                       std::int64_t counted_through) {
   // Columns fixed at creation (ids, started_at, correlation_id) are not in the SET list, so the
@@ -330,11 +334,14 @@ std::int64_t insert_or_update_session(Connection& connection, const Session& s,
       " player_name = excluded.player_name, player_version = excluded.player_version,"
       " browser_family = excluded.browser_family, os_family = excluded.os_family,"
       " last_error_code = excluded.last_error_code, error_count = excluded.error_count,"
-      " qoe = excluded.qoe, counted_through = max(counted_through, excluded.counted_through)"
-      " RETURNING session_key"));
+      " qoe = excluded.qoe, counted_through = max(counted_through, excluded.counted_through)"));
   bind_session(*upsert, s, counted_through);
-  if (!upsert->step()) throw StoreError({ErrorCode::internal, "session upsert returned no key"});
-  return upsert->int64(0);
+  connection.set_last_insert_rowid(0);
+  upsert->run();
+  if (const std::int64_t inserted = connection.last_insert_rowid(); inserted != 0) return inserted;
+  const auto updated = find_session_key(connection, s.project_id, s.session_id);
+  if (!updated) throw StoreError({ErrorCode::internal, "session upsert left no row"});
+  return *updated;
 }
 
 // Writes `s`, or leaves its row behind when `batch` changed only its aggregates; returns its

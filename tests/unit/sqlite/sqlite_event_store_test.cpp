@@ -937,6 +937,31 @@ TEST_F(SqliteEventStoreTest, ReopenKeepsDataAndAppliesNoMigrationTwice) {
   sqlite3_close(db);
 }
 
+// After a restart the writer knows no session's key: the first write of each stored session finds
+// its row by upsert. Each comes back in a transaction after others inserted rows, so a key taken
+// from anything but that row would file the events under another session.
+TEST_F(SqliteEventStoreTest, SessionsStoredBeforeAReopenKeepTheirEventsWhenTheyComeBack) {
+  const Session a = make_session("demo", "a", kT0);
+  const Session b = make_session("demo", "b", kT0 + 1);
+  ASSERT_TRUE(append(batch_of(a, {"x"}, 1, kT0, 0)).ok());
+  ASSERT_TRUE(append(batch_of(b, {"x"}, 2, kT0 + 1, 0)).ok());
+  reopen();
+  ASSERT_TRUE(append(batch_of(make_session("demo", "new", kT0 + 2), {"x"}, 3, kT0 + 2, 0)).ok());
+  Session a_again = a;
+  a_again.event_count = 1;
+  ASSERT_TRUE(append(batch_of(a_again, {"y", "z"}, 4, kT0 + 3, 1)).ok());
+  Session b_again = b;
+  b_again.event_count = 1;
+  ASSERT_TRUE(append(batch_of(b_again, {"y"}, 6, kT0 + 4, 1)).ok());
+
+  EXPECT_EQ(ingest_sequences(store_->session_events("demo", "a").value()), (std::vector<std::int64_t>{1, 4, 5}));
+  EXPECT_EQ(ingest_sequences(store_->session_events("demo", "b").value()), (std::vector<std::int64_t>{2, 6}));
+  EXPECT_EQ(ingest_sequences(store_->session_events("demo", "new").value()), std::vector<std::int64_t>{3});
+  EXPECT_EQ(store_->find_session("demo", "a").value()->event_count, 3);
+  EXPECT_EQ(store_->find_session("demo", "b").value()->event_count, 2);
+  EXPECT_EQ(query_int("SELECT count(*) FROM sessions"), 3);
+}
+
 TEST_F(SqliteEventStoreTest, RefusesADirtyOrNewerSchema) {
   store_.reset();
   exec("UPDATE schema_migrations SET dirty = 1");

@@ -60,9 +60,13 @@ std::string_view string_member(const json::object& object, std::string_view key,
   return string_value(object.if_contains(key), path);
 }
 
-// A required identifier: non-empty after trimming, bounded, no control characters.
-std::string required_id(const json::value* value, const Where& path) {
-  const auto text = trim(string_value(value, path));
+// A required identifier: non-empty after trimming, bounded, no control characters. `checked` is
+// the same member of the batch's previous event (null for the first), which the events of a batch
+// nearly always repeat: text equal to it passed these checks already.
+std::string required_id(const json::value* value, const Where& path, const std::string* checked) {
+  const auto raw = string_value(value, path);
+  if (checked != nullptr && raw == *checked) return *checked;
+  const auto text = trim(raw);
   if (text.empty()) fail(422, "invalid_event", path + " is required");
   if (text.size() > kMaxIdBytes) {
     fail(422, "invalid_event", path + " is longer than " + std::to_string(kMaxIdBytes) + " bytes");
@@ -110,20 +114,26 @@ EventMembers members_of(json::object& object) {
   return members;
 }
 
-domain::PlaybackEvent decode_event(json::value& value, std::size_t index,
-                                   std::string_view project_id) {
+// `previous` is the batch's previous event, already decoded (null for the first).
+domain::PlaybackEvent decode_event(json::value& value, std::size_t index, std::string_view project_id,
+                                   const domain::PlaybackEvent* previous) {
   auto* object = value.if_object();
   if (object == nullptr) fail(400, "invalid_json", "events[" + std::to_string(index) + "] must be an object");
   const EventMembers members = members_of(*object);
 
   domain::PlaybackEvent event;
-  event.event_name = required_id(members.event_name, where(index, "event_name"));
-  if (!domain::is_valid_event_name(event.event_name)) {
+  const bool first = previous == nullptr;
+  event.event_name = required_id(members.event_name, where(index, "event_name"),
+                                 first ? nullptr : &previous->event_name);
+  if ((first || event.event_name != previous->event_name) &&
+      !domain::is_valid_event_name(event.event_name)) {
     fail(422, "invalid_event",
          where(index, "event_name") + " must be a known name or match ^[a-z][a-z0-9_.]{0,63}$");
   }
-  event.project_id = required_id(members.project_id, where(index, "project_id"));
-  event.session_id = required_id(members.session_id, where(index, "session_id"));
+  event.project_id = required_id(members.project_id, where(index, "project_id"),
+                                 first ? nullptr : &previous->project_id);
+  event.session_id = required_id(members.session_id, where(index, "session_id"),
+                                 first ? nullptr : &previous->session_id);
 
   const auto timestamp = string_value(members.client_timestamp, where(index, "client_timestamp"));
   if (trim(timestamp).empty()) fail(422, "invalid_event", where(index, "client_timestamp") + " is required");
@@ -136,8 +146,10 @@ domain::PlaybackEvent decode_event(json::value& value, std::size_t index,
     fail(400, "invalid_json", where(index, "sdk") + " must be an object");
   }
   if (sdk == nullptr || !sdk->is_object()) fail(422, "invalid_event", where(index, "sdk") + " is required");
-  event.sdk.name = required_id(sdk->get_object().if_contains("name"), where(index, "sdk.name"));
-  event.sdk.version = required_id(sdk->get_object().if_contains("version"), where(index, "sdk.version"));
+  event.sdk.name = required_id(sdk->get_object().if_contains("name"), where(index, "sdk.name"),
+                               first ? nullptr : &previous->sdk.name);
+  event.sdk.version = required_id(sdk->get_object().if_contains("version"), where(index, "sdk.version"),
+                                  first ? nullptr : &previous->sdk.version);
 
   if (const auto* sequence = members.sequence_number;
       sequence != nullptr && !sequence->is_null()) {
@@ -260,7 +272,8 @@ DecodedBatch decode_events(const json::object& batch, json::array& events_array,
   DecodedBatch decoded;
   decoded.events.reserve(events->size());
   for (std::size_t i = 0; i < events->size(); ++i) {
-    decoded.events.push_back(decode_event((*events)[i], i, project_id));
+    decoded.events.push_back(
+        decode_event((*events)[i], i, project_id, i > 0 ? &decoded.events.back() : nullptr));
   }
 
   if (const auto* value = batch.if_contains("session_boundaries"); value != nullptr && !value->is_null()) {

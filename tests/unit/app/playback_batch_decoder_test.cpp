@@ -54,6 +54,30 @@ TEST(PlaybackBatchDecoder, ClassifiesRefusalsLikeTheReferenceWithSpecFixes) {
   EXPECT_EQ(second_bad.invalid_events, 2);
 }
 
+// Each event's ids are its own and checked, whether they repeat the previous event's or not.
+TEST(PlaybackBatchDecoder, EachEventKeepsItsOwnIdsWhenTheNeighboursDiffer) {
+  auto event = [](const std::string& name, const std::string& session, const std::string& sdk_name,
+                  const std::string& version) {
+    return R"({"event_name":")" + name + R"(","project_id":"demo","session_id":")" + session +
+           R"(","client_timestamp":"2026-03-01T10:00:00Z","sdk":{"name":")" + sdk_name +
+           R"(","version":")" + version + R"("}})";
+  };
+  auto decoded = decode_playback_batch(
+      batch(event("a", "s1", "x", "1") + "," + event("a", "s1", "x", "1") + "," + event("b", " s1 ", "y", "2") +
+            "," + event("b", "s2", "y", "2") + "," + event("a", "s1", "x", "1")),
+      "demo");
+  ASSERT_TRUE(std::holds_alternative<DecodedBatch>(decoded));
+  std::vector<std::string> seen;
+  for (const auto& e : std::get<DecodedBatch>(decoded).events) {
+    seen.push_back(e.event_name + " " + e.session_id + " " + e.sdk.name + " " + e.sdk.version);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a s1 x 1", "a s1 x 1", "b s1 y 2", "b s2 y 2", "a s1 x 1"}));
+  const auto bad_after_good = rejection_of(batch(event("a", "s1", "x", "1") + "," + event("a", "s1\\u0001", "x", "1")));
+  EXPECT_NE(bad_after_good.message.find("events[1].session_id"), std::string::npos) << bad_after_good.message;
+  const auto bad_name_after_good = rejection_of(batch(event("a", "s1", "x", "1") + "," + event("B", "s1", "x", "1")));
+  EXPECT_NE(bad_name_after_good.message.find("events[1].event_name"), std::string::npos) << bad_name_after_good.message;
+}
+
 TEST(PlaybackBatchDecoder, ChecksBoundariesAgainstTheBatch) {
   const std::string boundary =
       R"({"kind":"network_signal_absent","project_id":"demo","session_id":"s1","network_kind":"segment","adapter":"native_hls","reason":"native_hls_unavailable","client_timestamp":"2026-03-01T10:00:00Z"})";

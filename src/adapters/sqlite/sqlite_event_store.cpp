@@ -348,7 +348,7 @@ std::int64_t insert_or_update_session(Connection& connection, const Session& s,
 // session_key. `batch` is empty for writes that carry no events (the sweeper's), which are
 // always written whole.
 std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys,
-                            SessionWriteBack& write_back, const Session& s,
+                            SessionWriteBack& write_back, SessionFilter& stored, const Session& s,
                             const std::optional<BatchSpan>& batch) {
   SessionKeyCache::Entry* known = keys.find(s);
   const std::int64_t counted_through =
@@ -381,6 +381,7 @@ std::int64_t upsert_session(Connection& connection, SessionKeyCache& keys,
     keys.forget(s);  // erased meanwhile: write it afresh
   }
   const std::int64_t key = insert_or_update_session(connection, s, counted_through);
+  stored.add(s.project_id, s.session_id);
   keys.remember(s, key, counted_through);
   write_back.stage_written(key, aggregates_of(s, counted_through));
   return key;
@@ -535,7 +536,7 @@ void insert_chunk(Connection& connection, const ChunkIndexes& indexes, const Pen
 }
 
 void write_batch(Connection& connection, SessionKeyCache& session_keys,
-                 SessionWriteBack& write_back, const ChunkIndexes& indexes,
+                 SessionWriteBack& write_back, SessionFilter& stored, const ChunkIndexes& indexes,
                  const ports::AppendBatch& batch) {
   // A batch's events are mostly of one session, so a session's name is looked up only when it
   // differs from the previous event's.
@@ -560,7 +561,7 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
   for (const Session& session : batch.sessions) {
     const auto span = spans.find(name_of(session));
     keys[name_of(session)] =
-        upsert_session(connection, session_keys, write_back, session,
+        upsert_session(connection, session_keys, write_back, stored, session,
                        span == spans.end() ? std::nullopt : std::optional(span->second));
   }
   StatementUse boundary(connection.statement(
@@ -836,6 +837,11 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     writer->exec(cache(options.writer_cache_kib).c_str());
     migrate(*writer);
     recount_rows(*writer);
+    std::int64_t stored_sessions = 0;
+    {
+      StatementUse last(writer->statement("SELECT coalesce(max(session_key), 0) FROM sessions"));
+      if (last->step()) stored_sessions = last->int64(0);
+    }
     auto checkpointer = std::make_unique<Connection>(path, Connection::Mode::read_write);
     checkpointer->exec(busy_timeout.c_str());
     std::vector<std::unique_ptr<Connection>> readers;
@@ -846,20 +852,25 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
       readers.push_back(std::move(reader));
     }
     return std::unique_ptr<SqliteEventStore>(
-        new SqliteEventStore(std::move(writer), std::move(checkpointer), std::move(readers), options));
+        new SqliteEventStore(std::move(writer), std::move(checkpointer), std::move(readers),
+                             static_cast<std::uint64_t>(stored_sessions), options));
   } catch (...) {
     return convert_current_exception();
   }
 }
 
 SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
-                                   std::vector<std::unique_ptr<Connection>> readers, Options options)
+                                   std::vector<std::unique_ptr<Connection>> readers,
+                                   std::uint64_t stored_sessions, Options options)
     : options_(options),
       writer_(std::move(writer)),
       session_keys_(std::make_unique<SessionKeyCache>()),
       write_back_(std::make_unique<SessionWriteBack>(options.session_write_back)),
       checkpointer_(std::move(checkpointer)),
-      idle_readers_(std::move(readers)) {
+      idle_readers_(std::move(readers)),
+      // Twice the sessions stored so far: the store can double before the filter says "maybe"
+      // more often than ~1 in 40.
+      session_filter_(2 * stored_sessions) {
   // Replaces SQLite's automatic checkpoint, which would run inside the writer's COMMIT.
   sqlite3_wal_hook(
       writer_->handle(),
@@ -876,11 +887,17 @@ SqliteEventStore::SqliteEventStore(std::unique_ptr<Connection> writer, std::uniq
     pthread_setname_np(pthread_self(), "sqlite-writer");
     writer_loop();
   });
+  scan_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sqlite-scan");
+    scan_stored_sessions();
+  });
 }
 
 SqliteEventStore::~SqliteEventStore() { drain(); }
 
 void SqliteEventStore::drain() {
+  scan_stopping_ = true;
+  if (scan_thread_.joinable()) scan_thread_.join();
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
@@ -893,6 +910,31 @@ void SqliteEventStore::drain() {
   }
   checkpoint_wanted_.notify_one();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+}
+
+void SqliteEventStore::scan_stored_sessions() {
+  // Pages of sessions by key, each in a read transaction of its own, so that the scan holds a
+  // read connection only briefly and never keeps the WAL from starting over. Sessions the writer
+  // inserts meanwhile it adds itself; an error leaves the filter incomplete (every answer "maybe").
+  constexpr std::int64_t kPage = 4096;
+  std::int64_t after = 0;
+  while (!scan_stopping_) {
+    const auto page = read<std::int64_t>([&](Connection& db) {
+      StatementUse rows(db.statement(
+          "SELECT session_key, project_id, session_id FROM sessions WHERE session_key > ?1"
+          " ORDER BY session_key LIMIT ?2"));
+      rows->bind(1, after).bind(2, kPage);
+      std::int64_t count = 0;
+      for (; rows->step(); ++count) {
+        after = rows->int64(0);
+        session_filter_.add(rows->text(1), rows->text(2));
+      }
+      return count;
+    });
+    if (!page.ok()) return;
+    if (page.value() < kPage) break;
+  }
+  if (!scan_stopping_) session_filter_.mark_complete();
 }
 
 void SqliteEventStore::request_checkpoint() {
@@ -1117,7 +1159,8 @@ std::optional<std::int64_t> SqliteEventStore::store_recount_from(Connection& db)
 
 void SqliteEventStore::append_shared(std::shared_ptr<const ports::AppendBatch> batch, ports::AppendDone done) {
   enqueue({[this, batch = std::move(batch)](Connection& db) {
-             write_batch(db, *session_keys_, *write_back_, {name_chunks_, project_chunks_, received_times_}, *batch);
+             write_batch(db, *session_keys_, *write_back_, session_filter_,
+                         {name_chunks_, project_chunks_, received_times_}, *batch);
            },
            std::move(done)});
 }
@@ -1125,7 +1168,7 @@ void SqliteEventStore::append_shared(std::shared_ptr<const ports::AppendBatch> b
 void SqliteEventStore::save_sessions(std::vector<Session> sessions, ports::AppendDone done) {
   enqueue({[this, sessions = std::move(sessions)](Connection& db) {
              for (const Session& session : sessions) {
-               upsert_session(db, *session_keys_, *write_back_, session, std::nullopt);
+               upsert_session(db, *session_keys_, *write_back_, session_filter_, session, std::nullopt);
              }
            },
            std::move(done)});
@@ -1254,6 +1297,7 @@ domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
 
 domain::Result<std::optional<Session>> SqliteEventStore::find_session(
     const std::string& project_id, const std::string& session_id) {
+  if (!session_filter_.may_hold(project_id, session_id)) return std::optional<Session>();
   return read<std::optional<Session>>([&](Connection& db) -> std::optional<Session> {
     StatementUse statement(db.statement("SELECT " + std::string(kSessionColumns) +
                                         " FROM sessions s WHERE s.project_id = ?1"

@@ -19,6 +19,7 @@
 
 #include "adapters/sqlite/chunk_list_index.h"
 #include "adapters/sqlite/received_time_index.h"
+#include "adapters/sqlite/session_filter.h"
 #include "ports/event_store.h"
 #include "ports/metrics.h"
 
@@ -106,6 +107,10 @@ class SqliteEventStore final : public ports::EventStore {
   domain::Status ping() override;
   void drain() override;
 
+  // True once the sessions stored before open() are all in the filter that lets find_session()
+  // answer "none" without a read for a session never stored (a thread adds them after open()).
+  bool session_filter_complete() const { return session_filter_.complete(); }
+
  private:
   // A unit of work for the writer, applied inside the group transaction; throws on failure. When
   // a job of the group fails, every job of it runs again in a transaction of its own: `apply`
@@ -117,7 +122,8 @@ class SqliteEventStore final : public ports::EventStore {
   class ReaderLease;
 
   SqliteEventStore(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer,
-                   std::vector<std::unique_ptr<Connection>> readers, Options options);
+                   std::vector<std::unique_ptr<Connection>> readers, std::uint64_t stored_sessions,
+                   Options options);
   void enqueue(Job job);
   // Runs `apply` on the writer and waits for its commit.
   domain::Status run_on_writer(std::function<void(Connection&)> apply);
@@ -137,6 +143,8 @@ class SqliteEventStore final : public ports::EventStore {
   // Writer thread, idle: empties the WAL file once a burst grew it past twice its size under a
   // steady load (the WAL restarts reuse the file, never shrink it).
   void reclaim_wal();
+  // The session-scan thread, once after open(): adds every stored session to session_filter_.
+  void scan_stored_sessions();
   template <class T, class Read>
   domain::Result<T> read(Read&& body);
 
@@ -174,6 +182,10 @@ class SqliteEventStore final : public ports::EventStore {
   std::mutex readers_mutex_;
   std::condition_variable reader_free_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;
+
+  SessionFilter session_filter_;  // any thread; the writer adds each session it inserts
+  std::atomic<bool> scan_stopping_{false};
+  std::thread scan_thread_;
 };
 
 }  // namespace mtrace::adapters::sqlite

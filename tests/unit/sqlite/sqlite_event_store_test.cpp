@@ -962,6 +962,33 @@ TEST_F(SqliteEventStoreTest, SessionsStoredBeforeAReopenKeepTheirEventsWhenTheyC
   EXPECT_EQ(query_int("SELECT count(*) FROM sessions"), 3);
 }
 
+// find_session answers "none" for a session never stored without reading, through a filter of
+// the stored sessions that a thread fills after open, page by page. Every stored session must be
+// found while it fills and after: before the reopen, during the scan and after it.
+TEST_F(SqliteEventStoreTest, FindsEveryStoredSessionWhileAndAfterTheSessionFilterFills) {
+  constexpr int kSessions = 5000;  // more than one page of the scan
+  std::vector<Session> sessions;
+  for (int i = 0; i < kSessions; ++i) sessions.push_back(make_session("demo", "s" + std::to_string(i), kT0 + i));
+  std::promise<domain::Status> saved;
+  store_->save_sessions(sessions, [&saved](const domain::Status& status) { saved.set_value(status); });
+  ASSERT_TRUE(saved.get_future().get().ok());
+  reopen();
+  for (int i = 0; i < kSessions; i += 97) {
+    EXPECT_TRUE(store_->find_session("demo", "s" + std::to_string(i)).value()) << i;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!store_->session_filter_complete() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(store_->session_filter_complete());
+  for (int i = 0; i < kSessions; ++i) {
+    ASSERT_TRUE(store_->find_session("demo", "s" + std::to_string(i)).value()) << i;
+  }
+  EXPECT_FALSE(store_->find_session("demo", "never").value());
+  ASSERT_TRUE(append(batch_of(make_session("demo", "new", kT0), {"x"}, 1, kT0, 0)).ok());
+  EXPECT_TRUE(store_->find_session("demo", "new").value());
+}
+
 TEST_F(SqliteEventStoreTest, RefusesADirtyOrNewerSchema) {
   store_.reset();
   exec("UPDATE schema_migrations SET dirty = 1");

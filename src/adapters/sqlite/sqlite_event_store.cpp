@@ -313,7 +313,7 @@ bool only_aggregates_differ(const Session& written, const Session& s) {
 // The full upsert: for a session the writer does not know yet (new, or written before a restart).
 // Without RETURNING: SQLite runs a RETURNING statement as a trigger, inside a statement
 // transaction that journals every page it changes, which doubled the cost of a new session's row
-// and its nine index entries (~150 against ~70 us in bench/store_ingest.cpp's shape). An insert
+// and its nine index entries (~150 against ~70 us in a stand-alone test of this table). An insert
 // sets the connection's last rowid, an update leaves the 0 put there before.
 std::int64_t insert_or_update_session(Connection& connection, const Session& s,
                                       std::int64_t counted_through) {

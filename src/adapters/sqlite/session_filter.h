@@ -18,7 +18,8 @@ namespace mtrace::adapters::sqlite {
 
 class SessionFilter {
  public:
-  // Room for `capacity` sessions at ~1 in 400 false "maybe"s (8 bits each, at least 1 MiB).
+  // Room for `capacity` sessions at ~1 in 400 false "maybe"s: 8 bits each, rounded up to a power
+  // of two, at least 1 MiB (the store asks for twice what it holds: 32 MiB at 10 million).
   explicit SessionFilter(std::uint64_t capacity);
 
   void add(std::string_view project_id, std::string_view session_id);

@@ -21,23 +21,22 @@ std::optional<double> parse_decimal(std::string_view s) {
   if (s.empty() || s.front() == '-' || s.front() == '+') return std::nullopt;
   // Fast path for "digits[.digits]" with at most 15 digits: integer over a power of ten, one
   // correctly rounded division, so the same double as from_chars.
-  std::uint64_t mantissa = 0, scale = 1;
-  std::size_t digits = 0, i = 0;
-  bool dot = false, plain = s.size() <= 16;
-  for (; plain && i < s.size(); ++i) {
-    const char c = s[i];
-    if (c >= '0' && c <= '9') {
-      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-      if (dot) scale *= 10;
-      ++digits;
-    } else if (c == '.' && !dot && i > 0 && i + 1 < s.size()) {
-      dot = true;
-    } else {
-      plain = false;
+  if (s.size() <= 16) {
+    std::uint64_t mantissa = 0, scale = 1;
+    std::size_t i = 0;
+    const auto digit = [&](std::size_t at) { return static_cast<unsigned char>(s[at] - '0') < 10; };
+    for (; i < s.size() && digit(i); ++i) mantissa = mantissa * 10 + static_cast<std::uint64_t>(s[i] - '0');
+    if (i > 0 && i + 1 < s.size() && s[i] == '.') {
+      for (++i; i < s.size() && digit(i); ++i) {
+        mantissa = mantissa * 10 + static_cast<std::uint64_t>(s[i] - '0');
+        scale *= 10;
+      }
     }
+    // Every byte read was a digit but a dot: 16 bytes are 15 digits and a dot, or 16 digits (too
+    // many for a double to hold exactly).
+    const bool dot = scale > 1;
+    if (i == s.size() && s.size() - dot <= 15) return static_cast<double>(mantissa) / static_cast<double>(scale);
   }
-  if (plain && digits > 0 && digits <= 15)
-    return static_cast<double>(mantissa) / static_cast<double>(scale);
   double value = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;

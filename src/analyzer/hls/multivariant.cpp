@@ -33,18 +33,25 @@ std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 }  // namespace
 
 Classification classify(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   bool multivariant = false, media = false;
-  LineReader lines(text);
-  std::string_view line;
-  while (lines.next(line)) {
-    if (line.size() < 4 || line[0] != '#' || line.substr(1, 3) != "EXT") continue;
-    // Every multivariant tag is an #EXT-X- tag: once a media tag was seen, #EXTINF lines (half of
-    // a media playlist) need no closer look.
-    if (media && (line.size() < 5 || line[4] != '-')) continue;
-    const auto name = split_tag(line).name;
+  // Tags are found by searching for "#EXT", not line by line, so one search passes over a media
+  // playlist's URI lines; and once a media tag was seen, its #EXTINF lines are passed over too
+  // (every multivariant tag is an #EXT-X- tag).
+  std::size_t at = 0;
+  while ((at = text.find("#EXT", at)) != std::string_view::npos) {
+    std::size_t start = at;  // a tag opens its line: only blanks before it
+    while (start > 0 && text[start - 1] != '\n' && text::is_space(text[start - 1])) --start;
+    if ((start > 0 && text[start - 1] != '\n') || (media && (at + 4 >= text.size() || text[at + 4] != '-'))) {
+      at += 4;
+      continue;
+    }
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const auto name = split_tag(text::trim(text.substr(at, end - at))).name;
     if (!multivariant && is_multivariant_tag(name)) multivariant = true;
     else if (!media && is_media_tag(name)) media = true;
     if (multivariant && media) break;
+    at = end;
   }
   if (multivariant) return {PlaylistKind::multivariant, media};
   return {media ? PlaylistKind::media : PlaylistKind::unknown, false};
@@ -61,12 +68,13 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
       findings.add(kind, std::string(what) + " URI " + quote(uri) + on_line(line) +
                              " does not resolve against the base URL.", line);
   };
+  const bool variables = text.find("{$") != std::string_view::npos;
   LineReader lines(text);
   std::string_view line;
   while (lines.next(line)) {
     const std::size_t number = lines.number();
     if (line.empty()) continue;
-    if (line.find("{$") != std::string_view::npos) rules.on_text(line, number);
+    if (variables) rules.on_text(line, number);
     if (line[0] != '#') {
       if (!pending) continue;
       pending->uri = line;

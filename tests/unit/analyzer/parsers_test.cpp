@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <charconv>
 
 #include "analyzer/analyze.h"
 #include "analyzer/dash/mpd.h"
 #include "analyzer/hls/attributes.h"
+#include "analyzer/text.h"
 
 namespace mtrace::analyzer {
 namespace {
@@ -76,6 +78,38 @@ TEST(Hls, PlaylistKindLooksAtEveryTagName) {
   const auto extinf_only = run("#EXTM3U\n#EXTINF:6,\na.ts\n");
   EXPECT_EQ(extinf_only.playlist_type(), "media");
   EXPECT_EQ(run("#EXTM3U\n#EXT-X-VERSION:3\n").playlist_type(), "unknown");
+}
+
+TEST(Hls, PlaylistKindReadsTagsOnlyWhereALineStarts) {
+  const auto kind = [](const std::string& text) { return run(text).playlist_type(); };
+  const std::string media = "#EXTM3U\n#EXTINF:6,\na.ts\n";
+  // Inside a URI line a tag name is text.
+  EXPECT_EQ(kind(media + "b.ts#EXT-X-STREAM-INF:BANDWIDTH=1\n"), "media");
+  EXPECT_EQ(kind("#EXTM3U\nv.m3u8 #EXT-X-STREAM-INF:BANDWIDTH=1\n"), "unknown");
+  // Blanks before a tag and after its name are trimmed, and a carriage return is a blank.
+  EXPECT_EQ(kind(media + " \t\r#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n"), "master");
+  EXPECT_EQ(kind("\xEF\xBB\xBF#EXTM3U\r\n#EXT-X-ENDLIST \t\r\n"), "media");
+  // An #EXT-X- tag after the media tags is still looked at; an #EXT tag that is not one is not.
+  EXPECT_EQ(kind(media + "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\"\n"), "master");
+  EXPECT_EQ(kind(media + "#EXTX-STREAM-INF:BANDWIDTH=1\nv.m3u8\n"), "media");
+}
+
+TEST(Text, DecimalsReadAsFromCharsReadsThem) {
+  const auto from_chars = [](std::string_view s) {
+    double value = 0;
+    std::from_chars(s.data(), s.data() + s.size(), value);
+    return value;
+  };
+  // The short path (up to 15 digits) and from_chars beyond it give the same doubles.
+  for (const char* s : {"6", "5.997", "0.1", "10.010", "123456789012345", "12345678901234.5", "0.000000000000001",
+                        "1234567890123456", "5.", ".5", "1e1", "2.5E-1", "00000000000000000007.25"}) {
+    const auto value = text::parse_decimal(s);
+    ASSERT_TRUE(value) << s;
+    EXPECT_EQ(*value, from_chars(s)) << s;
+  }
+  EXPECT_EQ(text::parse_decimal("5.997"), 5.997);
+  for (const char* s : {"", "-1", "+1", "1.2.3", "1,5", "5.x", "x", "nan", "inf", "1e999", " 1"})
+    EXPECT_FALSE(text::parse_decimal(s)) << s;
 }
 
 TEST(Hls, FindingsCarryTheirLine) {

@@ -1,6 +1,7 @@
 #include "domain/json_writer.h"
 
 #include <boost/json/value.hpp>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -66,6 +67,16 @@ JsonWriter& JsonWriter::close(char bracket) {
 JsonWriter& JsonWriter::key(std::string_view name) {
   value(name);
   out_.push_back(':');
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::literal_key(std::string_view name) {
+  assert(plain_ascii_end(name, 0) == name.size());
+  separate();
+  out_.push_back('"');
+  out_.append(name);
+  out_.append("\":", 2);
   after_key_ = true;
   return *this;
 }

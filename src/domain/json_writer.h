@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/json/fwd.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -31,6 +32,12 @@ class JsonWriter {
   JsonWriter& end_array() { return close(']'); }
   // The key of the next member; the value follows with one of the calls below.
   JsonWriter& key(std::string_view name);
+  // A key spelled out in the code (a string literal, plain ASCII with nothing to escape): copied
+  // as it is, without key(std::string_view)'s scan for characters to escape.
+  template <std::size_t N>
+  JsonWriter& key(const char (&name)[N]) {
+    return literal_key(std::string_view(name, N - 1));
+  }
 
   JsonWriter& value(std::string_view text);
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
@@ -56,6 +63,11 @@ class JsonWriter {
     key(name);
     return value(v);
   }
+  template <std::size_t N, typename T>
+  JsonWriter& member(const char (&name)[N], const T& v) {
+    key(name);
+    return value(v);
+  }
 
   // The text written so far (collecting writer); leaves the writer empty.
   std::string take();
@@ -63,6 +75,7 @@ class JsonWriter {
   void flush();
 
  private:
+  JsonWriter& literal_key(std::string_view name);
   JsonWriter& open(char bracket);
   JsonWriter& close(char bracket);
   void separate();

@@ -16,6 +16,17 @@ TEST(JsonWriter, PlacesCommasInNestedObjectsAndArrays) {
   EXPECT_EQ(w.take(), R"({"a":1,"b":[true,null,{},[]],"c":"x"})");
 }
 
+TEST(JsonWriter, KeysFromTheCodeAndFromDataAreWrittenAlike) {
+  JsonWriter literal, runtime;
+  const std::string a = "a", seg = "segment_uri", quoted = "q\"k";
+  literal.begin_object().member("a", 1).key("segment_uri").begin_object().end_object().end_object();
+  runtime.begin_object().member(std::string_view(a), 1).key(std::string_view(seg)).begin_object().end_object()
+      .key(std::string_view(quoted)).null().end_object();
+  EXPECT_EQ(literal.take(), R"({"a":1,"segment_uri":{}})");
+  // A key that comes from data is escaped like any string.
+  EXPECT_EQ(runtime.take(), R"({"a":1,"segment_uri":{},"q\"k":null})");
+}
+
 TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
   JsonWriter w;
   w.value(std::string_view("q\"b\\n\nt\tz\x01\x1f\xc3\xa9", 13));

@@ -32,8 +32,8 @@ std::optional<double> parse_decimal(std::string_view s) {
         scale *= 10;
       }
     }
-    // Every byte read was a digit but a dot: 16 bytes are 15 digits and a dot, or 16 digits (too
-    // many for a double to hold exactly).
+    // All of `s` was read: digits and at most one dot. 16 bytes are 15 digits and a dot, or 16
+    // digits, more than a double holds exactly.
     const bool dot = scale > 1;
     if (i == s.size() && s.size() - dot <= 15) return static_cast<double>(mantissa) / static_cast<double>(scale);
   }

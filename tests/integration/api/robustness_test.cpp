@@ -1,6 +1,7 @@
 // Faults from outside: slow and idle connections, garbage, a kill -9 during sustained ingest or
 // in the middle of a session.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -220,6 +221,91 @@ TEST(Robustness, ASlowReadDoesNotHoldUpIngestOnTheSameEventLoop) {
   ASSERT_EQ(report.status, 200) << report.body;
   EXPECT_EQ(json::parse(report.body).at("truncated"), true) << "the report read fewer sessions than it may";
   EXPECT_LT(ingest_done, read_done) << "the batch waited for the read";
+}
+
+// A live-stream client that stops reading: once the frames it has not taken pass the server's
+// bound (1 MiB beyond what the sockets hold), the server closes its stream instead of buffering
+// without end. A client that reads meanwhile gets every frame, and ingest goes on.
+TEST(Robustness, ClosesALiveStreamWhoseClientStopsReading) {
+  TempDir dir;
+  ServerProcess server(dir.path(), {"--rate-limit-capacity", "1000000", "--rate-limit-refill", "1000000"});
+  // A stream's socket, its head read; `receive_buffer` > 0 is set before connect, so that the
+  // window stays that small.
+  const auto open_stream = [&](int receive_buffer) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(server.port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return -1;
+    const std::string open = "GET /api/stream-sessions/stream HTTP/1.1\r\nHost: x\r\nX-Mtrace-Token: demo-token\r\n\r\n";
+    if (send(fd, open.data(), open.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(open.size())) return -1;
+    std::string head;
+    char byte = 0;
+    while (!head.ends_with("\r\n\r\n")) {  // byte by byte: nothing after the head is taken
+      pollfd ready{fd, POLLIN, 0};
+      if (poll(&ready, 1, 5000) != 1 || recv(fd, &byte, 1, 0) != 1) return -1;
+      head += byte;
+    }
+    return head.find("text/event-stream") == std::string::npos ? -1 : fd;
+  };
+  const int stalled = open_stream(4096);
+  const int reading = open_stream(0);
+  ASSERT_GE(stalled, 0);
+  ASSERT_GE(reading, 0);
+
+  std::atomic<bool> posted{false};
+  std::string everything;  // what the reading client got
+  std::thread reader([&] {
+    char buffer[65536];
+    for (;;) {
+      pollfd ready{reading, POLLIN, 0};
+      if (poll(&ready, 1, 1000) != 1) {
+        if (posted) return;  // a quiet second after the last batch
+        continue;
+      }
+      const auto n = recv(reading, buffer, sizeof buffer, 0);
+      if (n <= 0) return;
+      everything.append(buffer, static_cast<std::size_t>(n));
+    }
+  });
+  // Every event is a frame of ~190 bytes: ~9.5 MB, more than twice what the stalled client's
+  // socket pair holds and the bound together.
+  constexpr int kBatches = 500;
+  int accepted = 0;
+  while (accepted < kBatches &&
+         server.post_events(batch_json("firehose", 100, 1 + accepted * 100)).status == 202) {
+    ++accepted;
+  }
+  posted = true;
+  reader.join();
+  ASSERT_EQ(accepted, kBatches);
+  close(reading);
+  std::size_t frames = 0;
+  for (auto at = everything.find("event: event_appended"); at != std::string::npos;
+       at = everything.find("event: event_appended", at + 1)) {
+    ++frames;
+  }
+  EXPECT_EQ(frames, kBatches * 100u) << "the reading client missed frames";
+
+  // The stalled client reads again: what the sockets held, then the end the server wrote.
+  std::size_t received = 0;
+  bool closed = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  char buffer[4096];
+  while (!closed && std::chrono::steady_clock::now() < deadline) {
+    pollfd ready{stalled, POLLIN, 0};
+    if (poll(&ready, 1, 1000) != 1) continue;
+    const auto n = recv(stalled, buffer, sizeof buffer, 0);
+    if (n <= 0) closed = true;
+    else received += static_cast<std::size_t>(n);
+  }
+  close(stalled);
+  EXPECT_TRUE(closed) << "the server kept a stream whose client fell behind by " << everything.size() - received
+                      << " bytes";
+  EXPECT_LT(received, everything.size() / 2);
+  EXPECT_EQ(server.post_events(batch_json("after-the-cut", 1)).status, 202);
 }
 
 TEST(Robustness, DrainsOnSigtermAndExitsCleanly) {

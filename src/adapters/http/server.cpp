@@ -168,6 +168,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (state_->stopping) return do_close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
+    // The route's body limit is known only once the header is read (on_header); Beast's default
+    // (1 MiB) would refuse a longer Content-Length while reading the header, as a malformed request.
+    parser_->body_limit(boost::none);
     busy_ = false;
     stream_.expires_after(served_ == 0 ? state_->options.header_timeout : state_->options.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,

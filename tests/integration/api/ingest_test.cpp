@@ -144,6 +144,44 @@ TEST_F(IngestTest, RateLimitsWith429AndRetryAfterOnceTheBucketIsEmpty) {
   EXPECT_NE(metrics.find("mtrace_rate_limited_events_total 5"), std::string::npos) << metrics;
 }
 
+// The client-address bucket is shared by every project a caller posts to. Behind a proxy every
+// request comes from the proxy's address, so the address is read from X-Forwarded-For, but only
+// when the operator says a proxy sets it: otherwise a client could pick its own bucket.
+TEST_F(IngestTest, TakesTheClientAddressFromXForwardedForOnlyWhenTrusted) {
+  const auto for_project = [](const std::string& project, const std::string& session) {
+    auto body = batch_json(session, 20);
+    for (auto at = body.find("\"project_id\":\"demo\""); at != std::string::npos;
+         at = body.find("\"project_id\":\"demo\"", at + 1)) {
+      body.replace(at, 19, "\"project_id\":\"" + project + "\"");
+    }
+    return body;
+  };
+  for (const bool trusted : {false, true}) {
+    TempDir dir;
+    const auto projects = dir.path() / "projects.json";
+    std::ofstream(projects) << R"([{"id":"a","ingest_tokens":["ingest-token-a"],"read_tokens":["read-token-a"]},)"
+                               R"({"id":"b","ingest_tokens":["ingest-token-b"],"read_tokens":["read-token-b"]}])";
+    std::vector<std::string> args{"--projects", projects.string(), "--rate-limit-capacity", "30",
+                                  "--rate-limit-refill", "1"};
+    if (trusted) args.push_back("--trust-forwarded-for");
+    ServerProcess server(dir.path(), args);
+    const auto post = [&](const std::string& project, const std::string& forwarded_for) {
+      return server.post_events(for_project(project, "s-" + forwarded_for),
+                                {{"X-MTrace-Token", "ingest-token-" + project}, {"X-Forwarded-For", forwarded_for}});
+    };
+    // 20 events to each project, from two clients behind one proxy (127.0.0.1).
+    EXPECT_EQ(post("a", "198.51.100.7, 203.0.113.1").status, 202);
+    const auto second_client = post("b", "198.51.100.7, 203.0.113.2");
+    if (trusted) {
+      EXPECT_EQ(second_client.status, 202) << "each forwarded address has its own bucket";
+      // The last entry is the one the proxy added; the same client again shares its bucket.
+      expect_error(post("b", "198.51.100.9, 203.0.113.1"), 429, "rate_limited");
+    } else {
+      expect_error(second_client, 429, "rate_limited");
+    }
+  }
+}
+
 TEST_F(IngestTest, AnswersCorsPreflightsForKnownOriginsOnlyAndNeverWithAStar) {
   TempDir dir;
   const auto projects = dir.path() / "projects.json";

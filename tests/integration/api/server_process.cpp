@@ -55,6 +55,15 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::st
       output->text.append(buffer, static_cast<std::size_t>(n));
     }
   });
+  // Fails the test with what the server said, its reader joined first (a joinable thread left
+  // behind would end the whole test program).
+  const auto give_up = [this](const std::string& why) {
+    kill_hard();
+    output_->reader.join();  // the pipe ends with the process
+    close(stdout_fd_);
+    stdout_fd_ = -1;
+    throw std::runtime_error(why + output());
+  };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     {
@@ -71,11 +80,11 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::st
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("mtrace exited before listening: " + output());
+      give_up("mtrace exited before listening: ");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  throw std::runtime_error("mtrace did not listen within 20 s: " + output());
+  give_up("mtrace did not listen within 20 s: ");
 }
 
 ServerProcess::~ServerProcess() {

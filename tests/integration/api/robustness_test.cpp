@@ -61,6 +61,45 @@ TEST(Robustness, ServesRequestsWhileThousandsOfIdleConnectionsAreOpen) {
   for (const int fd : idle) close(fd);
 }
 
+// Past --max-connections a new connection is closed at once, and once some close, the server
+// takes new ones again.
+TEST(Robustness, ClosesConnectionsBeyondTheBoundUntilOthersClose) {
+  TempDir dir;
+  ServerProcess server(dir.path(), {"--max-connections", "20"});
+  const std::string health = "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  // Answers `health` on a kept-alive connection: proves the server took it.
+  const auto answered = [&](int fd) {
+    if (send(fd, health.data(), health.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(health.size())) return false;
+    std::string answer;
+    char buffer[1024];
+    while (answer.find("\r\n\r\n") == std::string::npos) {
+      pollfd ready{fd, POLLIN, 0};
+      if (poll(&ready, 1, 5000) != 1) return false;
+      const auto n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) return false;
+      answer.append(buffer, static_cast<std::size_t>(n));
+    }
+    return answer.starts_with("HTTP/1.1 200");
+  };
+  std::vector<int> held;
+  for (int i = 0; i < 20; ++i) {
+    held.push_back(connect_loopback(server.port()));
+    ASSERT_TRUE(answered(held.back())) << "connection " << i << " within the bound";
+  }
+  const int over = connect_loopback(server.port());  // the kernel accepts it; the server closes it
+  EXPECT_FALSE(answered(over));
+  close(over);
+  for (int i = 0; i < 5; ++i) close(held[static_cast<std::size_t>(i)]);
+  bool served_again = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!served_again && std::chrono::steady_clock::now() < deadline) {
+    served_again = server.get("/api/health", "").status == 200;  // once the server saw the closes
+    if (!served_again) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(served_again);
+  for (std::size_t i = 5; i < held.size(); ++i) close(held[i]);
+}
+
 TEST(Robustness, AnswersGarbageWithoutDying) {
   TempDir dir;
   ServerProcess server(dir.path());

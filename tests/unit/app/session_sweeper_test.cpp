@@ -1,0 +1,142 @@
+// The sweeper use case over a real SQLite store and the in-process live bus: idle sessions move
+// on, their rows are saved and announced; retention prunes by the configured days.
+#include "app/session_sweeper.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+
+#include "../../support/temp_dir.h"
+#include "adapters/memory/in_process_live_bus.h"
+#include "adapters/prometheus/prometheus_metrics.h"
+#include "adapters/sqlite/sqlite_event_store.h"
+
+namespace mtrace::app {
+namespace {
+
+using domain::kMicrosPerSecond;
+using domain::Micros;
+using domain::SessionState;
+
+constexpr Micros kT0 = 1'800'000'000 * kMicrosPerSecond;
+constexpr Micros kDay = 86'400 * kMicrosPerSecond;
+
+class ManualClock final : public ports::Clock {
+ public:
+  Micros now() const override { return now_; }
+  void set(Micros at) { now_ = at; }
+
+ private:
+  Micros now_ = kT0;
+};
+
+// Collects the frames of one project; waits for them, since the sweeper publishes after the
+// store's writer has saved.
+class Frames final : public ports::LiveSubscriber {
+ public:
+  void on_frames(const std::vector<ports::LiveFrame>& frames) override {
+    std::lock_guard lock(mutex_);
+    frames_.insert(frames_.end(), frames.begin(), frames.end());
+    arrived_.notify_all();
+  }
+  std::vector<ports::LiveFrame> wait_for(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    arrived_.wait_for(lock, std::chrono::seconds(10), [&] { return frames_.size() >= count; });
+    return frames_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::vector<ports::LiveFrame> frames_;
+};
+
+class SessionSweeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = adapters::sqlite::SqliteEventStore::open((dir_.path() / "store.db").string(), {});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened.value());
+    sweeper_.emplace(SessionSweeper::Dependencies{registry_, *store_, bus_, metrics_, tracer_, clock_},
+                     /*retention_days=*/30);
+  }
+
+  // A session whose one event arrived at `at`, known to the registry and saved as ingest does.
+  void start_session(const std::string& id, Micros at) {
+    domain::PlaybackEvent event;
+    event.event_name = "playback_started";
+    event.project_id = "demo";
+    event.session_id = id;
+    event.client_timestamp = at;
+    event.sequence_number = 1;
+    std::vector events{event};
+    std::vector<domain::Session> touched;
+    registry_.apply(events, {at, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "Chrome", "Linux"},
+                    [&](SessionChanges& changes) { touched = changes.touched; });
+    save(std::move(touched));
+  }
+
+  void save(std::vector<domain::Session> sessions) {
+    std::promise<domain::Status> saved;
+    store_->save_sessions(std::move(sessions), [&](const domain::Status& status) { saved.set_value(status); });
+    ASSERT_TRUE(saved.get_future().get().ok());
+  }
+
+  std::optional<domain::Session> stored(const std::string& id) {
+    auto found = store_->find_session("demo", id);
+    EXPECT_TRUE(found.ok());
+    return found.ok() ? found.value() : std::nullopt;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<adapters::sqlite::SqliteEventStore> store_;
+  SessionRegistry registry_;
+  adapters::InProcessLiveBus bus_;
+  adapters::PrometheusMetrics metrics_;
+  ports::NoopTraceExporter tracer_;
+  ManualClock clock_;
+  std::optional<SessionSweeper> sweeper_;
+};
+
+TEST_F(SessionSweeperTest, SavesAndAnnouncesSessionsThatStallAndThenEnd) {
+  Frames frames;
+  const auto subscription = bus_.subscribe("demo", frames);
+  start_session("idle", kT0);
+
+  clock_.set(kT0 + 59 * kMicrosPerSecond);
+  EXPECT_EQ(sweeper_->sweep(), 0u);
+  clock_.set(kT0 + 61 * kMicrosPerSecond);
+  EXPECT_EQ(sweeper_->sweep(), 1u);
+  auto seen = frames.wait_for(1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].event, "session_updated");
+  EXPECT_NE(seen[0].data.find(R"("state":"stalled")"), std::string::npos) << seen[0].data;
+  EXPECT_EQ(stored("idle")->state, SessionState::stalled);
+
+  clock_.set(kT0 + 61 * kMicrosPerSecond + domain::kEndedAfter);
+  EXPECT_EQ(sweeper_->sweep(), 1u);
+  seen = frames.wait_for(2);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NE(seen[1].data.find(R"("state":"ended")"), std::string::npos) << seen[1].data;
+  const auto ended = stored("idle");
+  EXPECT_EQ(ended->state, SessionState::ended);
+  EXPECT_EQ(ended->end_source, domain::EndSource::sweeper);
+}
+
+TEST_F(SessionSweeperTest, PrunesSessionsOlderThanTheRetentionDays) {
+  start_session("old", kT0);
+  start_session("recent", kT0 + 2 * kDay);
+  clock_.set(kT0 + 31 * kDay);  // "old" is 31 days old, "recent" 29
+  const auto pruned = sweeper_->prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(pruned.value().sessions, 1);
+  EXPECT_FALSE(stored("old").has_value());
+  EXPECT_TRUE(stored("recent").has_value());
+}
+
+}  // namespace
+}  // namespace mtrace::app

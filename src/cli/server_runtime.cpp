@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <mutex>
@@ -67,6 +68,16 @@ domain::Result<app::ProjectRegistry> load_projects(const ServeSettings& settings
   return app::ProjectRegistry::from_json(text);
 }
 
+// Above zero. (CLI11's PositiveNumber would name the whole range of a double in its message.)
+const CLI::Validator kAboveZero(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      const double value = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !(value > 0)) return "must be a number above 0, not " + text;
+      return {};
+    },
+    "NUMBER > 0");
+
 // Runs `tick` every `interval` until stopped.
 void every(std::stop_token stop, std::chrono::milliseconds interval, const std::function<void()>& tick) {
   std::mutex mutex;
@@ -92,9 +103,9 @@ void add_serve_options(CLI::App& command, ServeSettings& s) {
   command.add_option("--admin-token", s.admin_token, "Read token for every project")
       ->envname("MTRACE_ADMIN_TOKEN");
   command.add_option("--rate-limit-capacity", s.rate_limit_capacity, "Ingest bucket size, in events")
-      ->envname("MTRACE_RATE_LIMIT_CAPACITY")->check(CLI::PositiveNumber)->capture_default_str();
+      ->envname("MTRACE_RATE_LIMIT_CAPACITY")->check(kAboveZero)->capture_default_str();
   command.add_option("--rate-limit-refill", s.rate_limit_refill, "Ingest bucket refill, events per second")
-      ->envname("MTRACE_RATE_LIMIT_REFILL")->check(CLI::PositiveNumber)->capture_default_str();
+      ->envname("MTRACE_RATE_LIMIT_REFILL")->check(kAboveZero)->capture_default_str();
   command.add_flag("--trust-forwarded-for", s.trust_forwarded_for,
                    "Take the client address from the last X-Forwarded-For entry")
       ->envname("MTRACE_TRUST_FORWARDED_FOR");

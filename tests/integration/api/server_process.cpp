@@ -35,6 +35,7 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::st
   pid_ = fork();
   if (pid_ == 0) {
     dup2(pipe_fds[1], STDOUT_FILENO);
+    dup2(pipe_fds[1], STDERR_FILENO);  // usage errors and sanitizer reports too
     close(pipe_fds[0]);
     close(pipe_fds[1]);
     setenv("ASAN_OPTIONS", "detect_leaks=0", 1);

@@ -37,7 +37,7 @@ class ServerProcess {
   // SIGTERM and wait; returns the exit status (as from waitpid's WEXITSTATUS), -1 if killed.
   int terminate();
   void kill_hard();  // SIGKILL and reap
-  // Everything the server printed on stdout so far (read by a background thread).
+  // Everything the server printed on stdout and stderr so far (read by a background thread).
   std::string output() const;
 
   HttpResult request(const std::string& method, const std::string& target,

@@ -60,6 +60,10 @@ class LiveStreamsTest : public ::testing::Test {
     store_ = std::move(opened.value());
     streams_.emplace(bus_, *store_);
   }
+  // Each connection ends, as its client leaves: its stream lets go of the subscriber.
+  void TearDown() override {
+    for (const auto& stream : opened_) stream->close();
+  }
 
   // `count` events of one session of project demo, ingest sequences 1..count.
   void store_events(int count) {
@@ -96,6 +100,7 @@ class LiveStreamsTest : public ::testing::Test {
     Exchange exchange;
     exchange.start_stream = [stream](Response) { return stream; };
     streams_->open(std::move(exchange), "demo", last_event_id, {});
+    opened_.push_back(stream);
     return stream;
   }
 
@@ -103,6 +108,7 @@ class LiveStreamsTest : public ::testing::Test {
   std::unique_ptr<sqlite::SqliteEventStore> store_;
   InProcessLiveBus bus_;
   std::optional<LiveStreams> streams_;  // over the store SetUp opens
+  std::vector<std::shared_ptr<RecordedStream>> opened_;
 };
 
 std::size_t count_frames(const std::vector<std::string>& sent, std::string_view event) {

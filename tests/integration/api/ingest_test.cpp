@@ -98,6 +98,29 @@ TEST_F(IngestTest, RefusesEventsThatBreakARuleWith422) {
   expect_error(server_->post_events(event(kValidFields + R"(,"meta":{"webrtc.ssrc":1})")), 422, "invalid_event");
 }
 
+// All or nothing: one bad event refuses the batch, and none of its good events is kept.
+TEST_F(IngestTest, KeepsNothingOfABatchWithOneBadEvent) {
+  auto batch = batch_json("s-all-or-nothing", 4);
+  const auto third = batch.find(R"("sequence_number":3)");
+  ASSERT_NE(third, std::string::npos);
+  batch.replace(third, 19, R"("sequence_number":-3)");
+  expect_error(server_->post_events(batch), 422, "invalid_event");
+  EXPECT_EQ(server_->get("/api/stream-sessions/s-all-or-nothing").status, 404);
+}
+
+// An event whose client clock is more than 60 s off the server's is kept, with the flag.
+TEST_F(IngestTest, KeepsAnEventFromASkewedClockWithTheFlag) {
+  const std::string on_time = batch_json("s-skew", 1);
+  const std::string skewed = event(
+      R"("event_name":"paused","project_id":"demo","session_id":"s-skew","client_timestamp":"2020-01-01T00:00:00Z","sequence_number":2,"sdk":{"name":"t","version":"1"})");
+  ASSERT_EQ(server_->post_events(on_time).status, 202);
+  ASSERT_EQ(server_->post_events(skewed).status, 202);
+  const auto events = json::parse(server_->get("/api/stream-sessions/s-skew").body).at("events").as_array();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_FALSE(events[0].as_object().contains("time_skew_warning") && events[0].at("time_skew_warning").as_bool());
+  EXPECT_TRUE(events[1].at("time_skew_warning").as_bool());
+}
+
 TEST_F(IngestTest, RefusesAnEventOfAnotherProjectWith401) {
   expect_error(server_->post_events(event(
                    R"("event_name":"paused","project_id":"other","session_id":"s","client_timestamp":"2026-01-01T00:00:00Z","sdk":{"name":"t","version":"1"})")),

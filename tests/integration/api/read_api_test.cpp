@@ -51,6 +51,41 @@ TEST_F(ReadApiTest, RefusesBadLimitsCursorsAndTokens) {
   EXPECT_EQ(server_.get("/api/stream-sessions/unknown-session").status, 404);
 }
 
+// Pages hold 100 by default; a larger limit is cut to 1,000 rather than refused.
+TEST_F(ReadApiTest, PagesHoldOneHundredByDefaultAndAThousandAtMost) {
+  for (int batch = 0; batch < 10; ++batch) {
+    ASSERT_EQ(server_.post_events(batch_json("long", 100, 1 + batch * 100)).status, 202);
+  }
+  ASSERT_EQ(server_.post_events(batch_json("long", 5, 1001)).status, 202);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(server_.post_events(batch_json("many-" + std::to_string(i), 1)).status, 202);
+
+  const auto size_and_cursor = [&](const std::string& target, const char* list, const char* cursor) {
+    const auto page = json::parse(server_.get(target).body).as_object();
+    return std::pair(page.at(list).as_array().size(),
+                     page.contains(cursor) ? std::string(page.at(cursor).as_string()) : std::string());
+  };
+  auto [events, events_cursor] = size_and_cursor("/api/stream-sessions/long", "events", "next_cursor");
+  EXPECT_EQ(events, 100u);
+  std::tie(events, events_cursor) =
+      size_and_cursor("/api/stream-sessions/long?events_limit=5000", "events", "next_cursor");
+  EXPECT_EQ(events, 1000u);
+  ASSERT_FALSE(events_cursor.empty());
+  std::tie(events, events_cursor) = size_and_cursor(
+      "/api/stream-sessions/long?events_limit=5000&events_cursor=" + events_cursor, "events", "next_cursor");
+  EXPECT_EQ(events, 5u);
+  EXPECT_TRUE(events_cursor.empty());
+
+  auto [sessions, sessions_cursor] = size_and_cursor("/api/stream-sessions", "sessions", "next_cursor");
+  EXPECT_EQ(sessions, 100u);
+  std::tie(sessions, sessions_cursor) = size_and_cursor("/api/stream-sessions?limit=5000", "sessions", "next_cursor");
+  EXPECT_EQ(sessions, 1000u);
+  ASSERT_FALSE(sessions_cursor.empty());
+  std::tie(sessions, sessions_cursor) =
+      size_and_cursor("/api/stream-sessions?limit=5000&cursor=" + sessions_cursor, "sessions", "next_cursor");
+  EXPECT_EQ(sessions, 1u);
+  EXPECT_TRUE(sessions_cursor.empty());
+}
+
 TEST_F(ReadApiTest, ShowsOneSessionWithItsEventsInOrderAndPagesThem) {
   ASSERT_EQ(server_.post_events(batch_json("detail", 5)).status, 202);
   ASSERT_EQ(server_.post_events(batch_json("detail", 5, 6)).status, 202);

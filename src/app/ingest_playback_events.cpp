@@ -128,6 +128,9 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
     deps_.store.append_shared(append, [this, append, observed, base,
                                        reply](const domain::Status& status) mutable {
       if (!status.ok()) {
+        // Nothing of the batch was kept, so its sessions go on from what the store holds: the
+        // client's retry is then neither counted twice nor taken for a duplicate.
+        for (const auto& session : append->sessions) deps_.sessions.forget({session.project_id, session.session_id});
         base.retry_after_seconds = 1;
         return reply(refusal(std::move(base), {503, "store_unavailable", status.error().message, 0},
                              "unavailable"));

@@ -10,6 +10,10 @@ namespace {
 using domain::Micros;
 using domain::SessionState;
 
+// The registry whose apply() is running its commit on this thread: that commit may call forget()
+// (a store that refuses a batch at once), under the lock apply() already holds.
+thread_local const SessionRegistry* committing = nullptr;
+
 // The first non-empty string (or number) value of `key` in `meta` fills an empty dimension.
 void fill_dimension(std::string& dimension, const boost::json::object& meta, std::string_view key) {
   if (!dimension.empty()) return;
@@ -208,7 +212,14 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
     }
     changes.touched.push_back(session);
   }
-  commit(changes);
+  committing = this;
+  try {
+    commit(changes);
+  } catch (...) {
+    committing = nullptr;
+    throw;
+  }
+  committing = nullptr;
 }
 
 SessionChanges SessionRegistry::sweep(Micros now) {
@@ -251,6 +262,10 @@ SessionChanges SessionRegistry::sweep(Micros now) {
 }
 
 void SessionRegistry::forget(const SessionKey& key) {
+  if (committing == this) {  // from apply()'s commit, which holds the lock; it uses no session after
+    sessions_.erase(key);
+    return;
+  }
   std::lock_guard lock(mutex_);
   sessions_.erase(key);
 }

@@ -103,7 +103,9 @@ class SessionRegistry {
   // session still without its history keeps its stored QoE, and ends without a trace.
   SessionChanges sweep(domain::Micros now);
 
-  // Forgets a session (erased on request). Thread-safe.
+  // Forgets a session: erased on request, or touched by a batch the store did not keep, so that
+  // its next batch goes on from what the store holds. Thread-safe; may be called from within
+  // apply()'s `commit` (a store that refuses a batch at once).
   void forget(const SessionKey& key);
 
   struct Counts {

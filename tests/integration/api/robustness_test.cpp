@@ -348,6 +348,33 @@ TEST(Robustness, ClosesALiveStreamWhoseClientStopsReading) {
   EXPECT_EQ(server.post_events(batch_json("after-the-cut", 1)).status, 202);
 }
 
+// Another process holds the database's write lock past the store's busy timeout (5 s): the batch
+// gets 503 with Retry-After instead of a hang, and changes nothing, so that the client's retry
+// once the lock is gone is stored once and not taken for a duplicate.
+TEST(Robustness, AnswersABlockedStoreWith503AndTheRetryIsStoredOnce) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  ASSERT_EQ(server.post_events(batch_json("before-the-lock", 1)).status, 202);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "mtrace.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  const auto started = std::chrono::steady_clock::now();
+  const auto blocked = server.post_events(batch_json("retried", 3), {});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(9));
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_EQ(blocked.status, 503) << blocked.body;
+  EXPECT_EQ(blocked.header("retry-after"), "1");
+  EXPECT_EQ(json::parse(blocked.body).at("error").as_string(), "store_unavailable");
+
+  ASSERT_EQ(server.post_events(batch_json("retried", 3)).status, 202);
+  const auto detail = json::parse(server.get("/api/stream-sessions/retried").body);
+  EXPECT_EQ(detail.at("session").at("event_count").as_int64(), 3);
+  for (const auto& event : detail.at("events").as_array()) {
+    EXPECT_EQ(event.at("delivery_status").as_string(), "accepted") << event;
+  }
+}
+
 // SIGTERM during sustained ingest: the server exits cleanly (status 0), every request it answered
 // got 202 or 503 (the store draining), and every acknowledged batch is found after a restart.
 TEST(Robustness, DrainsOnSigtermUnderLoadAndKeepsEveryAcknowledgedBatch) {

@@ -119,6 +119,21 @@ TEST(SessionRegistry, EndsOnSessionEndedAndFlagsLaterEvents) {
   EXPECT_TRUE(after.ended.empty());
 }
 
+// A store that refuses a batch at once answers inside apply()'s commit; forgetting the batch's
+// sessions there must not wait for the lock apply() holds.
+TEST(SessionRegistry, ForgetsFromWithinTheCommitOfABatch) {
+  SessionRegistry registry;
+  std::vector events{event("refused", "playback_started", 1)};
+  registry.apply(events, {kT0, "", "00f067aa0ba902b7", "", ""}, [&](SessionChanges& changes) {
+    for (const auto& session : changes.touched) registry.forget({session.project_id, session.session_id});
+  });
+  EXPECT_EQ(registry.held({"demo", "refused"}), SessionRegistry::Held::no);
+  std::vector again{event("refused", "playback_started", 1)};
+  const auto retried = apply(registry, again, kT0 + kMicrosPerSecond);
+  EXPECT_EQ(retried.created, 1u);
+  EXPECT_EQ(again[0].delivery, domain::DeliveryStatus::accepted);
+}
+
 TEST(SessionRegistry, SweepsIdleSessionsToStalledThenEnded) {
   SessionRegistry registry;
   std::vector events{event("e", "playback_started", 1)};

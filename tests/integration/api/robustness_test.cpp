@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -375,77 +376,73 @@ TEST(Robustness, AnswersABlockedStoreWith503AndTheRetryIsStoredOnce) {
   }
 }
 
-// SIGTERM during sustained ingest: the server exits cleanly (status 0), every request it answered
-// got 202 or 503 (the store draining), and every acknowledged batch is found after a restart.
-TEST(Robustness, DrainsOnSigtermUnderLoadAndKeepsEveryAcknowledgedBatch) {
-  TempDir dir;
-  std::set<std::string> acknowledged;
-  std::set<int> other_statuses;
-  {
-    ServerProcess server(dir.path(), {"--rate-limit-capacity", "1000000", "--rate-limit-refill", "1000000"});
-    std::atomic<bool> stop{false};
-    std::mutex mutex;
-    std::vector<std::thread> writers;
-    for (int w = 0; w < 4; ++w) {
-      writers.emplace_back([&, w] {
-        for (int i = 0; !stop; ++i) {
-          const std::string session = "drain-" + std::to_string(w) + "-" + std::to_string(i);
-          const auto result = server.post_events(batch_json(session, 10), {});
-          std::lock_guard lock(mutex);
-          if (result.status == 202) acknowledged.insert(session);
-          else if (result.status != 0) other_statuses.insert(result.status);  // 0: refused or closed
-        }
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    EXPECT_EQ(server.terminate(), 0);
-    stop = true;
-    for (auto& writer : writers) writer.join();
+// What sustained ingest got before the server stopped: four clients post batches of 10 events,
+// each batch a new session named `prefix`-client-n, until `stop_server` (called after `load`)
+// returns.
+struct SustainedIngest {
+  std::set<std::string> acknowledged;  // sessions whose batch got 202
+  std::set<int> other_statuses;        // besides 202 and 0 (refused, or closed unanswered)
+};
+SustainedIngest ingest_until_stopped(ServerProcess& server, const std::string& prefix,
+                                     std::chrono::milliseconds load, const std::function<void()>& stop_server) {
+  SustainedIngest outcome;
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int n = 0; !stop; ++n) {
+        const std::string session = prefix + "-" + std::to_string(c) + "-" + std::to_string(n);
+        const auto result = server.post_events(batch_json(session, 10), {});
+        std::lock_guard lock(mutex);
+        if (result.status == 202) outcome.acknowledged.insert(session);
+        else if (result.status != 0) outcome.other_statuses.insert(result.status);
+      }
+    });
   }
-  other_statuses.erase(503);
-  EXPECT_TRUE(other_statuses.empty()) << other_statuses.size() << " other statuses, the lowest "
-                                      << (other_statuses.empty() ? 0 : *other_statuses.begin());
-  ASSERT_FALSE(acknowledged.empty());
-  ServerProcess restarted(dir.path());
-  for (const auto& session : acknowledged) {
+  std::this_thread::sleep_for(load);
+  stop_server();
+  stop = true;
+  for (auto& client : clients) client.join();
+  return outcome;
+}
+
+// A server restarted on `dir` holds each of `sessions` with its 10 events.
+void expect_stored(const std::filesystem::path& dir, const std::set<std::string>& sessions) {
+  ServerProcess restarted(dir);
+  for (const auto& session : sessions) {
     const auto detail = restarted.get("/api/stream-sessions/" + session);
     ASSERT_EQ(detail.status, 200) << session;
     EXPECT_EQ(json::parse(detail.body).at("events").as_array().size(), 10u) << session;
   }
 }
 
-TEST(Robustness, KeepsEveryAcknowledgedBatchAcrossKillMinus9) {
+// SIGTERM during sustained ingest: the server exits cleanly (status 0), every request it answered
+// got 202 or 503 (the store draining), and every acknowledged batch is found after a restart.
+TEST(Robustness, DrainsOnSigtermUnderLoadAndKeepsEveryAcknowledgedBatch) {
   TempDir dir;
-  std::set<std::string> acknowledged;
+  SustainedIngest outcome;
   {
     ServerProcess server(dir.path(), {"--rate-limit-capacity", "1000000", "--rate-limit-refill", "1000000"});
-    std::atomic<bool> stop{false};
-    std::mutex mutex;
-    std::vector<std::thread> writers;
-    for (int w = 0; w < 4; ++w) {
-      writers.emplace_back([&, w] {
-        for (int i = 0; !stop; ++i) {
-          const std::string session = "kill-" + std::to_string(w) + "-" + std::to_string(i);
-          const auto result = server.post_events(batch_json(session, 10), {});
-          if (result.status == 202) {
-            std::lock_guard lock(mutex);
-            acknowledged.insert(session);
-          }
-        }
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    server.kill_hard();
-    stop = true;
-    for (auto& writer : writers) writer.join();
+    outcome = ingest_until_stopped(server, "drain", std::chrono::milliseconds(1000),
+                                   [&] { EXPECT_EQ(server.terminate(), 0); });
   }
-  ASSERT_FALSE(acknowledged.empty());
-  ServerProcess restarted(dir.path());
-  for (const auto& session : acknowledged) {
-    const auto detail = restarted.get("/api/stream-sessions/" + session);
-    ASSERT_EQ(detail.status, 200) << session;
-    EXPECT_EQ(json::parse(detail.body).at("events").as_array().size(), 10u) << session;
+  outcome.other_statuses.erase(503);
+  EXPECT_TRUE(outcome.other_statuses.empty())
+      << outcome.other_statuses.size() << " other statuses, the lowest " << *outcome.other_statuses.begin();
+  ASSERT_FALSE(outcome.acknowledged.empty());
+  expect_stored(dir.path(), outcome.acknowledged);
+}
+
+TEST(Robustness, KeepsEveryAcknowledgedBatchAcrossKillMinus9) {
+  TempDir dir;
+  SustainedIngest outcome;
+  {
+    ServerProcess server(dir.path(), {"--rate-limit-capacity", "1000000", "--rate-limit-refill", "1000000"});
+    outcome = ingest_until_stopped(server, "kill", std::chrono::milliseconds(1500), [&] { server.kill_hard(); });
   }
+  ASSERT_FALSE(outcome.acknowledged.empty());
+  expect_stored(dir.path(), outcome.acknowledged);
 }
 
 // A batch of one session whose events are (name, milliseconds after `base_ms`), sequence numbers

@@ -20,6 +20,8 @@ constexpr std::string_view kSessionsPrefix = "/api/stream-sessions/";
 constexpr std::string_view kIngestHeaders =
     "Content-Type, Authorization, X-MTrace-Token, X-MTrace-Session-Token, traceparent";
 constexpr std::string_view kReadHeaders = "Content-Type, X-MTrace-Project, X-MTrace-Token, Last-Event-ID";
+// Every route but ingest and analyze: none reads a body, so one past this is refused (413).
+constexpr std::size_t kOtherBodyLimit = 16 * 1024;
 
 Response json_response(int status, const json::value& body) { return Response::json(status, domain::to_json_text(body)); }
 
@@ -96,7 +98,7 @@ ApiRouter::ApiRouter(ApiDependencies dependencies)
 std::size_t ApiRouter::body_limit(const Request& head) const {
   if (head.method == "POST" && head.path == "/api/playback-events") return 256 * 1024;
   if (head.method == "POST" && head.path == "/api/analyze") return 1024 * 1024;
-  return 16 * 1024;
+  return kOtherBodyLimit;
 }
 
 std::optional<app::ReadGrant> ApiRouter::read_grant(const Request& request) const {
@@ -162,6 +164,10 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
       return exchange.respond(Response::error(405, "method_not_allowed", "this route does not take " + request.method)
                                   .with_header("Allow", std::string(info->methods)));
     }
+    // Ingest and analyze answer an oversized body in their own order of checks.
+    if (request.body_too_large && info->pattern != "/api/playback-events" && info->pattern != "/api/analyze") {
+      return exchange.respond(Response::error(413, "payload_too_large", "this route takes no body over 16 KiB"));
+    }
     // The ingest route checks the Origin against its project; open routes answer anyone.
     const bool open_route = info->pattern == "/api/playback-events" || info->pattern == "/api/health" ||
                             info->pattern == "/api/metrics" || info->pattern == "/api/config";
@@ -189,6 +195,9 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
   if (request.method != "GET" && request.method != "HEAD") {
     return exchange.respond(Response::error(405, "method_not_allowed", "static files take GET only")
                                 .with_header("Allow", "GET"));
+  }
+  if (request.body_too_large) {
+    return exchange.respond(Response::error(413, "payload_too_large", "a GET takes no body over 16 KiB"));
   }
   if (request.path.starts_with("/sdk/")) {
     if (auto file = deps_.sdk.file(request.path.substr(4))) {

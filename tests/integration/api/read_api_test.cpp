@@ -86,6 +86,20 @@ TEST_F(ReadApiTest, PagesHoldOneHundredByDefaultAndAThousandAtMost) {
   EXPECT_TRUE(sessions_cursor.empty());
 }
 
+// Only ingest and analyze read a body: on any other route one over 16 KiB is refused, and the
+// request changes nothing.
+TEST_F(ReadApiTest, RefusesALargeBodyOnARouteThatReadsNone) {
+  ASSERT_EQ(server_.post_events(batch_json("kept", 1)).status, 202);
+  const std::string body(20 * 1024, 'x');
+  const auto erase = server_.request("DELETE", "/api/stream-sessions/kept", {{"X-MTrace-Token", "demo-token"}}, body);
+  EXPECT_EQ(erase.status, 413) << erase.body;
+  EXPECT_EQ(json::parse(erase.body).at("error").as_string(), "payload_too_large");
+  EXPECT_EQ(server_.get("/api/stream-sessions/kept").status, 200) << "the session was erased all the same";
+  EXPECT_EQ(server_.request("GET", "/api/health", {}, body).status, 413);
+  EXPECT_EQ(server_.request("GET", "/", {}, body).status, 413);
+  EXPECT_EQ(server_.request("GET", "/api/health", {}, std::string(1024, 'x')).status, 200);
+}
+
 TEST_F(ReadApiTest, ShowsOneSessionWithItsEventsInOrderAndPagesThem) {
   ASSERT_EQ(server_.post_events(batch_json("detail", 5)).status, 202);
   ASSERT_EQ(server_.post_events(batch_json("detail", 5, 6)).status, 202);

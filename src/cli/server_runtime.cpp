@@ -116,7 +116,7 @@ void add_serve_options(CLI::App& command, ServeSettings& s) {
   command.add_option("--sweep-interval", s.sweep_interval_s, "Seconds between session sweeps")
       ->envname("MTRACE_SWEEP_INTERVAL_SECONDS")->check(CLI::Range(1, 3600))->capture_default_str();
   command.add_option("--max-connections", s.max_connections, "Open connections at most")
-      ->envname("MTRACE_MAX_CONNECTIONS")->capture_default_str();
+      ->envname("MTRACE_MAX_CONNECTIONS")->check(CLI::Range(1, 1000000))->capture_default_str();
   command.add_flag("--qoe,!--no-qoe", s.qoe, "Compute QoE per session as events arrive")
       ->envname("MTRACE_QOE")->capture_default_str();
   command.add_option("--dashboard-dir", s.dashboard_dir, "Serve the dashboard from this folder (development)");

@@ -1,6 +1,5 @@
 // `mtrace serve` settings from the MTRACE_* variables (a flag wins over its variable), a bad
-// setting refused before the server starts, and the JSON lines it logs. Each test runs in a
-// process of its own (ctest), so the variables it sets reach only its server.
+// setting refused before the server starts, and the JSON lines it logs.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -16,12 +15,24 @@ namespace {
 
 namespace json = boost::json;
 
+// An environment variable for the servers a test starts, unset when the test ends.
+class ScopedVariable {
+ public:
+  ScopedVariable(const char* name, const std::string& value) : name_(name) { setenv(name, value.c_str(), 1); }
+  ~ScopedVariable() { unsetenv(name_); }
+  ScopedVariable(const ScopedVariable&) = delete;
+  ScopedVariable& operator=(const ScopedVariable&) = delete;
+
+ private:
+  const char* name_;
+};
+
 TEST(Configuration, TakesSettingsFromMtraceVariablesAndAFlagWinsOverItsVariable) {
   TempDir dir;
   const auto from_variable = dir.path() / "from-variable.db";
-  setenv("MTRACE_SQLITE_PATH", from_variable.c_str(), 1);  // ServerProcess passes --sqlite-path
-  setenv("MTRACE_RATE_LIMIT_CAPACITY", "5", 1);
-  setenv("MTRACE_RATE_LIMIT_REFILL", "1", 1);
+  const ScopedVariable path("MTRACE_SQLITE_PATH", from_variable.string());  // ServerProcess passes --sqlite-path
+  const ScopedVariable capacity("MTRACE_RATE_LIMIT_CAPACITY", "5");
+  const ScopedVariable refill("MTRACE_RATE_LIMIT_REFILL", "1");
   ServerProcess server(dir.path());
   EXPECT_EQ(server.post_events(batch_json("from-variables", 5)).status, 202);
   EXPECT_EQ(server.post_events(batch_json("from-variables", 1, 6)).status, 429) << "the bucket holds 5 events";
@@ -29,16 +40,23 @@ TEST(Configuration, TakesSettingsFromMtraceVariablesAndAFlagWinsOverItsVariable)
   EXPECT_FALSE(std::filesystem::exists(from_variable)) << "the variable won over the flag";
 }
 
-TEST(Configuration, RefusesABadSettingBeforeItStarts) {
+// What the server says when it refuses to start with `args` (and the environment as set).
+std::string refusal(const std::vector<std::string>& args) {
   TempDir dir;
-  setenv("MTRACE_RATE_LIMIT_CAPACITY", "-3", 1);
   try {
-    ServerProcess server(dir.path());
-    ADD_FAILURE() << "the server started with a negative bucket";
+    ServerProcess server(dir.path(), args);
   } catch (const std::runtime_error& refused) {
-    const std::string said = refused.what();
-    EXPECT_NE(said.find("--rate-limit-capacity: must be a number above 0, not -3"), std::string::npos) << said;
+    return refused.what();
   }
+  return "(it started)";
+}
+
+TEST(Configuration, RefusesABadSettingBeforeItStarts) {
+  EXPECT_NE(refusal({"--max-connections", "0"}).find("--max-connections"), std::string::npos)
+      << "a server that closes every connection";
+  const ScopedVariable capacity("MTRACE_RATE_LIMIT_CAPACITY", "-3");
+  const auto said = refusal({});
+  EXPECT_NE(said.find("--rate-limit-capacity: must be a number above 0, not -3"), std::string::npos) << said;
 }
 
 TEST(Configuration, LogsOneJsonObjectPerLine) {

@@ -105,6 +105,7 @@ domain::Result<ProjectRegistry> ProjectRegistry::from_json(std::string_view text
     }
     project.allowed_origins = std::move(origins.value());
     const std::size_t index = registry.projects_.size();
+    bool reads_with_ingest_token = false;
     for (auto [tokens, table] : {std::pair{&ingest.value(), &registry.ingest_tokens_},
                                  std::pair{&read.value(), &registry.read_tokens_}}) {
       for (const auto& token : *tokens) {
@@ -112,14 +113,20 @@ domain::Result<ProjectRegistry> ProjectRegistry::from_json(std::string_view text
           return invalid(where + ": tokens must be 8 to 256 bytes long");
         }
         const auto digest = digest_of(token);
-        const auto* existing = find(*table, digest);
-        if (existing != nullptr && existing->project_index != index) {
-          return invalid(where + ": a token is shared with project '" +
-                         registry.projects_[existing->project_index].id + "'");
+        // Another project's token of either kind would let this one post or read as that one.
+        for (const auto* listed : {&registry.ingest_tokens_, &registry.read_tokens_}) {
+          const auto* existing = find(*listed, digest);
+          if (existing == nullptr) continue;
+          if (existing->project_index != index) {
+            return invalid(where + ": a token is shared with project '" +
+                           registry.projects_[existing->project_index].id + "'");
+          }
+          if (listed != table) reads_with_ingest_token = true;
         }
         table->push_back({digest, index});
       }
     }
+    if (reads_with_ingest_token) registry.reads_with_ingest_token_.push_back(project.id);
     registry.projects_.push_back(std::move(project));
   }
   return registry;

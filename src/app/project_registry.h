@@ -28,7 +28,8 @@ class ProjectRegistry {
  public:
   // Parses `[{"id":"demo","ingest_tokens":["…"],"read_tokens":["…"],"allowed_origins":["…"]}]`.
   // Errors (ErrorCode::invalid_argument) name the entry and field at fault. Ids must match
-  // ^[A-Za-z0-9_.-]{1,64}$, tokens must be 8..256 bytes, a token may belong to one project only.
+  // ^[A-Za-z0-9_.-]{1,64}$, tokens must be 8..256 bytes, and a token, ingest or read, may belong
+  // to one project only.
   static domain::Result<ProjectRegistry> from_json(std::string_view text);
 
   // The built-in `demo` project with `demo-token` as ingest and read token (no projects file).
@@ -51,6 +52,9 @@ class ProjectRegistry {
   bool origin_known(std::string_view origin) const;
 
   const std::vector<Project>& projects() const { return projects_; }
+  // Projects that list a token both to ingest and to read. Ingest tokens are public (they sit in
+  // player pages), so anyone who sees one of their pages can read their sessions: worth a warning.
+  const std::vector<std::string>& reads_with_ingest_token() const { return reads_with_ingest_token_; }
 
  private:
   using Digest = std::array<unsigned char, 32>;
@@ -64,6 +68,7 @@ class ProjectRegistry {
   std::vector<Project> projects_;
   std::vector<TokenEntry> ingest_tokens_;
   std::vector<TokenEntry> read_tokens_;
+  std::vector<std::string> reads_with_ingest_token_;
   std::optional<Digest> admin_digest_;
 };
 

@@ -65,7 +65,14 @@ domain::Result<app::ProjectRegistry> load_projects(const ServeSettings& settings
   std::ifstream in(settings.projects_file, std::ios::binary);
   if (!in) return domain::Error{domain::ErrorCode::invalid_argument, "cannot read " + settings.projects_file};
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return app::ProjectRegistry::from_json(text);
+  auto registry = app::ProjectRegistry::from_json(text);
+  if (registry.ok()) {
+    for (const auto& project : registry.value().reads_with_ingest_token()) {
+      log_warn("a project reads with an ingest token, which player pages show to anyone: give it its own read token",
+               {{"project", project}});
+    }
+  }
+  return registry;
 }
 
 // Above zero. (CLI11's PositiveNumber would name the whole range of a double in its message.)

@@ -66,13 +66,25 @@ TEST(ProjectRegistry, RefusesBadProjectFiles) {
   for (const char* text : {"", "{}", "[]", "[1]", R"([{"id":"bad id!"}])", R"([{"id":"a","ingest_tokens":"x"}])",
                            R"([{"id":"a","ingest_tokens":["short"]}])", R"([{"id":"a"},{"id":"a"}])",
                            R"([{"id":"a","allowed_origins":["*"]}])",
-                           R"([{"id":"a","ingest_tokens":["shared-token"]},{"id":"b","ingest_tokens":["shared-token"]}])"}) {
+                           R"([{"id":"a","ingest_tokens":["shared-token"]},{"id":"b","ingest_tokens":["shared-token"]}])",
+                           R"([{"id":"a","ingest_tokens":["public-token"]},{"id":"b","read_tokens":["public-token"]}])"}) {
     const auto registry = ProjectRegistry::from_json(text);
     EXPECT_FALSE(registry.ok()) << text;
     if (!registry.ok()) {
       EXPECT_FALSE(registry.error().message.empty());
     }
   }
+}
+
+TEST(ProjectRegistry, NamesTheProjectsThatReadWithTheirPublicIngestToken) {
+  const auto registry = ProjectRegistry::from_json(
+      R"([{"id":"open","ingest_tokens":["one-token-for-all"],"read_tokens":["one-token-for-all"]},)"
+      R"({"id":"careful","ingest_tokens":["careful-ingest"],"read_tokens":["careful-read"]}])");
+  ASSERT_TRUE(registry.ok()) << registry.error().message;
+  EXPECT_EQ(registry.value().reads_with_ingest_token(), std::vector<std::string>{"open"});
+  const auto grant = registry.value().grant_for_read_token("one-token-for-all");
+  ASSERT_TRUE(grant.has_value());
+  EXPECT_TRUE(grant->covers("open"));
 }
 
 TEST(ProjectRegistry, AddsTheLabsOwnOriginsToEveryProject) {

@@ -164,8 +164,9 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
       return exchange.respond(Response::error(405, "method_not_allowed", "this route does not take " + request.method)
                                   .with_header("Allow", std::string(info->methods)));
     }
-    // Ingest and analyze answer an oversized body in their own order of checks.
-    if (request.body_too_large && info->pattern != "/api/playback-events" && info->pattern != "/api/analyze") {
+    // Only the routes with a body limit of their own (ingest, analyze) read a body, and they answer
+    // an oversized one in their own order of checks.
+    if (request.body_too_large && body_limit(request) == kOtherBodyLimit) {
       return exchange.respond(Response::error(413, "payload_too_large", "this route takes no body over 16 KiB"));
     }
     // The ingest route checks the Origin against its project; open routes answer anyone.

@@ -1,7 +1,7 @@
-// Faults from outside: slow and idle connections, garbage, a kill -9 during sustained ingest or
-// in the middle of a session.
+// Faults from outside: slow, idle and too many connections, garbage, a live-stream client that
+// stops reading, a blocked store, SIGTERM or kill -9 during sustained ingest or in the middle of a
+// session.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -72,16 +72,8 @@ TEST(Robustness, ClosesConnectionsBeyondTheBoundUntilOthersClose) {
   // Answers `health` on a kept-alive connection: proves the server took it.
   const auto answered = [&](int fd) {
     if (send(fd, health.data(), health.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(health.size())) return false;
-    std::string answer;
-    char buffer[1024];
-    while (answer.find("\r\n\r\n") == std::string::npos) {
-      pollfd ready{fd, POLLIN, 0};
-      if (poll(&ready, 1, 5000) != 1) return false;
-      const auto n = recv(fd, buffer, sizeof buffer, 0);
-      if (n <= 0) return false;
-      answer.append(buffer, static_cast<std::size_t>(n));
-    }
-    return answer.starts_with("HTTP/1.1 200");
+    const auto head = read_head(fd, std::chrono::seconds(5));
+    return head.ends_with("\r\n\r\n") && head.starts_with("HTTP/1.1 200");
   };
   std::vector<int> held;
   for (int i = 0; i < 20; ++i) {
@@ -270,26 +262,14 @@ TEST(Robustness, ASlowReadDoesNotHoldUpIngestOnTheSameEventLoop) {
 TEST(Robustness, ClosesALiveStreamWhoseClientStopsReading) {
   TempDir dir;
   ServerProcess server(dir.path(), {"--rate-limit-capacity", "1000000", "--rate-limit-refill", "1000000"});
-  // A stream's socket, its head read; `receive_buffer` > 0 is set before connect, so that the
-  // window stays that small.
+  // A stream's socket, its head read (and nothing after it).
   const auto open_stream = [&](int receive_buffer) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (receive_buffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(server.port());
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return -1;
+    const int fd = connect_loopback(server.port(), receive_buffer);
+    if (fd < 0) return -1;
     const std::string open = "GET /api/stream-sessions/stream HTTP/1.1\r\nHost: x\r\nX-Mtrace-Token: demo-token\r\n\r\n";
     if (send(fd, open.data(), open.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(open.size())) return -1;
-    std::string head;
-    char byte = 0;
-    while (!head.ends_with("\r\n\r\n")) {  // byte by byte: nothing after the head is taken
-      pollfd ready{fd, POLLIN, 0};
-      if (poll(&ready, 1, 5000) != 1 || recv(fd, &byte, 1, 0) != 1) return -1;
-      head += byte;
-    }
-    return head.find("text/event-stream") == std::string::npos ? -1 : fd;
+    const auto head = read_head(fd, std::chrono::seconds(5));
+    return head.ends_with("\r\n\r\n") && head.find("text/event-stream") != std::string::npos ? fd : -1;
   };
   const int stalled = open_stream(4096);
   const int reading = open_stream(0);

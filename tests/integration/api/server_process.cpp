@@ -123,9 +123,10 @@ std::string ServerProcess::output() const {
   return output_->text;
 }
 
-int connect_loopback(std::uint16_t port) {
+int connect_loopback(std::uint16_t port, int receive_buffer) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  if (receive_buffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -135,6 +136,17 @@ int connect_loopback(std::uint16_t port) {
     return -1;
   }
   return fd;
+}
+
+std::string read_head(int fd, std::chrono::milliseconds timeout) {
+  std::string head;
+  char byte = 0;
+  while (!head.ends_with("\r\n\r\n")) {
+    pollfd ready{fd, POLLIN, 0};
+    if (poll(&ready, 1, static_cast<int>(timeout.count())) != 1 || recv(fd, &byte, 1, 0) != 1) break;
+    head += byte;
+  }
+  return head;
 }
 
 std::string exchange_raw(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {

@@ -55,8 +55,12 @@ class ServerProcess {
   std::shared_ptr<Output> output_;
 };
 
-// A connected loopback TCP socket to `port`, or -1.
-int connect_loopback(std::uint16_t port);
+// A connected loopback TCP socket to `port`, or -1. A `receive_buffer` > 0 is set before connecting,
+// so that the window the peer sees stays that small.
+int connect_loopback(std::uint16_t port, int receive_buffer = 0);
+// Reads a response head byte by byte, so that nothing after it is taken: the head with its blank
+// line, or what came before the peer closed or `timeout` passed between two bytes.
+std::string read_head(int fd, std::chrono::milliseconds timeout);
 // Sends raw bytes and reads until the peer closes or `timeout` passes.
 std::string exchange_raw(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout);
 HttpResult parse_response(const std::string& raw);

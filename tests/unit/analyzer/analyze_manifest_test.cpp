@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <map>
 
+#include "../../support/manual_clock.h"
 #include "adapters/prometheus/prometheus_metrics.h"
 #include "app/analyze_manifest.h"
 
@@ -77,15 +78,10 @@ class FakeStore final : public ports::EventStore {
   void drain() override {}
 };
 
-class FixedClock final : public ports::Clock {
- public:
-  domain::Micros now() const override { return 1'777'000'000'000'000; }
-};
-
 const char* kMaster =
     "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1280000,CODECS=\"avc1.4d401f\"\nv.m3u8\n";
 
-class AnalyzeManifestTest : public testing::Test {
+class AnalyzeManifestTest : public ::testing::Test {
  protected:
   AnalyzeManifestTest() {
     domain::Session s;
@@ -110,7 +106,7 @@ class AnalyzeManifestTest : public testing::Test {
     const auto at = text.find(key);
     return at == std::string::npos ? 0 : std::stod(text.substr(at + key.size()));
   }
-  FixedClock clock;
+  mtrace::testing::ManualClock clock{1'777'000'000'000'000};
   AnalyzeManifest use_case{fetcher, store, metrics, clock};
 };
 

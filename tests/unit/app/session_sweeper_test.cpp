@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include "../../support/manual_clock.h"
 #include "../../support/temp_dir.h"
 #include "adapters/memory/in_process_live_bus.h"
 #include "adapters/prometheus/prometheus_metrics.h"
@@ -24,15 +25,6 @@ using domain::SessionState;
 
 constexpr Micros kT0 = 1'800'000'000 * kMicrosPerSecond;
 constexpr Micros kDay = 86'400 * kMicrosPerSecond;
-
-class ManualClock final : public ports::Clock {
- public:
-  Micros now() const override { return now_; }
-  void set(Micros at) { now_ = at; }
-
- private:
-  Micros now_ = kT0;
-};
 
 // Collects the frames of one project; waits for them, since the sweeper publishes after the
 // store's writer has saved.
@@ -98,7 +90,7 @@ class SessionSweeperTest : public ::testing::Test {
   adapters::InProcessLiveBus bus_;
   adapters::PrometheusMetrics metrics_;
   ports::NoopTraceExporter tracer_;
-  ManualClock clock_;
+  testing::ManualClock clock_{kT0};
   std::optional<SessionSweeper> sweeper_;
 };
 

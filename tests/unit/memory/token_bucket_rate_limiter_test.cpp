@@ -8,22 +8,18 @@
 #include <thread>
 #include <vector>
 
+#include "../../support/manual_clock.h"
 #include "adapters/memory/system_clock.h"
 
 namespace mtrace::adapters {
 namespace {
 
-class FakeClock final : public ports::Clock {
- public:
-  domain::Micros now() const override { return now_.load(); }
-  void advance_ms(std::int64_t ms) { now_ += ms * domain::kMicrosPerMilli; }
-
- private:
-  std::atomic<domain::Micros> now_{1'000'000'000'000};
-};
+using mtrace::testing::ManualClock;
+constexpr domain::Micros kStart = 1'000'000'000'000;
+constexpr domain::Micros kMilli = domain::kMicrosPerMilli;
 
 TEST(TokenBucketRateLimiter, NewBucketsStartFullAndDebitTheCost) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(100, 100, clock);
   EXPECT_TRUE(limiter.allow({"p:demo"}, 60).allowed);
   EXPECT_TRUE(limiter.allow({"p:demo"}, 40).allowed);
@@ -33,30 +29,30 @@ TEST(TokenBucketRateLimiter, NewBucketsStartFullAndDebitTheCost) {
 }
 
 TEST(TokenBucketRateLimiter, RefillsContinuouslyUpToCapacity) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(100, 10, clock);  // 10 tokens per second
   ASSERT_TRUE(limiter.allow({"k"}, 100).allowed);
-  clock.advance_ms(450);  // 4.5 tokens
+  clock.advance(450 * kMilli);  // 4.5 tokens
   EXPECT_FALSE(limiter.allow({"k"}, 5).allowed);
   EXPECT_TRUE(limiter.allow({"k"}, 4).allowed);  // 0.5 left
-  clock.advance_ms(3600'000);                     // an hour: capped at 100, not 36000
+  clock.advance(3600'000 * kMilli);  // an hour: capped at 100, not 36000
   EXPECT_TRUE(limiter.allow({"k"}, 100).allowed);
   EXPECT_FALSE(limiter.allow({"k"}, 1).allowed);
 }
 
 TEST(TokenBucketRateLimiter, RetryAfterIsTheTimeUntilTheCostFits) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(100, 10, clock);
   ASSERT_TRUE(limiter.allow({"k"}, 100).allowed);
   EXPECT_EQ(limiter.allow({"k"}, 25).retry_after_seconds, 3);  // 2.5 s, rounded up
   EXPECT_EQ(limiter.allow({"k"}, 30).retry_after_seconds, 3);
   EXPECT_EQ(limiter.allow({"k"}, 31).retry_after_seconds, 4);
-  clock.advance_ms(2500);
+  clock.advance(2500 * kMilli);
   EXPECT_TRUE(limiter.allow({"k"}, 25).allowed);
 }
 
 TEST(TokenBucketRateLimiter, AllOrNothingOverKeys) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(100, 1, clock);
   ASSERT_TRUE(limiter.allow({"ip:1"}, 90).allowed);  // ip:1 has 10 left
   const ports::RateDecision denied = limiter.allow({"p:demo", "ip:1", "o:x"}, 20);
@@ -67,7 +63,7 @@ TEST(TokenBucketRateLimiter, AllOrNothingOverKeys) {
 }
 
 TEST(TokenBucketRateLimiter, EmptyKeysAndRepeatedKeys) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(10, 1, clock);
   EXPECT_TRUE(limiter.allow({"", "k", "k"}, 10).allowed);  // "k" is debited once
   EXPECT_EQ(limiter.bucket_count(), 1u);
@@ -76,7 +72,7 @@ TEST(TokenBucketRateLimiter, EmptyKeysAndRepeatedKeys) {
 }
 
 TEST(TokenBucketRateLimiter, ZeroCostAndOversizedCost) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(10, 1, clock);
   ASSERT_TRUE(limiter.allow({"k"}, 10).allowed);
   EXPECT_TRUE(limiter.allow({"k"}, 0).allowed);  // empty batch: nothing debited
@@ -87,7 +83,7 @@ TEST(TokenBucketRateLimiter, ZeroCostAndOversizedCost) {
 }
 
 TEST(TokenBucketRateLimiter, BucketCountStaysBounded) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(10, 1, clock, 50);
   for (int i = 0; i < 1000; ++i) {
     ASSERT_TRUE(limiter.allow({"ip:" + std::to_string(i)}, 5).allowed);
@@ -97,17 +93,17 @@ TEST(TokenBucketRateLimiter, BucketCountStaysBounded) {
 }
 
 TEST(TokenBucketRateLimiter, BucketsThatRefilledAreDropped) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(10, 10, clock, 100);
   ASSERT_TRUE(limiter.allow({"a"}, 10).allowed);
   ASSERT_TRUE(limiter.allow({"b"}, 10).allowed);
-  clock.advance_ms(2000);  // a and b are full again: they hold nothing worth keeping
+  clock.advance(2000 * kMilli);  // a and b are full again: they hold nothing worth keeping
   ASSERT_TRUE(limiter.allow({"c"}, 10).allowed);
   EXPECT_EQ(limiter.bucket_count(), 1u);
 }
 
 TEST(TokenBucketRateLimiter, LeastRecentlyUsedMakesRoomAtTheLimit) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(10, 1, clock, 2);
   ASSERT_TRUE(limiter.allow({"a"}, 10).allowed);
   ASSERT_TRUE(limiter.allow({"b"}, 10).allowed);
@@ -119,7 +115,7 @@ TEST(TokenBucketRateLimiter, LeastRecentlyUsedMakesRoomAtTheLimit) {
 }
 
 TEST(TokenBucketRateLimiter, MoreKeysInOneCallThanBuckets) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   TokenBucketRateLimiter limiter(10, 1, clock, 2);
   EXPECT_TRUE(limiter.allow({"a", "b", "c", "d", "e", "f"}, 10).allowed);
   EXPECT_FALSE(limiter.allow({"e", "f"}, 1).allowed);
@@ -127,7 +123,7 @@ TEST(TokenBucketRateLimiter, MoreKeysInOneCallThanBuckets) {
 }
 
 TEST(TokenBucketRateLimiter, RejectsNonsenseConfiguration) {
-  FakeClock clock;
+  ManualClock clock{kStart};
   EXPECT_THROW(TokenBucketRateLimiter(0, 1, clock), std::invalid_argument);
   EXPECT_THROW(TokenBucketRateLimiter(10, 0, clock), std::invalid_argument);
   EXPECT_THROW(TokenBucketRateLimiter(10, -1, clock), std::invalid_argument);
@@ -135,7 +131,7 @@ TEST(TokenBucketRateLimiter, RejectsNonsenseConfiguration) {
 }
 
 TEST(TokenBucketRateLimiter, ConcurrentCallersNeverOverdraw) {
-  FakeClock clock;  // time stands still: exactly `capacity` events may pass in total
+  ManualClock clock{kStart};  // time stands still: exactly `capacity` events may pass in total
   TokenBucketRateLimiter limiter(1000, 1, clock);
   std::atomic<int> allowed{0};
   std::vector<std::thread> threads;

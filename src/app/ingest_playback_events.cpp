@@ -38,7 +38,28 @@ std::vector<ports::LiveFrame> live_frames(const std::vector<domain::PlaybackEven
 
 // Sessions of the batch not held in memory, or held without their history, are read from the
 // store first (outside the registry's lock): an ended session stays ended, duplicates are checked
-// against what is stored, and QoE goes on from the stored events.
+// against what is stored, and QoE goes on from the stored events. A read that an erase may have
+// made stale is read again.
+domain::Status load_missing_session(const SessionKey& key, SessionRegistry& sessions, ports::EventStore& store) {
+  for (;;) {
+    const auto erasures = sessions.erasures();
+    auto held = sessions.held(key);
+    if (held == SessionRegistry::Held::no) {
+      auto found = store.find_session(key.project_id, key.session_id);
+      if (!found.ok()) return found.error();
+      if (!found.value()) return domain::Ok{};
+      if (!sessions.adopt(std::move(*found.value()), erasures)) continue;
+      held = sessions.held(key);
+    }
+    if (held == SessionRegistry::Held::without_history) {
+      auto stored = store.session_events(key.project_id, key.session_id);
+      if (!stored.ok()) return stored.error();
+      if (!sessions.load_history(key, stored.value(), erasures)) continue;
+    }
+    return domain::Ok{};
+  }
+}
+
 domain::Status load_missing_sessions(const std::vector<domain::PlaybackEvent>& events,
                                      SessionRegistry& sessions, ports::EventStore& store) {
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -46,19 +67,8 @@ domain::Status load_missing_sessions(const std::vector<domain::PlaybackEvent>& e
     bool seen_before = false;
     for (std::size_t j = 0; j < i && !seen_before; ++j) seen_before = events[j].session_id == event.session_id;
     if (seen_before) continue;
-    const SessionKey key{event.project_id, event.session_id};
-    auto held = sessions.held(key);
-    if (held == SessionRegistry::Held::no) {
-      auto found = store.find_session(event.project_id, event.session_id);
-      if (!found.ok()) return found.error();
-      if (!found.value()) continue;
-      sessions.adopt(std::move(*found.value()));
-      held = sessions.held(key);
-    }
-    if (held == SessionRegistry::Held::without_history) {
-      auto stored = store.session_events(event.project_id, event.session_id);
-      if (!stored.ok()) return stored.error();
-      sessions.load_history(key, stored.value());
+    if (auto loaded = load_missing_session({event.project_id, event.session_id}, sessions, store); !loaded.ok()) {
+      return loaded;
     }
   }
   return domain::Ok{};

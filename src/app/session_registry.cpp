@@ -10,9 +10,17 @@ namespace {
 using domain::Micros;
 using domain::SessionState;
 
-// The registry whose apply() is running its commit on this thread: that commit may call forget()
-// (a store that refuses a batch at once), under the lock apply() already holds.
+// The registry whose lock this thread holds while it hands work to the store (apply()'s commit,
+// begin_erase()'s enqueue): a store that refuses at once calls forget() or end_erase() from there.
 thread_local const SessionRegistry* committing = nullptr;
+
+class Committing {
+ public:
+  explicit Committing(const SessionRegistry* registry) { committing = registry; }
+  ~Committing() { committing = nullptr; }
+  Committing(const Committing&) = delete;
+  Committing& operator=(const Committing&) = delete;
+};
 
 // The first non-empty string (or number) value of `key` in `meta` fills an empty dimension.
 void fill_dimension(std::string& dimension, const boost::json::object& meta, std::string_view key) {
@@ -54,32 +62,41 @@ void SessionRegistry::restore(std::int64_t max_ingest_sequence, std::vector<doma
     std::lock_guard lock(mutex_);
     next_ingest_sequence_ = max_ingest_sequence + 1;
   }
-  for (auto& session : open_sessions) adopt(std::move(session));
+  for (auto& session : open_sessions) adopt(std::move(session), erasures());
 }
 
 SessionRegistry::Held SessionRegistry::held(const SessionKey& key) const {
   std::lock_guard lock(mutex_);
   const auto found = sessions_.find(key);
-  if (found == sessions_.end()) return Held::no;
+  if (found == sessions_.end()) return erasing_.contains(key) ? Held::yes : Held::no;
   return found->second->history_loaded ? Held::yes : Held::without_history;
 }
 
-void SessionRegistry::adopt(domain::Session session) {
+std::uint64_t SessionRegistry::erasures() const {
   std::lock_guard lock(mutex_);
+  return erasures_;
+}
+
+bool SessionRegistry::adopt(domain::Session session, std::uint64_t erasures_before_read) {
+  std::lock_guard lock(mutex_);
+  if (erasures_ != erasures_before_read) return false;
   SessionKey key{session.project_id, session.session_id};
-  if (sessions_.contains(key)) return;
+  if (sessions_.contains(key)) return true;
   auto tracked = std::make_unique<TrackedSession>();
   // Events after the end are flagged without a duplicate check or QoE: an ended session needs
   // no history.
   tracked->history_loaded = session.state == SessionState::ended;
   tracked->session = std::move(session);
   sessions_.emplace(std::move(key), std::move(tracked));
+  return true;
 }
 
-void SessionRegistry::load_history(const SessionKey& key, const std::vector<domain::PlaybackEvent>& stored) {
+bool SessionRegistry::load_history(const SessionKey& key, const std::vector<domain::PlaybackEvent>& stored,
+                                   std::uint64_t erasures_before_read) {
   std::lock_guard lock(mutex_);
+  if (erasures_ != erasures_before_read) return false;
   const auto found = sessions_.find(key);
-  if (found == sessions_.end() || found->second->history_loaded) return;
+  if (found == sessions_.end() || found->second->history_loaded) return true;
   auto& tracked = *found->second;
   tracked.history_loaded = true;
   // The same steps as apply(), with the flags the events got then.
@@ -93,6 +110,7 @@ void SessionRegistry::load_history(const SessionKey& key, const std::vector<doma
   // The stored QoE may be older than the stored events (written back after them, or lost in a
   // crash): the replay has all of them.
   if (compute_qoe_ && !stored.empty()) tracked.session.qoe = tracked.qoe.snapshot(tracked.session.last_event_at);
+  return true;
 }
 
 std::vector<SessionKey> SessionRegistry::ending_without_history(Micros now) const {
@@ -212,17 +230,11 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
     }
     changes.touched.push_back(session);
   }
-  committing = this;
-  try {
-    commit(changes);
-  } catch (...) {
-    committing = nullptr;
-    throw;
-  }
-  committing = nullptr;
+  const Committing guard(this);
+  commit(changes);
 }
 
-SessionChanges SessionRegistry::sweep(Micros now) {
+SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const SessionChanges&)>& commit) {
   std::lock_guard lock(mutex_);
   SessionChanges changes;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
@@ -258,16 +270,33 @@ SessionChanges SessionRegistry::sweep(Micros now) {
     }
     ++it;
   }
+  if (commit) commit(changes);
   return changes;
 }
 
 void SessionRegistry::forget(const SessionKey& key) {
-  if (committing == this) {  // from apply()'s commit, which holds the lock; it uses no session after
+  if (committing == this) {  // from a commit that holds the lock and uses no session after it
     sessions_.erase(key);
     return;
   }
   std::lock_guard lock(mutex_);
   sessions_.erase(key);
+}
+
+void SessionRegistry::begin_erase(const SessionKey& key, const std::function<void()>& enqueue) {
+  std::lock_guard lock(mutex_);
+  sessions_.erase(key);
+  ++erasing_[key];
+  ++erasures_;
+  const Committing guard(this);
+  enqueue();
+}
+
+void SessionRegistry::end_erase(const SessionKey& key) {
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (committing != this) lock.lock();  // else from begin_erase()'s enqueue, which holds the lock
+  const auto found = erasing_.find(key);
+  if (found != erasing_.end() && --found->second == 0) erasing_.erase(found);
 }
 
 SessionRegistry::Counts SessionRegistry::counts(const std::optional<std::string>& project_id) const {

@@ -78,15 +78,25 @@ class SessionRegistry {
   void restore(std::int64_t max_ingest_sequence, std::vector<domain::Session> open_sessions);
 
   enum class Held { no, without_history, yes };
-  // Whether a session is held in memory, and with its history. Thread-safe.
+  // Whether a session is held in memory, and with its history. A session being erased counts as
+  // held: its next batch starts a new session rather than read what the store is erasing.
+  // Thread-safe.
   Held held(const SessionKey& key) const;
+
+  // Reads from the store happen outside the registry's lock, so an erase may begin between a read
+  // and its use. Take erasures() before the read and pass it on: adopt() and load_history() then
+  // refuse (return false) what an erase begun since may have made stale, and the caller reads again.
+  std::uint64_t erasures() const;
   // Adds a session read from the store (held no longer in memory), unless one is held by now; an
-  // open one is held without its history. Thread-safe.
-  void adopt(domain::Session session);
+  // open one is held without its history. False, and nothing adopted, when an erase began after
+  // `erasures_before_read`. Thread-safe.
+  bool adopt(domain::Session session, std::uint64_t erasures_before_read);
   // Replays the stored events (in ingest order) of a session held without its history: sequence
   // numbers for duplicate detection, and QoE, which then covers the whole session. Does nothing
-  // when the history was loaded meanwhile. Call before the session's next batch. Thread-safe.
-  void load_history(const SessionKey& key, const std::vector<domain::PlaybackEvent>& stored);
+  // when the history was loaded meanwhile. Call before the session's next batch. False, and nothing
+  // replayed, when an erase began after `erasures_before_read`. Thread-safe.
+  bool load_history(const SessionKey& key, const std::vector<domain::PlaybackEvent>& stored,
+                    std::uint64_t erasures_before_read);
   // Sessions held without their history that sweep(now) would end: load theirs first, so that
   // their final QoE and trace cover the whole session. Thread-safe.
   std::vector<SessionKey> ending_without_history(domain::Micros now) const;
@@ -100,13 +110,22 @@ class SessionRegistry {
 
   // Moves idle sessions on (active -> stalled after 60 s, stalled -> ended after 5 min) and drops
   // ended sessions past their retention. `touched` holds the sessions whose state changed. A
-  // session still without its history keeps its stored QoE, and ends without a trace.
-  SessionChanges sweep(domain::Micros now);
+  // session still without its history keeps its stored QoE, and ends without a trace. `commit`,
+  // when given, is called with the changes while the lock is held, like apply()'s.
+  SessionChanges sweep(domain::Micros now, const std::function<void(const SessionChanges&)>& commit = {});
 
-  // Forgets a session: erased on request, or touched by a batch the store did not keep, so that
-  // its next batch goes on from what the store holds. Thread-safe; may be called from within
-  // apply()'s `commit` (a store that refuses a batch at once).
+  // Forgets a session touched by a batch the store did not keep, so that its next batch goes on
+  // from what the store holds. Thread-safe; may be called from within the `commit` or `enqueue` of
+  // apply() and begin_erase() (a store that refuses at once).
   void forget(const SessionKey& key);
+
+  // Erasing a session (DELETE): forgets it and calls `enqueue`, which queues the erase in the
+  // store, while holding the lock, so that the erase reaches the store after every batch applied
+  // before it and before every batch applied after it. Until end_erase(key), held(key) says yes:
+  // a batch arriving meanwhile starts a new session. Call end_erase once the store is done, with
+  // or without success. Thread-safe; end_erase may be called from within `enqueue`.
+  void begin_erase(const SessionKey& key, const std::function<void()>& enqueue);
+  void end_erase(const SessionKey& key);
 
   struct Counts {
     std::int64_t active = 0;
@@ -123,6 +142,8 @@ class SessionRegistry {
 
   mutable std::mutex mutex_;
   std::unordered_map<SessionKey, std::unique_ptr<TrackedSession>, SessionKeyHash> sessions_;
+  std::unordered_map<SessionKey, int, SessionKeyHash> erasing_;  // erases queued, not yet done
+  std::uint64_t erasures_ = 0;                                   // erases begun
   std::int64_t next_ingest_sequence_ = 1;
   const bool compute_qoe_;
 };

@@ -9,24 +9,28 @@ namespace mtrace::app {
 std::size_t SessionSweeper::sweep() {
   const auto now = deps_.clock.now();
   for (const auto& key : deps_.sessions.ending_without_history(now)) {
-    // Without it the session ends with its stored QoE and no trace.
+    // Without it the session ends with its stored QoE and no trace. A session erased meanwhile
+    // needs none.
+    const auto erasures = deps_.sessions.erasures();
     if (auto stored = deps_.store.session_events(key.project_id, key.session_id); stored.ok()) {
-      deps_.sessions.load_history(key, stored.value());
+      deps_.sessions.load_history(key, stored.value(), erasures);
     }
   }
-  auto changes = deps_.sessions.sweep(now);
-  if (changes.touched.empty()) return 0;
-  std::vector<ports::LiveFrame> frames;
-  for (const auto& session : changes.touched) {
-    frames.push_back({session.project_id, "session_updated", 0, domain::to_json_text(session_to_json(session))});
-  }
-  report_sessions(changes, deps_.metrics, deps_.tracer);
-  const auto count = changes.touched.size();
-  deps_.store.save_sessions(std::move(changes.touched), [&bus = deps_.live_bus, frames = std::move(frames)](
-                                                             const domain::Status& status) {
-    if (status.ok()) bus.publish(frames);
+  // Saved under the registry's lock, like a batch, so that the save reaches the store before an
+  // erase that follows it and never brings an erased session back.
+  const auto changes = deps_.sessions.sweep(now, [this](const SessionChanges& swept) {
+    if (swept.touched.empty()) return;
+    std::vector<ports::LiveFrame> frames;
+    for (const auto& session : swept.touched) {
+      frames.push_back({session.project_id, "session_updated", 0, domain::to_json_text(session_to_json(session))});
+    }
+    deps_.store.save_sessions(swept.touched, [&bus = deps_.live_bus, frames = std::move(frames)](
+                                                 const domain::Status& status) {
+      if (status.ok()) bus.publish(frames);
+    });
   });
-  return count;
+  if (!changes.touched.empty()) report_sessions(changes, deps_.metrics, deps_.tracer);
+  return changes.touched.size();
 }
 
 domain::Result<ports::PruneResult> SessionSweeper::prune() {

@@ -104,6 +104,7 @@ struct StoredAnalysis {
 };
 
 using AppendDone = std::function<void(const domain::Status&)>;
+using EraseDone = std::function<void(const domain::Result<bool>&)>;
 
 // Thread safety: every method may be called from any thread at the same time.
 // Timestamps are integer microseconds; no method compares time as text.
@@ -140,10 +141,12 @@ class EventStore {
   virtual domain::Result<std::vector<domain::PlaybackEvent>> events_after(
       const std::string& project_id, std::int64_t after, std::size_t limit) = 0;
 
-  // Erases a session, its events and boundaries (GDPR). Returns false when it did not exist.
-  // Waits for the writer: when it returns, the data is gone from disk and from later reads.
-  virtual domain::Result<bool> erase_session(const std::string& project_id,
-                                             const std::string& session_id) = 0;
+  // Queues the erasure of a session, its events, boundaries and analyses (GDPR), behind every
+  // append and save queued before it. `done` is called as append()'s is: with whether the session
+  // existed once the erasure has committed (the data is then gone from disk and from later reads),
+  // or with an error after nothing was erased.
+  virtual void erase_session(const std::string& project_id, const std::string& session_id,
+                             EraseDone done) = 0;
 
   // Erases sessions whose last event is older than `cutoff`, with their events and boundaries.
   virtual domain::Result<PruneResult> prune_before(Micros cutoff) = 0;

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "app/cursor.h"
+#include "app/erase_session.h"
 #include "app/wire_json.h"
 #include "domain/ids.h"
 #include "domain/json_writer.h"
@@ -424,9 +425,8 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
     return exchange.respond(Response::error(404, "session_not_found", "no such session"));
   }
   if (request.method == "DELETE") {
-    auto erased = deps_.store.erase_session(project_id, session_id);
+    auto erased = app::erase_session({project_id, session_id}, deps_.sessions, deps_.store);
     if (!erased.ok()) return exchange.respond(store_unavailable());
-    deps_.sessions.forget({project_id, session_id});
     if (!erased.value()) return exchange.respond(Response::error(404, "session_not_found", "no such session"));
     Response gone;
     gone.status = 204;

@@ -1174,19 +1174,21 @@ void SqliteEventStore::save_sessions(std::vector<Session> sessions, ports::Appen
            std::move(done)});
 }
 
-domain::Result<bool> SqliteEventStore::erase_session(const std::string& project_id,
-                                                     const std::string& session_id) {
-  bool existed = false;
-  const auto status = run_on_writer([&](Connection& db) {
-    const auto key = find_session_key(db, project_id, session_id);
-    existed = key.has_value();
-    session_keys_->clear();  // erasing is rare: forgetting every key is simpler than finding one
-    if (!key) return;
-    erase_session_rows(db, *key, project_id, session_id);
-    write_back_->stage_erased(*key);
-  });
-  if (!status.ok()) return status.error();
-  return existed;
+void SqliteEventStore::erase_session(const std::string& project_id, const std::string& session_id,
+                                     ports::EraseDone done) {
+  auto existed = std::make_shared<bool>(false);
+  enqueue({[this, project_id, session_id, existed](Connection& db) {
+             const auto key = find_session_key(db, project_id, session_id);
+             *existed = key.has_value();
+             session_keys_->clear();  // erasing is rare: forgetting every key is simpler than finding one
+             if (!key) return;
+             erase_session_rows(db, *key, project_id, session_id);
+             write_back_->stage_erased(*key);
+           },
+           [existed, done = std::move(done)](const domain::Status& status) {
+             if (status.ok()) return done(*existed);
+             done(status.error());
+           }});
 }
 
 domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff) {

@@ -89,8 +89,8 @@ class SqliteEventStore final : public ports::EventStore {
   domain::Result<std::vector<domain::PlaybackEvent>> events_after(const std::string& project_id,
                                                                   std::int64_t after,
                                                                   std::size_t limit) override;
-  domain::Result<bool> erase_session(const std::string& project_id,
-                                     const std::string& session_id) override;
+  void erase_session(const std::string& project_id, const std::string& session_id,
+                     ports::EraseDone done) override;
   domain::Result<ports::PruneResult> prune_before(domain::Micros cutoff) override;
   domain::Result<std::vector<domain::Session>> load_open_sessions() override;
   domain::Result<std::int64_t> max_ingest_sequence() override;

@@ -6,6 +6,7 @@
 #include <poll.h>
 
 #include <boost/json/parse.hpp>
+#include <atomic>
 #include <thread>
 
 #include "server_process.h"
@@ -133,6 +134,50 @@ TEST_F(ReadApiTest, DeletesASessionAndItsEvents) {
   EXPECT_EQ(server_.request("DELETE", "/api/stream-sessions/erase-me", {{"X-MTrace-Token", "demo-token"}}).status, 204);
   EXPECT_EQ(server_.get("/api/stream-sessions/erase-me").status, 404);
   EXPECT_EQ(server_.request("DELETE", "/api/stream-sessions/erase-me", {{"X-MTrace-Token", "demo-token"}}).status, 404);
+}
+
+// Erasing a session while its player still sends: what the store holds afterwards is a session
+// that began after an erase, whose event_count is the number of its stored events.
+TEST_F(ReadApiTest, AnEraseDuringIngestLeavesNoCountOfErasedEvents) {
+  constexpr int kSenders = 3, kEvents = 4, kMaxBatches = 3000;
+  std::atomic<bool> erasing = true;
+  std::atomic<int> refused = 0;
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kSenders; ++t) {
+    senders.emplace_back([&, t] {
+      // Until the erases are over (at most kMaxBatches), then five more.
+      int after = 0;
+      for (int b = 0; b < kMaxBatches && after < 5; ++b) {
+        if (!erasing) ++after;
+        const int first_sequence = 1 + (t * kMaxBatches + b) * kEvents;
+        if (server_.post_events(batch_json("busy", kEvents, first_sequence)).status != 202) ++refused;
+      }
+    });
+  }
+  int erased = 0;
+  for (int e = 0; e < 40; ++e) {
+    const auto erase = server_.request("DELETE", "/api/stream-sessions/busy", {{"X-MTrace-Token", "demo-token"}});
+    EXPECT_TRUE(erase.status == 204 || erase.status == 404) << erase.status;
+    erased += erase.status == 204;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  erasing = false;
+  for (auto& sender : senders) sender.join();
+  EXPECT_EQ(refused, 0);
+  EXPECT_GT(erased, 10);
+
+  const auto first = server_.get("/api/stream-sessions/busy?events_limit=1000");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto detail = json::parse(first.body);
+  std::int64_t stored = static_cast<std::int64_t>(detail.at("events").as_array().size());
+  std::string cursor = detail.as_object().contains("next_cursor") ? std::string(detail.at("next_cursor").as_string()) : "";
+  while (!cursor.empty()) {
+    const auto page = json::parse(server_.get("/api/stream-sessions/busy?events_limit=1000&events_cursor=" + cursor).body);
+    stored += static_cast<std::int64_t>(page.at("events").as_array().size());
+    cursor = page.as_object().contains("next_cursor") ? std::string(page.at("next_cursor").as_string()) : "";
+  }
+  EXPECT_GT(stored, 0);
+  EXPECT_EQ(detail.at("session").at("event_count").as_int64(), stored);
 }
 
 TEST_F(ReadApiTest, CountsAcceptedAndInvalidEventsInMetricsWithoutForbiddenLabels) {

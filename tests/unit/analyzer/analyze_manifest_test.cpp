@@ -50,7 +50,7 @@ class FakeStore final : public ports::EventStore {
   Result<std::vector<domain::PlaybackEvent>> events_after(const std::string&, std::int64_t, std::size_t) override {
     return std::vector<domain::PlaybackEvent>{};
   }
-  Result<bool> erase_session(const std::string&, const std::string&) override { return false; }
+  void erase_session(const std::string&, const std::string&, ports::EraseDone done) override { done(false); }
   Result<ports::PruneResult> prune_before(domain::Micros) override { return ports::PruneResult{}; }
   Result<std::vector<domain::Session>> load_open_sessions() override { return std::vector<domain::Session>{}; }
   Result<std::int64_t> max_ingest_sequence() override { return std::int64_t{0}; }

@@ -134,6 +134,42 @@ TEST(SessionRegistry, ForgetsFromWithinTheCommitOfABatch) {
   EXPECT_EQ(again[0].delivery, domain::DeliveryStatus::accepted);
 }
 
+// While an erase is queued, a batch of the session starts a new one (its sequence numbers are not
+// duplicates), and a store read begun before the erase is refused as stale.
+TEST(SessionRegistry, ABatchDuringAnEraseStartsANewSessionAndAStaleReadIsRefused) {
+  SessionRegistry registry;
+  std::vector first{event("erased", "playback_started", 1), event("erased", "paused", 2)};
+  const domain::Session stored = apply(registry, first, kT0).touched.at(0);
+  const SessionKey key{"demo", "erased"};
+  const auto before_erase = registry.erasures();
+
+  bool enqueued = false;
+  registry.begin_erase(key, [&] { enqueued = true; });
+  EXPECT_TRUE(enqueued);
+  EXPECT_EQ(registry.held(key), SessionRegistry::Held::yes);  // no store read while it is erased
+  EXPECT_FALSE(registry.adopt(stored, before_erase));
+  EXPECT_FALSE(registry.load_history(key, {}, before_erase));
+  EXPECT_FALSE(registry.find(key).has_value());
+
+  std::vector during{event("erased", "playback_started", 1)};
+  const auto changes = apply(registry, during, kT0 + kMicrosPerSecond);
+  EXPECT_EQ(changes.created, 1u);
+  EXPECT_EQ(changes.touched.at(0).event_count, 1);
+  EXPECT_EQ(during[0].delivery, domain::DeliveryStatus::accepted);
+
+  registry.end_erase(key);
+  EXPECT_EQ(registry.find(key)->event_count, 1);  // the new session stays
+  EXPECT_TRUE(registry.adopt(stored, registry.erasures()));  // held already: nothing replaced
+  EXPECT_EQ(registry.find(key)->event_count, 1);
+}
+
+TEST(SessionRegistry, EndsAnEraseFromWithinItsEnqueue) {
+  SessionRegistry registry;
+  const SessionKey key{"demo", "refused"};
+  registry.begin_erase(key, [&] { registry.end_erase(key); });  // a store that refuses at once
+  EXPECT_EQ(registry.held(key), SessionRegistry::Held::no);
+}
+
 TEST(SessionRegistry, SweepsIdleSessionsToStalledThenEnded) {
   SessionRegistry registry;
   std::vector events{event("e", "playback_started", 1)};
@@ -178,7 +214,7 @@ TEST(SessionRegistry, GoesOnFromTheStoredEventsOfARestoredSession) {
   registry.restore(100, {open});
   const SessionKey key{"demo", "f"};
   EXPECT_EQ(registry.held(key), SessionRegistry::Held::without_history);
-  registry.load_history(key, stored);
+  EXPECT_TRUE(registry.load_history(key, stored, registry.erasures()));
   EXPECT_EQ(registry.held(key), SessionRegistry::Held::yes);
   EXPECT_EQ(registry.find(key)->qoe.rebuffer_count, 1);
   EXPECT_EQ(registry.find(key)->qoe.startup_ms, 500);

@@ -55,9 +55,7 @@ class FakeStore final : public ports::EventStore {
                                                                   std::size_t) override {
     return unused();
   }
-  domain::Result<bool> erase_session(const std::string&, const std::string&) override {
-    return unused();
-  }
+  void erase_session(const std::string&, const std::string&, ports::EraseDone) override { unused(); }
   domain::Result<ports::PruneResult> prune_before(Micros) override { return unused(); }
   domain::Result<std::vector<domain::Session>> load_open_sessions() override { return unused(); }
   domain::Result<std::int64_t> max_ingest_sequence() override { return unused(); }

@@ -60,6 +60,12 @@ class SqliteEventStoreTest : public ::testing::Test {
   }
   // Appends and waits for the commit.
   domain::Status append(ports::AppendBatch batch) { return append_async(std::move(batch)).get(); }
+  // Erases and waits for the commit.
+  domain::Result<bool> erase(const std::string& project_id, const std::string& session_id) {
+    std::promise<domain::Result<bool>> erased;
+    store_->erase_session(project_id, session_id, [&](const domain::Result<bool>& r) { erased.set_value(r); });
+    return erased.get_future().get();
+  }
 
   // One integer of the database file as another process sees it (the rows a crash would leave).
   std::optional<std::int64_t> query_int(const std::string& sql) {
@@ -695,7 +701,7 @@ TEST_F(SqliteEventStoreTest, ANameSearchFindsEveryChunkOfATransactionThatHoldsTh
   EXPECT_TRUE(search_all([](auto& q) { q.project_id = "none"; }).empty());
   EXPECT_TRUE(search_all([](auto& q) { q.event_name = "seek_started"; }).empty());
 
-  EXPECT_TRUE(store_->erase_session("demo", "s13").value());  // holds the error at 2 + 3 * 13 + 2
+  EXPECT_TRUE(erase("demo", "s13").value());  // holds the error at 2 + 3 * 13 + 2
   errors.erase(std::find(errors.begin(), errors.end(), 43));
   EXPECT_EQ(search_all([](auto& q) { q.errors_only = true; }), errors);
 
@@ -879,9 +885,9 @@ TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) 
   ASSERT_TRUE(store_->save_analysis({"demo", "a", kT0, R"({"ok":true})"}).ok());
   ASSERT_TRUE(store_->save_analysis({"demo", "b", kT0, R"({"ok":false})"}).ok());
 
-  EXPECT_TRUE(store_->erase_session("demo", "a").value());
-  EXPECT_FALSE(store_->erase_session("demo", "a").value());
-  EXPECT_FALSE(store_->erase_session("other", "b").value());
+  EXPECT_TRUE(erase("demo", "a").value());
+  EXPECT_FALSE(erase("demo", "a").value());
+  EXPECT_FALSE(erase("other", "b").value());
   EXPECT_FALSE(store_->find_session("demo", "a").value().has_value());
   EXPECT_TRUE(store_->list_events({"demo", "a", 100, std::nullopt}).value().events.empty());
   EXPECT_TRUE(store_->list_analyses("demo", "a").value().empty());
@@ -1204,7 +1210,7 @@ TEST_F(SqliteEventStoreTest, PruneKeepsASessionWhoseRowIsBehindItsRecentEvents) 
 TEST_F(SqliteEventStoreTest, AnErasedSessionIsWrittenAfreshWhenItComesBack) {
   Session a = make_session("demo", "a", kT0);
   ASSERT_TRUE(append(batch_of(a, {"x", "y"}, 1, kT0, 0)).ok());
-  ASSERT_TRUE(store_->erase_session("demo", "a").value());
+  ASSERT_TRUE(erase("demo", "a").value());
   ASSERT_TRUE(append(batch_of(a, {"z"}, 3, kT0 + 1, 2)).ok());
   const auto stored = store_->find_session("demo", "a").value();
   ASSERT_TRUE(stored);

@@ -10,8 +10,9 @@ namespace {
 using domain::Micros;
 using domain::SessionState;
 
-// The registry whose lock this thread holds while it hands work to the store (apply()'s commit,
-// begin_erase()'s enqueue): a store that refuses at once calls forget() or end_erase() from there.
+// The registry whose lock this thread holds while it hands work to the store (the commit of
+// apply() and sweep(), begin_erase()'s enqueue): a store that refuses at once calls forget(),
+// sweep_not_saved() or end_erase() from there.
 thread_local const SessionRegistry* committing = nullptr;
 
 class Committing {
@@ -219,6 +220,7 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
   }
 
   for (auto& before : touched) {
+    before.tracked->unsaved = false;  // this batch saves the session's row
     auto& session = before.tracked->session;
     if (compute_qoe_) session.qoe = before.tracked->qoe.snapshot(context.received_at);
     if (!before.state || *before.state != session.state) {
@@ -237,12 +239,14 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
 SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const SessionChanges&)>& commit) {
   std::lock_guard lock(mutex_);
   SessionChanges changes;
+  std::vector<TrackedSession*> unsaved;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     auto& tracked = *it->second;
     auto& session = tracked.session;
     if (session.state == SessionState::ended) {
       const Micros ended_for = now - session.ended_at.value_or(session.last_event_at);
-      it = ended_for > kEndedRetention ? sessions_.erase(it) : std::next(it);
+      if (tracked.unsaved) unsaved.push_back(&tracked);
+      it = ended_for > kEndedRetention && !tracked.unsaved ? sessions_.erase(it) : std::next(it);
       continue;
     }
     const auto before = session.state;
@@ -261,17 +265,37 @@ SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const
       }
     }
     if (session.state != before) {
+      tracked.unsaved = false;
       if (tracked.history_loaded) session.qoe = tracked.qoe.snapshot(now);
       changes.created_or_moved.push_back(changes.touched.size());
       changes.touched.push_back(session);
       if (session.state == SessionState::ended && tracked.history_loaded) {
         changes.ended.push_back({session, tracked.qoe.timeline()});
       }
+    } else if (tracked.unsaved) {
+      unsaved.push_back(&tracked);
     }
     ++it;
   }
-  if (commit) commit(changes);
+  for (auto* tracked : unsaved) {
+    changes.touched.push_back(tracked->session);
+    tracked->unsaved = false;
+  }
+  if (commit) {
+    const Committing guard(this);
+    commit(changes);
+  }
   return changes;
+}
+
+void SessionRegistry::sweep_not_saved(const std::vector<domain::Session>& sessions) {
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (committing != this) lock.lock();  // else from sweep()'s commit, which holds the lock
+  for (const auto& session : sessions) {
+    if (auto found = sessions_.find({session.project_id, session.session_id}); found != sessions_.end()) {
+      found->second->unsaved = true;
+    }
+  }
 }
 
 void SessionRegistry::forget(const SessionKey& key) {

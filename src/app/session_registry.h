@@ -38,6 +38,8 @@ struct TrackedSession {
   // False for an open session read back from the store until its stored events are replayed
   // (load_history): its duplicate detection and QoE then go on from the whole session.
   bool history_loaded = true;
+  // A state the sweeper changed that the store did not keep: the next sweep saves it again.
+  bool unsaved = false;
 };
 
 // A session that just ended, with what its trace spans are built from.
@@ -109,14 +111,19 @@ class SessionRegistry {
              const std::function<void(SessionChanges&)>& commit);
 
   // Moves idle sessions on (active -> stalled after 60 s, stalled -> ended after 5 min) and drops
-  // ended sessions past their retention. `touched` holds the sessions whose state changed. A
-  // session still without its history keeps its stored QoE, and ends without a trace. `commit`,
-  // when given, is called with the changes while the lock is held, like apply()'s.
+  // ended sessions past their retention. `touched` holds the sessions whose state changed (those
+  // are `created_or_moved`), then those whose last change the store did not keep. A session still
+  // without its history keeps its stored QoE, and ends without a trace. `commit`, when given, is
+  // called with the changes while the lock is held, like apply()'s.
   SessionChanges sweep(domain::Micros now, const std::function<void(const SessionChanges&)>& commit = {});
+  // The store did not keep the sweep that touched these sessions: the next sweep saves those
+  // still held again (an ended one stays held until then). Thread-safe; may be called from within
+  // sweep()'s `commit`.
+  void sweep_not_saved(const std::vector<domain::Session>& sessions);
 
   // Forgets a session touched by a batch the store did not keep, so that its next batch goes on
   // from what the store holds. Thread-safe; may be called from within the `commit` or `enqueue` of
-  // apply() and begin_erase() (a store that refuses at once).
+  // apply(), sweep() and begin_erase() (a store that refuses at once).
   void forget(const SessionKey& key);
 
   // Erasing a session (DELETE): forgets it and calls `enqueue`, which queues the erase in the

@@ -24,13 +24,15 @@ std::size_t SessionSweeper::sweep() {
     for (const auto& session : swept.touched) {
       frames.push_back({session.project_id, "session_updated", 0, domain::to_json_text(session_to_json(session))});
     }
-    deps_.store.save_sessions(swept.touched, [&bus = deps_.live_bus, frames = std::move(frames)](
-                                                 const domain::Status& status) {
-      if (status.ok()) bus.publish(frames);
+    deps_.store.save_sessions(swept.touched, [&sessions = deps_.sessions, &bus = deps_.live_bus,
+                                              touched = swept.touched,
+                                              frames = std::move(frames)](const domain::Status& status) {
+      if (!status.ok()) return sessions.sweep_not_saved(touched);
+      bus.publish(frames);
     });
   });
-  if (!changes.touched.empty()) report_sessions(changes, deps_.metrics, deps_.tracer);
-  return changes.touched.size();
+  report_sessions(changes, deps_.metrics, deps_.tracer);
+  return changes.created_or_moved.size();
 }
 
 domain::Result<ports::PruneResult> SessionSweeper::prune() {

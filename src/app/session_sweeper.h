@@ -26,8 +26,9 @@ class SessionSweeper {
   SessionSweeper(Dependencies dependencies, int retention_days)
       : deps_(std::move(dependencies)), retention_days_(retention_days) {}
 
-  // One sweep: state changes saved (asynchronously, through the store's writer) and published.
-  // Returns how many sessions changed state. Not reentrant: call from one thread.
+  // One sweep: state changes saved (asynchronously, through the store's writer) and published; a
+  // save the store did not keep is made again by the next sweep. Returns how many sessions changed
+  // state. Not reentrant: call from one thread.
   std::size_t sweep();
   // Erases sessions whose last event is older than the retention period. Returns what was pruned.
   domain::Result<ports::PruneResult> prune();

@@ -119,6 +119,60 @@ TEST_F(SessionSweeperTest, SavesAndAnnouncesSessionsThatStallAndThenEnd) {
   EXPECT_EQ(ended->end_source, domain::EndSource::sweeper);
 }
 
+// A store that refuses the sweep's save (here: drained, so it refuses at once, from within the
+// sweep): the next sweep saves the state again, though nothing changed since.
+TEST_F(SessionSweeperTest, SavesAgainAStateTheStoreDidNotKeep) {
+  start_session("idle", kT0);
+  store_->drain();
+  clock_.set(kT0 + 61 * kMicrosPerSecond);
+  EXPECT_EQ(sweeper_->sweep(), 1u);
+  EXPECT_EQ(registry_.find({"demo", "idle"})->state, SessionState::stalled);
+
+  auto reopened = adapters::sqlite::SqliteEventStore::open((dir_.path() / "store.db").string(), {});
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  sweeper_.reset();
+  store_ = std::move(reopened.value());
+  sweeper_.emplace(SessionSweeper::Dependencies{registry_, *store_, bus_, metrics_, tracer_, clock_}, 30);
+  EXPECT_EQ(stored("idle")->state, SessionState::active);
+  Frames frames;
+  const auto subscription = bus_.subscribe("demo", frames);
+  clock_.set(kT0 + 62 * kMicrosPerSecond);
+  EXPECT_EQ(sweeper_->sweep(), 0u);  // no state changed
+  ASSERT_EQ(frames.wait_for(1).size(), 1u);
+  EXPECT_EQ(stored("idle")->state, SessionState::stalled);
+  // Saved once: the sweep after that has nothing to save.
+  clock_.set(kT0 + 63 * kMicrosPerSecond);
+  sweeper_->sweep();
+  store_->drain();  // every save queued has been answered
+  EXPECT_EQ(frames.wait_for(1).size(), 1u);
+}
+
+// An ended session whose end the store did not keep stays in memory past its retention, until a
+// sweep saved it.
+TEST_F(SessionSweeperTest, KeepsAnEndedSessionUntilItsEndIsSaved) {
+  start_session("gone", kT0);
+  const Micros ended_at = kT0 + domain::kEndedAfter + 2 * kMicrosPerSecond;
+  clock_.set(kT0 + 61 * kMicrosPerSecond);
+  sweeper_->sweep();
+  store_->drain();
+  clock_.set(ended_at);
+  EXPECT_EQ(sweeper_->sweep(), 1u);
+  clock_.set(ended_at + SessionRegistry::kEndedRetention + kMicrosPerSecond);
+  sweeper_->sweep();  // refused again
+  ASSERT_TRUE(registry_.find({"demo", "gone"}).has_value());
+
+  auto reopened = adapters::sqlite::SqliteEventStore::open((dir_.path() / "store.db").string(), {});
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  sweeper_.reset();
+  store_ = std::move(reopened.value());
+  sweeper_.emplace(SessionSweeper::Dependencies{registry_, *store_, bus_, metrics_, tracer_, clock_}, 30);
+  sweeper_->sweep();
+  store_->drain();  // the save has committed
+  EXPECT_EQ(stored("gone")->state, SessionState::ended);
+  sweeper_->sweep();
+  EXPECT_FALSE(registry_.find({"demo", "gone"}).has_value());
+}
+
 TEST_F(SessionSweeperTest, PrunesSessionsOlderThanTheRetentionDays) {
   start_session("old", kT0);
   start_session("recent", kT0 + 2 * kDay);

@@ -48,6 +48,41 @@ TEST(Robustness, ClosesAConnectionThatTricklesItsHeadersAndServesOthersMeanwhile
   EXPECT_TRUE(closed_by_server);
 }
 
+// A body has 30 s of its own once the headers are in (not the 10 s of the headers): a body that
+// trickles in one byte a second is cut off then, and ingest goes on meanwhile.
+TEST(Robustness, ClosesAConnectionThatTricklesItsBodyAfterTheBodyDeadline) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const int slow = connect_loopback(server.port());
+  ASSERT_GE(slow, 0);
+  const std::string head =
+      "POST /api/playback-events HTTP/1.1\r\nHost: x\r\nX-MTrace-Token: demo-token\r\n"
+      "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+  ASSERT_EQ(send(slow, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<int> closed_after_s{-1};  // -1: still open
+  std::thread trickle([&] {
+    for (int i = 0; i < 45 && closed_after_s < 0; ++i) {
+      const char byte = ' ';
+      pollfd peer{slow, POLLIN, 0};
+      char buffer[256];
+      const bool closed = send(slow, &byte, 1, MSG_NOSIGNAL) <= 0 ||
+                          (poll(&peer, 1, 1000) == 1 && recv(slow, buffer, sizeof buffer, 0) <= 0);
+      if (closed) {
+        closed_after_s = static_cast<int>(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count());
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(12));
+  EXPECT_EQ(closed_after_s, -1) << "closed within 12 s";
+  EXPECT_EQ(server.post_events(batch_json("meanwhile", 1)).status, 202);
+  trickle.join();
+  close(slow);
+  ASSERT_GE(closed_after_s, 0) << "still open after 45 s";
+  EXPECT_GE(closed_after_s, 25);
+}
+
 TEST(Robustness, ServesRequestsWhileThousandsOfIdleConnectionsAreOpen) {
   TempDir dir;
   ServerProcess server(dir.path());

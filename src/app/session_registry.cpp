@@ -289,8 +289,7 @@ SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const
 }
 
 void SessionRegistry::sweep_not_saved(const std::vector<domain::Session>& sessions) {
-  std::unique_lock lock(mutex_, std::defer_lock);
-  if (committing != this) lock.lock();  // else from sweep()'s commit, which holds the lock
+  const auto lock = lock_unless_committing();
   for (const auto& session : sessions) {
     if (auto found = sessions_.find({session.project_id, session.session_id}); found != sessions_.end()) {
       found->second->unsaved = true;
@@ -298,12 +297,13 @@ void SessionRegistry::sweep_not_saved(const std::vector<domain::Session>& sessio
   }
 }
 
+std::unique_lock<std::mutex> SessionRegistry::lock_unless_committing() const {
+  if (committing == this) return std::unique_lock(mutex_, std::defer_lock);
+  return std::unique_lock(mutex_);
+}
+
 void SessionRegistry::forget(const SessionKey& key) {
-  if (committing == this) {  // from a commit that holds the lock and uses no session after it
-    sessions_.erase(key);
-    return;
-  }
-  std::lock_guard lock(mutex_);
+  const auto lock = lock_unless_committing();
   sessions_.erase(key);
 }
 
@@ -317,8 +317,7 @@ void SessionRegistry::begin_erase(const SessionKey& key, const std::function<voi
 }
 
 void SessionRegistry::end_erase(const SessionKey& key) {
-  std::unique_lock lock(mutex_, std::defer_lock);
-  if (committing != this) lock.lock();  // else from begin_erase()'s enqueue, which holds the lock
+  const auto lock = lock_unless_committing();
   const auto found = erasing_.find(key);
   if (found != erasing_.end() && --found->second == 0) erasing_.erase(found);
 }

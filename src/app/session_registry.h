@@ -146,6 +146,9 @@ class SessionRegistry {
  private:
   TrackedSession& session_for(const domain::PlaybackEvent& event, const BatchContext& context,
                               bool& created);
+  // The lock, or nothing when this thread holds it already: called back by the store from within
+  // a commit or an enqueue.
+  std::unique_lock<std::mutex> lock_unless_committing() const;
 
   mutable std::mutex mutex_;
   std::unordered_map<SessionKey, std::unique_ptr<TrackedSession>, SessionKeyHash> sessions_;

@@ -620,20 +620,10 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
   for (const PendingChunk& chunk : open) insert_chunk(connection, indexes, chunk);
 }
 
-// Erases a session's rows; returns the number of events erased.
-std::int64_t erase_session_rows(Connection& connection, std::int64_t key,
-                                std::string_view project_id, std::string_view session_id) {
-  std::int64_t events = 0;
-  {
-    StatementUse chunks(connection.statement(
-        "SELECT chunk_id, server_received_at, events FROM event_chunks WHERE session_key = ?1"));
-    chunks->bind(1, key);
-    while (chunks->step()) {
-      const std::int64_t chunk_id = chunks->int64(0);
-      events += static_cast<std::int64_t>(
-          value_or_throw(decode_chunk(chunks->blob(2), chunk_id, chunks->int64(1))).size());
-    }
-  }
+// Erases a session's rows: its event chunks, boundaries, analyses and the session itself. The
+// chunks are not read, so that a damaged one cannot keep a session from being erased.
+void erase_session_rows(Connection& connection, std::int64_t key, std::string_view project_id,
+                        std::string_view session_id) {
   StatementUse drop_chunks(connection.statement("DELETE FROM event_chunks WHERE session_key = ?1"));
   drop_chunks->bind(1, key).run();
   for (const char* sql : {"DELETE FROM session_boundaries WHERE project_id = ?1 AND session_id = ?2",
@@ -642,7 +632,6 @@ std::int64_t erase_session_rows(Connection& connection, std::int64_t key,
     StatementUse drop(connection.statement(sql));
     drop->bind(1, project_id).bind(2, session_id).run();
   }
-  return events;
 }
 
 // After a crash, the rows left behind (session_write_back.h) miss the events of their newest
@@ -1200,23 +1189,25 @@ domain::Result<ports::PruneResult> SqliteEventStore::prune_before(Micros cutoff)
       struct Victim {
         std::int64_t key;
         std::string project_id, session_id;
+        std::int64_t events;
       };
-      // Prune decides by last_event_at: every row must be current first.
+      // Prune decides by last_event_at and counts by event_count: every row must be current first.
       write_back_rows(db, *write_back_, write_back_->all_behind());
       std::vector<Victim> victims;
       {
         StatementUse old(db.statement(
-            "SELECT session_key, project_id, session_id FROM sessions INDEXED BY sessions_by_start"
+            "SELECT session_key, project_id, session_id, event_count FROM sessions INDEXED BY sessions_by_start"
             " WHERE started_at < ?1 AND last_event_at < ?1 LIMIT ?2"));
         old->bind(1, cutoff).bind(2, static_cast<std::int64_t>(kPruneSlice));
         while (old->step()) {
-          victims.push_back({old->int64(0), std::string(old->text(1)), std::string(old->text(2))});
+          victims.push_back({old->int64(0), std::string(old->text(1)), std::string(old->text(2)), old->int64(3)});
         }
       }
       events = 0;
       if (!victims.empty()) session_keys_->clear();
       for (const Victim& victim : victims) {
-        events += erase_session_rows(db, victim.key, victim.project_id, victim.session_id);
+        erase_session_rows(db, victim.key, victim.project_id, victim.session_id);
+        events += victim.events;
         write_back_->stage_erased(victim.key);
       }
       if (!victims.empty()) {

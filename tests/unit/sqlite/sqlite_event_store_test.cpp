@@ -874,6 +874,30 @@ TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigrati
             (std::vector<std::int64_t>{2, 1}));
 }
 
+// Erasing and pruning do not read the events: a session whose stored events are damaged (here
+// by another connection) can still be erased, and pruning counts events by the session rows.
+TEST_F(SqliteEventStoreTest, ErasesAndPrunesSessionsWhoseEventsAreDamaged) {
+  ASSERT_TRUE(append(batch_of(make_session("demo", "damaged", kT0), {"x", "y"}, 1, kT0, 0)).ok());
+  ASSERT_TRUE(append(batch_of(make_session("demo", "old", kT0), {"x", "y", "z"}, 3, kT0, 0)).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE event_chunks SET events = x'ff00ff00'", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 2);
+  sqlite3_close(db);
+  ASSERT_FALSE(store_->list_events({"demo", "damaged", 100, std::nullopt}).ok());
+
+  const auto erased = erase("demo", "damaged");
+  ASSERT_TRUE(erased.ok()) << erased.error().message;
+  EXPECT_TRUE(erased.value());
+  EXPECT_FALSE(store_->find_session("demo", "damaged").value().has_value());
+  const auto pruned = store_->prune_before(kT0 + 1'000'000);
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(pruned.value().sessions, 1);
+  EXPECT_EQ(pruned.value().events, 3);
+  EXPECT_EQ(query_int("SELECT count(*) FROM event_chunks"), 0);
+}
+
 TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) {
   Session a = make_session("demo", "a", kT0);
   Session b = make_session("demo", "b", kT0);

@@ -419,13 +419,23 @@ struct DecodedEvent {
   std::string meta_json;
 };
 
-std::vector<DecodedEvent> decode_chunk_row(const Statement& row) {
+// A chunk that does not decode (a damaged file) is counted in `metrics` and read as no events.
+void count_unreadable_chunk(ports::Metrics* metrics) {
+  if (metrics != nullptr) metrics->store_chunk_unreadable();
+}
+
+std::vector<DecodedEvent> decode_chunk_row(const Statement& row, ports::Metrics* metrics) {
   const std::int64_t chunk_id = row.int64(0);
   const Micros received_at = row.int64(1);
+  auto events = decode_chunk(row.blob(5), chunk_id, received_at);
+  std::vector<DecodedEvent> decoded;
+  if (!events.ok()) {
+    count_unreadable_chunk(metrics);
+    return decoded;
+  }
   const auto stamp = std::make_shared<const domain::IngestStamp>(
       domain::IngestStamp{std::string(row.text(2)), std::string(row.text(3)), std::string(row.text(4))});
-  std::vector<DecodedEvent> decoded;
-  for (EncodedEvent& encoded : value_or_throw(decode_chunk(row.blob(5), chunk_id, received_at))) {
+  for (EncodedEvent& encoded : events.value()) {
     DecodedEvent out;
     PlaybackEvent& e = out.event;
     move_event_fields(encoded, received_at, e);
@@ -637,7 +647,7 @@ void erase_session_rows(Connection& connection, std::int64_t key, std::string_vi
 // After a crash, the rows left behind (session_write_back.h) miss the events of their newest
 // chunks, all of which have ids at or above the stored recount_from: counts those again. The row's
 // QoE stays as last written; the session registry replays the events for it.
-void recount_rows(Connection& db) {
+void recount_rows(Connection& db, ports::Metrics* metrics) {
   std::optional<std::int64_t> from;
   {
     StatementUse stored(db.statement("SELECT value FROM store_state WHERE name = 'recount_from'"));
@@ -667,9 +677,9 @@ void recount_rows(Connection& db) {
         }
         const std::int64_t last = chunks->int64(4);
         if (last <= row->second.counted_through) continue;
-        const auto decoded =
-            value_or_throw(decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1)));
-        row->second.added += static_cast<std::int64_t>(decoded.size());
+        const auto decoded = decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1));
+        if (!decoded.ok()) count_unreadable_chunk(metrics);
+        row->second.added += decoded.ok() ? static_cast<std::int64_t>(decoded.value().size()) : 0;
         row->second.last_event_at = std::max(row->second.last_event_at, chunks->int64(1));
         row->second.counted_through = last;
       }
@@ -825,7 +835,7 @@ domain::Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::open(const s
     }
     writer->exec(cache(options.writer_cache_kib).c_str());
     migrate(*writer);
-    recount_rows(*writer);
+    recount_rows(*writer, options.metrics);
     std::int64_t stored_sessions = 0;
     {
       StatementUse last(writer->statement("SELECT coalesce(max(session_key), 0) FROM sessions"));
@@ -1349,7 +1359,7 @@ domain::Result<ports::EventPage> SqliteEventStore::list_events(const ports::Even
         close_group();
         if (taken.size() > query.limit) break;
       }
-      for (auto& decoded : decode_chunk_row(*chunks)) group.push_back(std::move(decoded));
+      for (auto& decoded : decode_chunk_row(*chunks, options_.metrics)) group.push_back(std::move(decoded));
     }
     close_group();
     if (taken.size() > query.limit) {
@@ -1387,7 +1397,7 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
     // the page.
     const auto take_chunk = [&](const Statement& chunk) {
       if (settled_above(chunk.int64(0))) return false;
-      for (auto& decoded : decode_chunk_row(chunk)) {
+      for (auto& decoded : decode_chunk_row(chunk, options_.metrics)) {
         if (decoded.event.ingest_sequence >= before) continue;
         if (name && decoded.event.event_name != *name) continue;
         found.add(std::move(decoded));
@@ -1503,7 +1513,7 @@ domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::events_after(
     while (chunks->step()) {
       // Every event of this and later chunks is at or above chunk_id.
       if (const auto worst = found.threshold(); worst && *worst < chunks->int64(0)) break;
-      for (auto& decoded : decode_chunk_row(*chunks)) {
+      for (auto& decoded : decode_chunk_row(*chunks, options_.metrics)) {
         if (decoded.event.ingest_sequence > after) found.add(std::move(decoded));
       }
     }
@@ -1543,7 +1553,7 @@ domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::session_events(
                                      " WHERE c.session_key = ?1 ORDER BY c.chunk_id"));
     chunks->bind(1, *key);
     while (chunks->step()) {
-      for (auto& event : decode_chunk_row(*chunks)) decoded.push_back(std::move(event));
+      for (auto& event : decode_chunk_row(*chunks, options_.metrics)) decoded.push_back(std::move(event));
     }
     std::stable_sort(decoded.begin(), decoded.end(), [](const DecodedEvent& a, const DecodedEvent& b) {
       return a.event.ingest_sequence < b.event.ingest_sequence;

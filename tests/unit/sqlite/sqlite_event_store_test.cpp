@@ -885,7 +885,7 @@ TEST_F(SqliteEventStoreTest, ErasesAndPrunesSessionsWhoseEventsAreDamaged) {
   EXPECT_EQ(sqlite3_exec(db, "UPDATE event_chunks SET events = x'ff00ff00'", nullptr, nullptr, nullptr), SQLITE_OK);
   EXPECT_EQ(sqlite3_changes(db), 2);
   sqlite3_close(db);
-  ASSERT_FALSE(store_->list_events({"demo", "damaged", 100, std::nullopt}).ok());
+  ASSERT_TRUE(store_->list_events({"demo", "damaged", 100, std::nullopt}).value().events.empty());
 
   const auto erased = erase("demo", "damaged");
   ASSERT_TRUE(erased.ok()) << erased.error().message;
@@ -896,6 +896,43 @@ TEST_F(SqliteEventStoreTest, ErasesAndPrunesSessionsWhoseEventsAreDamaged) {
   EXPECT_EQ(pruned.value().sessions, 1);
   EXPECT_EQ(pruned.value().events, 3);
   EXPECT_EQ(query_int("SELECT count(*) FROM event_chunks"), 0);
+}
+
+// A chunk that does not decode is skipped and counted: the session's other events are read and
+// replayed, and a start that recounts it still opens the store.
+TEST_F(SqliteEventStoreTest, ReadsAroundADamagedChunkAndCountsIt) {
+  adapters::PrometheusMetrics metrics;
+  reopen({.metrics = &metrics});
+  const Session s = make_session("demo", "s", kT0);
+  ASSERT_TRUE(append(batch_of(s, {"x", "y"}, 1, kT0, 0)).ok());
+  ASSERT_TRUE(append(batch_of(s, {"z"}, 3, kT0 + 1, 2)).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  EXPECT_EQ(sqlite3_exec(db,
+                         "UPDATE event_chunks SET events = x'ff00ff00'"
+                         " WHERE chunk_id = (SELECT min(chunk_id) FROM event_chunks)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+
+  const auto page = store_->list_events({"demo", "s", 100, std::nullopt});
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(ingest_sequences(page.value().events), std::vector<std::int64_t>{3});
+  EXPECT_EQ(ingest_sequences(store_->session_events("demo", "s").value()), std::vector<std::int64_t>{3});
+  EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 100).value()), std::vector<std::int64_t>{3});
+  EXPECT_NE(metrics.scrape().find("\nmtrace_store_chunks_unreadable_total 3\n"), std::string::npos);
+
+  // As after a crash with the row behind both chunks: the next start counts them again.
+  store_.reset();
+  EXPECT_EQ(sqlite3_exec(db,
+                         "UPDATE sessions SET event_count = 0, counted_through = 0;"
+                         " INSERT OR REPLACE INTO store_state (name, value) VALUES ('recount_from', 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  reopen({.metrics = &metrics});
+  EXPECT_NE(metrics.scrape().find("\nmtrace_store_chunks_unreadable_total 4\n"), std::string::npos);
+  EXPECT_EQ(store_->find_session("demo", "s").value()->event_count, 1);
 }
 
 TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) {

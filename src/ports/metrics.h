@@ -53,10 +53,11 @@ class Metrics {
   // mtrace_store_reads_refused_total: an API request that reads or erases stored data got 503
   // because every store worker was busy and their queue full (reads slower than they arrive).
   virtual void store_reads_refused() = 0;
-  // mtrace_store_chunks_unreadable_total: a stored chunk of events that did not decode (a damaged
-  // database file). Reads, replays and the recount at start skip it rather than fail for good.
-  // Stays at 0; any other value means data lost on disk.
-  virtual void store_chunk_unreadable() = 0;
+  // mtrace_store_records_unreadable_total: a stored record that did not decode (a damaged
+  // database file): a chunk of events, an event's meta or a session's QoE. Reads, replays and the
+  // recount at start skip it rather than fail for good. Stays at 0; any other value means data
+  // lost on disk.
+  virtual void store_record_unreadable() = 0;
 
   // QoE, from the session's domain::qoe::QoeTracker (SPEC §8 names).
   // mtrace_sessions_started_total: an accepted event created a session.

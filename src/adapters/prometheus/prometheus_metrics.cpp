@@ -101,8 +101,8 @@ PrometheusMetrics::PrometheusMetrics()
                                    "Store transactions of many batches that failed and were retried one batch each.")),
       store_reads_refused_(counter(*registry_, "mtrace_store_reads_refused_total",
                                    "API requests for stored data refused with 503: every store worker busy.")),
-      store_chunks_unreadable_(counter(*registry_, "mtrace_store_chunks_unreadable_total",
-                                       "Stored event chunks that did not decode (a damaged database file), skipped.")),
+      store_records_unreadable_(counter(*registry_, "mtrace_store_records_unreadable_total",
+                                        "Stored records that did not decode (a damaged database file), skipped.")),
       playback_errors_(counter(*registry_, "mtrace_playback_errors_total",
                                "Accepted playback_error events.")),
       rebuffer_events_(counter(*registry_, "mtrace_rebuffer_events_total",
@@ -239,7 +239,7 @@ void PrometheusMetrics::events_dropped(std::int64_t n) {
 void PrometheusMetrics::store_group_retried() { store_group_retries_.Increment(); }
 
 void PrometheusMetrics::store_reads_refused() { store_reads_refused_.Increment(); }
-void PrometheusMetrics::store_chunk_unreadable() { store_chunks_unreadable_.Increment(); }
+void PrometheusMetrics::store_record_unreadable() { store_records_unreadable_.Increment(); }
 
 void PrometheusMetrics::cors_preflight_refused(std::string_view route) {
   std::string value{route};

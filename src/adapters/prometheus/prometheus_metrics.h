@@ -38,7 +38,7 @@ class PrometheusMetrics final : public ports::Metrics {
   void events_dropped(std::int64_t n) override;
   void store_group_retried() override;
   void store_reads_refused() override;
-  void store_chunk_unreadable() override;
+  void store_record_unreadable() override;
   void cors_preflight_refused(std::string_view route) override;
   void analyze_request(std::string_view outcome, std::string_view code) override;
   void session_started() override;
@@ -73,7 +73,7 @@ class PrometheusMetrics final : public ports::Metrics {
   ::prometheus::Counter& dropped_events_;
   ::prometheus::Counter& store_group_retries_;
   ::prometheus::Counter& store_reads_refused_;
-  ::prometheus::Counter& store_chunks_unreadable_;
+  ::prometheus::Counter& store_records_unreadable_;
   ::prometheus::Counter& playback_errors_;
   ::prometheus::Counter& rebuffer_events_;
   ::prometheus::Counter& api_requests_;

@@ -157,6 +157,12 @@ T value_or_throw(domain::Result<T> result) {
   return std::move(result).value();
 }
 
+// A stored record that does not decode (a damaged file) is counted and skipped: an event chunk is
+// read as no events, an event's meta as empty, a session's QoE as empty.
+void count_unreadable(ports::Metrics* metrics) {
+  if (metrics != nullptr) metrics->store_record_unreadable();
+}
+
 Error convert_current_exception() {
   try {
     throw;
@@ -184,7 +190,7 @@ struct KeyedSession {
   Session session;
 };
 
-KeyedSession read_session(const Statement& row) {
+KeyedSession read_session(const Statement& row, ports::Metrics* metrics) {
   KeyedSession keyed;
   keyed.key = row.int64(0);
   Session& s = keyed.session;
@@ -207,16 +213,21 @@ KeyedSession read_session(const Statement& row) {
   s.dimensions.os_family = row.text(17);
   s.last_error_code = row.text(18);
   s.error_count = row.int64(19);
-  s.qoe = value_or_throw(decode_qoe(row.text(20)));
+  if (auto qoe = decode_qoe(row.text(20)); qoe.ok()) {
+    s.qoe = std::move(qoe.value());
+  } else {
+    count_unreadable(metrics);
+  }
   return keyed;
 }
 
 // Reads every row of `statement` with the newer aggregates of `write_back` over them; call with
 // write_back.reading() held.
-std::vector<KeyedSession> read_sessions(Statement& statement, const SessionWriteBack& write_back) {
+std::vector<KeyedSession> read_sessions(Statement& statement, const SessionWriteBack& write_back,
+                                        ports::Metrics* metrics) {
   std::vector<KeyedSession> sessions;
   while (statement.step()) {
-    sessions.push_back(read_session(statement));
+    sessions.push_back(read_session(statement, metrics));
     write_back.overlay(sessions.back().key, sessions.back().session);
   }
   return sessions;
@@ -419,18 +430,13 @@ struct DecodedEvent {
   std::string meta_json;
 };
 
-// A chunk that does not decode (a damaged file) is counted in `metrics` and read as no events.
-void count_unreadable_chunk(ports::Metrics* metrics) {
-  if (metrics != nullptr) metrics->store_chunk_unreadable();
-}
-
 std::vector<DecodedEvent> decode_chunk_row(const Statement& row, ports::Metrics* metrics) {
   const std::int64_t chunk_id = row.int64(0);
   const Micros received_at = row.int64(1);
   auto events = decode_chunk(row.blob(5), chunk_id, received_at);
   std::vector<DecodedEvent> decoded;
   if (!events.ok()) {
-    count_unreadable_chunk(metrics);
+    count_unreadable(metrics);
     return decoded;
   }
   const auto stamp = std::make_shared<const domain::IngestStamp>(
@@ -448,13 +454,11 @@ std::vector<DecodedEvent> decode_chunk_row(const Statement& row, ports::Metrics*
   return decoded;
 }
 
-std::vector<PlaybackEvent> finish_events(std::vector<DecodedEvent> decoded) {
+std::vector<PlaybackEvent> finish_events(std::vector<DecodedEvent> decoded, ports::Metrics* metrics) {
   std::vector<PlaybackEvent> events;
   events.reserve(decoded.size());
   for (auto& entry : decoded) {
-    if (const auto parsed = parse_meta(entry.meta_json, entry.event); !parsed.ok()) {
-      throw StoreError(parsed.error());
-    }
+    if (!parse_meta(entry.meta_json, entry.event).ok()) count_unreadable(metrics);
     events.push_back(std::move(entry.event));
   }
   return events;
@@ -678,7 +682,7 @@ void recount_rows(Connection& db, ports::Metrics* metrics) {
         const std::int64_t last = chunks->int64(4);
         if (last <= row->second.counted_through) continue;
         const auto decoded = decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1));
-        if (!decoded.ok()) count_unreadable_chunk(metrics);
+        if (!decoded.ok()) count_unreadable(metrics);
         row->second.added += decoded.ok() ? static_cast<std::int64_t>(decoded.value().size()) : 0;
         row->second.last_event_at = std::max(row->second.last_event_at, chunks->int64(1));
         row->second.counted_through = last;
@@ -743,7 +747,8 @@ class QueryBuilder {
 // admit, newest first: at most query.limit + 1, the one past the page telling that more follow.
 std::vector<KeyedSession> select_sessions(Connection& db, const SessionWriteBack& write_back,
                                           const ports::SessionListQuery& query,
-                                          const std::optional<std::string>& project_id) {
+                                          const std::optional<std::string>& project_id,
+                                          ports::Metrics* metrics) {
   QueryBuilder sql("SELECT " + std::string(kSessionColumns) + " FROM sessions s WHERE 1");
   if (project_id) sql.add(" AND s.project_id = ?", {*project_id});
   if (query.after) {
@@ -764,7 +769,7 @@ std::vector<KeyedSession> select_sessions(Connection& db, const SessionWriteBack
   sql.add(" ORDER BY s.started_at DESC, s.session_id LIMIT ?",
           {static_cast<std::int64_t>(query.limit + 1)});
   StatementUse statement(sql.prepare(db));
-  return read_sessions(*statement, write_back);
+  return read_sessions(*statement, write_back, metrics);
 }
 
 // The distinct project ids of the sessions table, one index seek each.
@@ -1274,10 +1279,10 @@ domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
                           query.error_code || query.session_id_prefix;
     std::vector<KeyedSession> sessions;
     if (query.project_id || !filtered) {
-      sessions = select_sessions(db, *write_back_, query, query.project_id);
+      sessions = select_sessions(db, *write_back_, query, query.project_id, options_.metrics);
     } else {
       for (const std::string& project_id : stored_project_ids(db)) {
-        auto found = select_sessions(db, *write_back_, query, project_id);
+        auto found = select_sessions(db, *write_back_, query, project_id, options_.metrics);
         std::move(found.begin(), found.end(), std::back_inserter(sessions));
       }
       std::sort(sessions.begin(), sessions.end(), [](const KeyedSession& a, const KeyedSession& b) {
@@ -1306,7 +1311,7 @@ domain::Result<std::optional<Session>> SqliteEventStore::find_session(
                                         " FROM sessions s WHERE s.project_id = ?1"
                                         " AND s.session_id = ?2"));
     statement->bind(1, project_id).bind(2, session_id);
-    auto sessions = read_sessions(*statement, *write_back_);
+    auto sessions = read_sessions(*statement, *write_back_, options_.metrics);
     if (sessions.empty()) return std::nullopt;
     fill_boundaries(db, sessions);
     return std::move(sessions.front().session);
@@ -1320,7 +1325,7 @@ domain::Result<std::optional<Session>> SqliteEventStore::find_session_by_correla
                                         " FROM sessions s WHERE s.project_id = ?1"
                                         " AND s.correlation_id = ?2 LIMIT 1"));
     statement->bind(1, project_id).bind(2, correlation_id);
-    auto sessions = read_sessions(*statement, *write_back_);
+    auto sessions = read_sessions(*statement, *write_back_, options_.metrics);
     if (sessions.empty()) return std::nullopt;
     fill_boundaries(db, sessions);
     return std::move(sessions.front().session);
@@ -1368,7 +1373,7 @@ domain::Result<ports::EventPage> SqliteEventStore::list_events(const ports::Even
       page.next = ports::EventPosition{last.server_received_at, last.sequence_number,
                                        last.ingest_sequence};
     }
-    page.events = finish_events(std::move(taken));
+    page.events = finish_events(std::move(taken), options_.metrics);
     return page;
   });
 }
@@ -1493,7 +1498,7 @@ domain::Result<ports::EventSearchPage> SqliteEventStore::search_events(
       newest.resize(query.limit);
       page.next_before = newest.back().event.ingest_sequence;
     }
-    page.events = finish_events(std::move(newest));
+    page.events = finish_events(std::move(newest), options_.metrics);
     return page;
   });
 }
@@ -1517,7 +1522,7 @@ domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::events_after(
         if (decoded.event.ingest_sequence > after) found.add(std::move(decoded));
       }
     }
-    return finish_events(found.take());
+    return finish_events(found.take(), options_.metrics);
   });
 }
 
@@ -1526,7 +1531,7 @@ domain::Result<std::vector<Session>> SqliteEventStore::load_open_sessions() {
     StatementUse statement(db.statement("SELECT " + std::string(kSessionColumns) +
                                         " FROM sessions s WHERE s.state <> " +
                                         std::to_string(kEndedState)));
-    return unkeyed(read_sessions(*statement, *write_back_));
+    return unkeyed(read_sessions(*statement, *write_back_, options_.metrics));
   });
 }
 
@@ -1558,7 +1563,7 @@ domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::session_events(
     std::stable_sort(decoded.begin(), decoded.end(), [](const DecodedEvent& a, const DecodedEvent& b) {
       return a.event.ingest_sequence < b.event.ingest_sequence;
     });
-    return finish_events(std::move(decoded));
+    return finish_events(std::move(decoded), options_.metrics);
   });
 }
 
@@ -1572,7 +1577,7 @@ domain::Result<std::vector<Session>> SqliteEventStore::sessions_started_between(
     sql.add(" AND s.started_at >= ? AND s.started_at < ? ORDER BY s.started_at DESC LIMIT ?",
             {from, until, static_cast<std::int64_t>(max_rows)});
     StatementUse statement(sql.prepare(db));
-    return unkeyed(read_sessions(*statement, *write_back_));
+    return unkeyed(read_sessions(*statement, *write_back_, options_.metrics));
   });
 }
 

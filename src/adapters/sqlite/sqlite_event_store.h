@@ -66,8 +66,8 @@ class SqliteEventStore final : public ports::EventStore {
     // phase at 8,000 requests/s: 141 -> 130 us per request against 500 us (means of six
     // alternating runs), p99 median 6.95 -> 6.58 ms, p50 ~1.0 -> ~1.5 ms. Zero: no waiting.
     std::chrono::microseconds commit_interval{1000};
-    // Counts group transactions retried batch by batch (store_group_retried) and stored chunks
-    // that did not decode (store_chunk_unreadable); not owned, must outlive the store. nullptr:
+    // Counts group transactions retried batch by batch (store_group_retried) and stored records
+    // that did not decode (store_record_unreadable); not owned, must outlive the store. nullptr:
     // not counted.
     ports::Metrics* metrics = nullptr;
   };

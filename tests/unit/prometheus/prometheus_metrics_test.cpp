@@ -70,7 +70,7 @@ TEST(PrometheusMetrics, ExposesEveryMetricWithItsType) {
       {"mtrace_rate_limited_events_total", "counter"},
       {"mtrace_dropped_events_total", "counter"},
       {"mtrace_store_group_retries_total", "counter"},
-      {"mtrace_store_chunks_unreadable_total", "counter"},
+      {"mtrace_store_records_unreadable_total", "counter"},
       {"mtrace_playback_errors_total", "counter"},
       {"mtrace_rebuffer_events_total", "counter"},
       {"mtrace_api_requests_total", "counter"},
@@ -119,9 +119,9 @@ TEST(PrometheusMetrics, AcceptedEventsMoveTheirCounters) {
   metrics.events_dropped(10);
   metrics.store_group_retried();
   metrics.store_reads_refused();
-  metrics.store_chunk_unreadable();
+  metrics.store_record_unreadable();
   EXPECT_EQ(value(metrics, "mtrace_store_group_retries_total"), 1);
-  EXPECT_EQ(value(metrics, "mtrace_store_chunks_unreadable_total"), 1);
+  EXPECT_EQ(value(metrics, "mtrace_store_records_unreadable_total"), 1);
   EXPECT_EQ(value(metrics, "mtrace_store_reads_refused_total"), 1);
   EXPECT_EQ(value(metrics, "mtrace_playback_events_total"), 4);
   EXPECT_EQ(value(metrics, "mtrace_playback_errors_total"), 1);

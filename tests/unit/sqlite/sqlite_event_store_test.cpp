@@ -920,7 +920,7 @@ TEST_F(SqliteEventStoreTest, ReadsAroundADamagedChunkAndCountsIt) {
   EXPECT_EQ(ingest_sequences(page.value().events), std::vector<std::int64_t>{3});
   EXPECT_EQ(ingest_sequences(store_->session_events("demo", "s").value()), std::vector<std::int64_t>{3});
   EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 100).value()), std::vector<std::int64_t>{3});
-  EXPECT_NE(metrics.scrape().find("\nmtrace_store_chunks_unreadable_total 3\n"), std::string::npos);
+  EXPECT_NE(metrics.scrape().find("\nmtrace_store_records_unreadable_total 3\n"), std::string::npos);
 
   // As after a crash with the row behind both chunks: the next start counts them again.
   store_.reset();
@@ -931,8 +931,35 @@ TEST_F(SqliteEventStoreTest, ReadsAroundADamagedChunkAndCountsIt) {
             SQLITE_OK);
   sqlite3_close(db);
   reopen({.metrics = &metrics});
-  EXPECT_NE(metrics.scrape().find("\nmtrace_store_chunks_unreadable_total 4\n"), std::string::npos);
+  EXPECT_NE(metrics.scrape().find("\nmtrace_store_records_unreadable_total 4\n"), std::string::npos);
   EXPECT_EQ(store_->find_session("demo", "s").value()->event_count, 1);
+}
+
+// A session row whose QoE does not decode is read with an empty QoE (the registry rebuilds an
+// open session's from its events), so that the sessions list and the start still work.
+TEST_F(SqliteEventStoreTest, ReadsASessionWhoseQoeIsDamaged) {
+  adapters::PrometheusMetrics metrics;
+  reopen({.metrics = &metrics});
+  Session s = make_session("demo", "s", kT0);
+  s.qoe.startup_ms = 800;
+  ASSERT_TRUE(append(batch_of(s, {"x"}, 1, kT0, 0)).ok());
+  store_->drain();  // the row is written
+  reopen({.metrics = &metrics});
+  ASSERT_EQ(store_->find_session("demo", "s").value()->qoe.startup_ms, 800);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE sessions SET qoe = 'not a record'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  const auto found = store_->find_session("demo", "s");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_FALSE(found.value()->qoe.startup_ms.has_value());
+  ports::SessionListQuery everything;
+  everything.project_id = "demo";
+  EXPECT_EQ(store_->list_sessions(everything).value().sessions.size(), 1u);
+  EXPECT_EQ(store_->load_open_sessions().value().size(), 1u);
+  EXPECT_NE(metrics.scrape().find("\nmtrace_store_records_unreadable_total 3\n"), std::string::npos);
 }
 
 TEST_F(SqliteEventStoreTest, EraseSessionRemovesItsEventsBoundariesAndAnalyses) {

@@ -1,8 +1,6 @@
 #include "adapters/sqlite/chunk_list_index.h"
 
 #include <algorithm>
-#include <limits>
-#include <stdexcept>
 
 #include "adapters/sqlite/connection.h"
 #include "adapters/sqlite/record_codec.h"
@@ -97,13 +95,21 @@ std::optional<std::int64_t> ChunkListIndex::Cursor::largest_below(std::int64_t b
 }
 
 void ChunkListIndex::Cursor::load(const Statement& row) {
+  const std::int64_t last = row.int64(0);
   if (row.is_null(2)) {
-    ids_.assign(1, row.int64(0));
-  } else {
-    auto decoded = decode_chunk_ids(row.blob(2));
-    if (!decoded.ok() || decoded.value().empty()) throw std::runtime_error("corrupt chunk id list");
-    ids_ = std::move(decoded).value();
+    ids_.assign(1, last);
+    return;
   }
+  if (auto decoded = decode_chunk_ids(row.blob(2)); decoded.ok() && !decoded.value().empty()) {
+    ids_ = std::move(decoded).value();
+    return;
+  }
+  // A list that does not decode (a damaged file): every id the row spans, at most kMaxSpan. The
+  // search then looks up a few chunks more, each filtered as any other.
+  constexpr std::int64_t kMaxSpan = 1 << 20;
+  const std::int64_t first = std::clamp(row.int64(1), last - kMaxSpan, last);
+  ids_.clear();
+  for (std::int64_t id = first; id <= last; ++id) ids_.push_back(id);
 }
 
 }  // namespace mtrace::adapters::sqlite

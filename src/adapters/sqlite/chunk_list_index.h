@@ -47,13 +47,14 @@ class ChunkListIndex {
 
   // Calls `visit` with the ids in [lowest, below) of the chunks listed under `key`, newest first,
   // until it returns false. A seek finds the first row (no row above `below` is read one by one).
-  // Exceptions of `visit` pass through; a corrupt row throws std::runtime_error.
+  // Exceptions of `visit` pass through. A row whose list does not decode lists every id it spans
+  // (a superset: the caller filters what it reads).
   void for_each_listed(Connection& connection, std::string_view key, std::int64_t lowest,
                        std::int64_t below, const std::function<bool(std::int64_t)>& visit) const;
 
   // The chunk ids listed under one key, found newest first by seeks: two cursors intersect two
   // lists (a project's chunks that hold a name) in steps of the shorter one. Holds no statement
-  // between calls. A corrupt row throws std::runtime_error.
+  // between calls. A damaged row is read as for_each_listed reads it.
   class Cursor {
    public:
     Cursor(const ChunkListIndex& index, Connection& connection, std::string_view key);

@@ -655,6 +655,45 @@ TEST_F(SqliteEventStoreTest, SearchEventsNewestFirstWithFiltersAndPaging) {
   EXPECT_EQ(search_pages(paged), (V{6, 5, 3, 2, 1}));
 }
 
+// An index row whose list of chunk ids does not decode is read as every chunk it spans: a search
+// by name, alone or within a project, finds the same events as before the damage.
+TEST_F(SqliteEventStoreTest, ASearchReadsAroundADamagedIndexRow) {
+  reopen({.commit_interval = std::chrono::seconds(30)});  // the 32 batches below wait as a group
+  ASSERT_TRUE(append(batch_of(make_session("demo", "first", kT0), {"x"}, 1, kT0, 0)).ok());
+  std::vector<std::future<domain::Status>> committed;
+  for (int i = 0; i < 32; ++i) {
+    const std::vector<std::string> names =
+        i % 3 == 0 ? std::vector<std::string>{"x", "playback_error"} : std::vector<std::string>{"x"};
+    const Session session = make_session(i % 2 == 0 ? "demo" : "other", "s" + std::to_string(i), kT0);
+    committed.push_back(append_async(batch_of(session, names, 2 + 2 * i, kT0 + i, 0)));
+  }
+  for (auto& f : committed) ASSERT_TRUE(f.get().ok());
+  reopen();
+  const auto search = [&](std::optional<std::string> project) {
+    ports::EventSearchQuery query;
+    query.project_id = std::move(project);
+    query.errors_only = true;
+    query.limit = 100;
+    return ingest_sequences(store_->search_events(query).value().events);
+  };
+  const auto every_project = search(std::nullopt), demo = search("demo");
+  ASSERT_EQ(every_project.size(), 11u);  // batches 0, 3, ..., 30
+  ASSERT_EQ(demo.size(), 6u);            // the even ones of them
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  EXPECT_EQ(sqlite3_exec(db,
+                         "UPDATE name_chunks SET chunk_ids = x'ff' WHERE chunk_ids IS NOT NULL;"
+                         " UPDATE project_chunks SET chunk_ids = x'ff' WHERE chunk_ids IS NOT NULL",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_GE(query_int("SELECT count(*) FROM name_chunks WHERE chunk_ids = x'ff'"), 1);
+  EXPECT_EQ(search(std::nullopt), every_project);
+  EXPECT_EQ(search("demo"), demo);
+}
+
 // The batches of one transaction share one name_chunks row per name and one project_chunks row
 // per project; a search still finds each chunk that holds the name or is of the project, pages
 // through them, and forgets erased and pruned ones.

@@ -144,9 +144,11 @@ class SqliteEventStoreTest : public ::testing::Test {
     return query_int("SELECT event_count FROM sessions WHERE session_id = '" + session_id + "'");
   }
 
+  // Runs `sql` on a connection of its own, as another process would behind the store's back.
   void exec(const char* sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
     EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
@@ -680,15 +682,8 @@ TEST_F(SqliteEventStoreTest, ASearchReadsAroundADamagedIndexRow) {
   ASSERT_EQ(every_project.size(), 11u);  // batches 0, 3, ..., 30
   ASSERT_EQ(demo.size(), 6u);            // the even ones of them
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  EXPECT_EQ(sqlite3_exec(db,
-                         "UPDATE name_chunks SET chunk_ids = x'ff' WHERE chunk_ids IS NOT NULL;"
-                         " UPDATE project_chunks SET chunk_ids = x'ff' WHERE chunk_ids IS NOT NULL",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  exec("UPDATE name_chunks SET chunk_ids = x'ff' WHERE chunk_ids IS NOT NULL;"
+       " UPDATE project_chunks SET chunk_ids = x'ff' WHERE chunk_ids IS NOT NULL");
   EXPECT_GE(query_int("SELECT count(*) FROM name_chunks WHERE chunk_ids = x'ff'"), 1);
   EXPECT_EQ(search(std::nullopt), every_project);
   EXPECT_EQ(search("demo"), demo);
@@ -918,12 +913,8 @@ TEST_F(SqliteEventStoreTest, AStoreOfSchemaFourKeepsItsNameSearchAfterTheMigrati
 TEST_F(SqliteEventStoreTest, ErasesAndPrunesSessionsWhoseEventsAreDamaged) {
   ASSERT_TRUE(append(batch_of(make_session("demo", "damaged", kT0), {"x", "y"}, 1, kT0, 0)).ok());
   ASSERT_TRUE(append(batch_of(make_session("demo", "old", kT0), {"x", "y", "z"}, 3, kT0, 0)).ok());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  EXPECT_EQ(sqlite3_exec(db, "UPDATE event_chunks SET events = x'ff00ff00'", nullptr, nullptr, nullptr), SQLITE_OK);
-  EXPECT_EQ(sqlite3_changes(db), 2);
-  sqlite3_close(db);
+  exec("UPDATE event_chunks SET events = x'ff00ff00'");
+  EXPECT_EQ(query_int("SELECT count(*) FROM event_chunks WHERE events = x'ff00ff00'"), 2);
   ASSERT_TRUE(store_->list_events({"demo", "damaged", 100, std::nullopt}).value().events.empty());
 
   const auto erased = erase("demo", "damaged");
@@ -945,14 +936,7 @@ TEST_F(SqliteEventStoreTest, ReadsAroundADamagedChunkAndCountsIt) {
   const Session s = make_session("demo", "s", kT0);
   ASSERT_TRUE(append(batch_of(s, {"x", "y"}, 1, kT0, 0)).ok());
   ASSERT_TRUE(append(batch_of(s, {"z"}, 3, kT0 + 1, 2)).ok());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  EXPECT_EQ(sqlite3_exec(db,
-                         "UPDATE event_chunks SET events = x'ff00ff00'"
-                         " WHERE chunk_id = (SELECT min(chunk_id) FROM event_chunks)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  exec("UPDATE event_chunks SET events = x'ff00ff00' WHERE chunk_id = (SELECT min(chunk_id) FROM event_chunks)");
 
   const auto page = store_->list_events({"demo", "s", 100, std::nullopt});
   ASSERT_TRUE(page.ok()) << page.error().message;
@@ -963,12 +947,8 @@ TEST_F(SqliteEventStoreTest, ReadsAroundADamagedChunkAndCountsIt) {
 
   // As after a crash with the row behind both chunks: the next start counts them again.
   store_.reset();
-  EXPECT_EQ(sqlite3_exec(db,
-                         "UPDATE sessions SET event_count = 0, counted_through = 0;"
-                         " INSERT OR REPLACE INTO store_state (name, value) VALUES ('recount_from', 0)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  exec("UPDATE sessions SET event_count = 0, counted_through = 0;"
+       " INSERT OR REPLACE INTO store_state (name, value) VALUES ('recount_from', 0)");
   reopen({.metrics = &metrics});
   EXPECT_NE(metrics.scrape().find("\nmtrace_store_records_unreadable_total 4\n"), std::string::npos);
   EXPECT_EQ(store_->find_session("demo", "s").value()->event_count, 1);
@@ -985,11 +965,7 @@ TEST_F(SqliteEventStoreTest, ReadsASessionWhoseQoeIsDamaged) {
   store_->drain();  // the row is written
   reopen({.metrics = &metrics});
   ASSERT_EQ(store_->find_session("demo", "s").value()->qoe.startup_ms, 800);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  EXPECT_EQ(sqlite3_exec(db, "UPDATE sessions SET qoe = 'not a record'", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  exec("UPDATE sessions SET qoe = 'not a record'");
 
   const auto found = store_->find_session("demo", "s");
   ASSERT_TRUE(found.ok()) << found.error().message;

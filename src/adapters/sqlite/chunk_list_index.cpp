@@ -1,6 +1,7 @@
 #include "adapters/sqlite/chunk_list_index.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "adapters/sqlite/connection.h"
 #include "adapters/sqlite/record_codec.h"
@@ -107,9 +108,10 @@ void ChunkListIndex::Cursor::load(const Statement& row) {
   // A list that does not decode (a damaged file): every id the row spans, at most kMaxSpan. The
   // search then looks up a few chunks more, each filtered as any other.
   constexpr std::int64_t kMaxSpan = 1 << 20;
-  const std::int64_t first = std::clamp(row.int64(1), last - kMaxSpan, last);
+  const std::int64_t lowest = last < std::numeric_limits<std::int64_t>::min() + kMaxSpan ? last : last - kMaxSpan;
+  const std::int64_t first = std::clamp(row.int64(1), lowest, last);
   ids_.clear();
-  for (std::int64_t id = first; id <= last; ++id) ids_.push_back(id);
+  for (std::int64_t n = 0; n <= last - first; ++n) ids_.push_back(first + n);
 }
 
 }  // namespace mtrace::adapters::sqlite

@@ -151,12 +151,6 @@ class StoreError : public std::runtime_error {
   ErrorCode code_;
 };
 
-template <class T>
-T value_or_throw(domain::Result<T> result) {
-  if (!result.ok()) throw StoreError(result.error());
-  return std::move(result).value();
-}
-
 // A stored record that does not decode (a damaged file) is counted and skipped: an event chunk is
 // read as no events, an event's meta as empty, a session's QoE as empty.
 void count_unreadable(ports::Metrics* metrics) {
@@ -681,9 +675,11 @@ void recount_rows(Connection& db, ports::Metrics* metrics) {
         }
         const std::int64_t last = chunks->int64(4);
         if (last <= row->second.counted_through) continue;
-        const auto decoded = decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1));
-        if (!decoded.ok()) count_unreadable(metrics);
-        row->second.added += decoded.ok() ? static_cast<std::int64_t>(decoded.value().size()) : 0;
+        if (const auto decoded = decode_chunk(chunks->blob(2), chunks->int64(0), chunks->int64(1)); decoded.ok()) {
+          row->second.added += static_cast<std::int64_t>(decoded.value().size());
+        } else {
+          count_unreadable(metrics);
+        }
         row->second.last_event_at = std::max(row->second.last_event_at, chunks->int64(1));
         row->second.counted_through = last;
       }

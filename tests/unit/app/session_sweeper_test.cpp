@@ -49,7 +49,12 @@ class Frames final : public ports::LiveSubscriber {
 
 class SessionSweeperTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { open_store(); }
+
+  // Opens the store file (again, after a drain) and a sweeper over it and the same registry.
+  void open_store() {
+    sweeper_.reset();
+    store_.reset();
     auto opened = adapters::sqlite::SqliteEventStore::open((dir_.path() / "store.db").string(), {});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(opened.value());
@@ -128,11 +133,8 @@ TEST_F(SessionSweeperTest, SavesAgainAStateTheStoreDidNotKeep) {
   EXPECT_EQ(sweeper_->sweep(), 1u);
   EXPECT_EQ(registry_.find({"demo", "idle"})->state, SessionState::stalled);
 
-  auto reopened = adapters::sqlite::SqliteEventStore::open((dir_.path() / "store.db").string(), {});
-  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
-  sweeper_.reset();
-  store_ = std::move(reopened.value());
-  sweeper_.emplace(SessionSweeper::Dependencies{registry_, *store_, bus_, metrics_, tracer_, clock_}, 30);
+  open_store();
+  ASSERT_FALSE(HasFatalFailure());
   EXPECT_EQ(stored("idle")->state, SessionState::active);
   Frames frames;
   const auto subscription = bus_.subscribe("demo", frames);
@@ -161,11 +163,8 @@ TEST_F(SessionSweeperTest, KeepsAnEndedSessionUntilItsEndIsSaved) {
   sweeper_->sweep();  // refused again
   ASSERT_TRUE(registry_.find({"demo", "gone"}).has_value());
 
-  auto reopened = adapters::sqlite::SqliteEventStore::open((dir_.path() / "store.db").string(), {});
-  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
-  sweeper_.reset();
-  store_ = std::move(reopened.value());
-  sweeper_.emplace(SessionSweeper::Dependencies{registry_, *store_, bus_, metrics_, tracer_, clock_}, 30);
+  open_store();
+  ASSERT_FALSE(HasFatalFailure());
   sweeper_->sweep();
   store_->drain();  // the save has committed
   EXPECT_EQ(stored("gone")->state, SessionState::ended);

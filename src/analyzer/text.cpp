@@ -62,6 +62,22 @@ std::string format_fixed3(double value) {
   return std::string(buffer, end);
 }
 
+std::size_t count_byte(std::string_view s, char c) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kLow7 = 0x7f7f7f7f7f7f7f7full;
+  const std::uint64_t pattern = kOnes * static_cast<unsigned char>(c);
+  std::size_t count = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    const std::uint64_t x = word ^ pattern;  // a zero byte where `c` is
+    // The high bit of each byte that is zero (exact: no carry crosses bytes), then their sum.
+    const std::uint64_t zero = ~(((x & kLow7) + kLow7) | x | kLow7);
+    count += static_cast<std::size_t>(((zero >> 7) * kOnes) >> 56);
+  }
+  for (; i < s.size(); ++i) count += s[i] == c;
+  return count;
+}
+
 std::string to_valid_utf8(std::string bytes) {
   std::size_t i = 0;
   for (; i + 8 <= bytes.size(); i += 8) {  // ASCII fast path, eight bytes at a time

@@ -40,6 +40,9 @@ std::string format_number(double value);
 // Fixed three decimals ("5.967"), for messages.
 std::string format_fixed3(double value);
 
+// How many times `c` occurs in `s`, eight bytes at a time.
+std::size_t count_byte(std::string_view s, char c);
+
 // `bytes` with every invalid UTF-8 sequence replaced by U+FFFD (unchanged when already valid).
 std::string to_valid_utf8(std::string bytes);
 

@@ -1,6 +1,8 @@
 // Media playlists: segments, parts and the rfc8216bis rules over them.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <unordered_map>
 
@@ -50,6 +52,27 @@ struct PendingExtinf {
   std::size_t line = 0;
 };
 
+// What the duration checks need of the segments, summed as they are listed, so that a playlist
+// whose extremes break no rule is not walked again (10,000 segment records are ~1 MB).
+struct DurationTotals {
+  double total = 0;  // every segment, an invalid duration counting 0
+  double valid_sum = 0;
+  double valid_min = std::numeric_limits<double>::infinity();
+  double valid_max = 0;
+  std::size_t valid_count = 0;
+  std::size_t last_valid = 0;  // index of the last segment with a valid duration
+
+  void add(const Segment& s, std::size_t index) {
+    total += s.duration;
+    if (!s.duration_valid) return;
+    valid_sum += s.duration;
+    valid_min = std::min(valid_min, s.duration);
+    valid_max = std::max(valid_max, s.duration);
+    ++valid_count;
+    last_valid = index;
+  }
+};
+
 struct KeyState {
   std::string_view method = "NONE";
   bool has_iv = false;
@@ -62,7 +85,7 @@ class MediaParser {
       : resolver_(resolver), findings_(findings), rules_(false, findings) {}
 
   MediaPlaylist run(std::string_view text) {
-    out_.segments.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n') / 2));
+    out_.segments.reserve(static_cast<std::size_t>(text::count_byte(text, '\n') / 2));
     // Most playlists use no variables: one search of the text spares every line its own.
     const bool variables = text.find("{$") != std::string_view::npos;
     LineReader lines(text);
@@ -77,7 +100,9 @@ class MediaParser {
       }
       if (line.size() < 4 || line[1] != 'E' || line[2] != 'X' || line[3] != 'T') continue;
       if (variables) rules_.on_text(line, number);
-      on_tag(split_tag(line), number);
+      // Every other line is an EXTINF: spare it the search for the colon and the tag dispatch.
+      if (line.size() >= 8 && std::memcmp(line.data(), "#EXTINF:", 8) == 0) on_extinf(line.substr(8), number);
+      else on_tag(split_tag(line), number);
     }
     finish();
     return std::move(out_);
@@ -121,7 +146,7 @@ class MediaParser {
       findings_.add(codes::segment_missing_uri,
                     "EXTINF" + on_line(pending_extinf_->line) + " has no segment URI after it.",
                     pending_extinf_->line);
-    PendingExtinf p;
+    PendingExtinf& p = pending_extinf_.emplace();
     p.line = line;
     const auto comma = value.find(',');
     p.raw = text::trim(value.substr(0, comma));
@@ -133,7 +158,6 @@ class MediaParser {
       if (std::ranges::any_of(p.raw, [](char c) { return c == '.' || c == 'e' || c == 'E'; }))
         rules_.require_version(3, "A decimal EXTINF duration", line);
     }
-    pending_extinf_ = p;
   }
 
   void on_uri(std::string_view uri, std::size_t line) {
@@ -144,8 +168,7 @@ class MediaParser {
       pending_range_.reset();
       return;
     }
-    const PendingExtinf extinf = *pending_extinf_;
-    pending_extinf_.reset();
+    const PendingExtinf& extinf = *pending_extinf_;
     if (!extinf.valid)
       findings_.add(codes::segment_malformed_extinf,
                     "EXTINF duration " + quote(extinf.raw) + on_line(extinf.line) +
@@ -156,7 +179,8 @@ class MediaParser {
                     "Segment" + on_line(line) + " follows EXT-X-ENDLIST" + on_line(end_list_line_) + ".",
                     line);
     }
-    Segment s;
+    const std::size_t index = out_.segments.size();
+    Segment& s = out_.segments.emplace_back();
     s.uri = uri;
     s.title = extinf.title;
     s.duration = extinf.duration;
@@ -166,7 +190,7 @@ class MediaParser {
     s.program_date_time = next_pdt_;
     s.line = line;
     s.sequence = static_cast<std::int64_t>(out_.media_sequence + out_.skipped_segments) +
-                 static_cast<std::int64_t>(out_.segments.size());
+                 static_cast<std::int64_t>(index);
     s.first_part = static_cast<std::uint32_t>(segment_parts_begin_);
     s.part_count = static_cast<std::uint32_t>(out_.parts.size() - segment_parts_begin_);
     if (pending_range_) {
@@ -192,7 +216,8 @@ class MediaParser {
       findings_.add(codes::segment_malformed_uri,
                     "Segment URI " + quote(uri) + on_line(line) + " does not resolve against the base URL.",
                     line);
-    out_.segments.push_back(s);
+    durations_.add(s, index);
+    pending_extinf_.reset();
     next_discontinuity_ = next_gap_ = false;
     next_pdt_.reset();
     segment_parts_begin_ = out_.parts.size();
@@ -456,6 +481,7 @@ class MediaParser {
   TagRules rules_;
   MediaPlaylist out_;
   std::optional<PendingExtinf> pending_extinf_;
+  DurationTotals durations_;
   std::optional<ByteRange> pending_range_;
   std::size_t pending_range_line_ = 0;
   std::string_view previous_range_uri_;
@@ -507,30 +533,24 @@ void MediaParser::finish() {
 void MediaParser::check_durations() {
   const auto& segments = out_.segments;
   const auto td = out_.target_duration;
-  std::size_t valid_count = 0, last_valid = 0;
-  double sum = 0, total = 0;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    total += segments[i].duration;
-    if (!segments[i].duration_valid) continue;
-    ++valid_count;
-    last_valid = i;
-    sum += segments[i].duration;
-    if (!td) continue;
-    const double rounded = std::floor(segments[i].duration + 0.5);
-    if (rounded > static_cast<double>(*td))
+  if (td && std::floor(durations_.valid_max + 0.5) > static_cast<double>(*td)) {
+    for (const auto& s : segments) {
+      const double rounded = std::floor(s.duration + 0.5);
+      if (!s.duration_valid || rounded <= static_cast<double>(*td)) continue;
       findings_.add(codes::segment_duration_exceeds_target,
-                    "Segment #" + std::to_string(segments[i].sequence) + on_line(segments[i].line) +
-                        " lasts " + text::format_fixed3(segments[i].duration) + " s (rounded " +
-                        text::format_number(rounded) + " s), above EXT-X-TARGETDURATION " +
-                        std::to_string(*td) + ".", segments[i].line);
+                    "Segment #" + std::to_string(s.sequence) + on_line(s.line) + " lasts " +
+                        text::format_fixed3(s.duration) + " s (rounded " + text::format_number(rounded) +
+                        " s), above EXT-X-TARGETDURATION " + std::to_string(*td) + ".", s.line);
+    }
   }
-  if (valid_count >= 2) {
-    const double anchor = td ? static_cast<double>(*td) : sum / static_cast<double>(valid_count);
+  if (durations_.valid_count >= 2) {
+    const double anchor =
+        td ? static_cast<double>(*td) : durations_.valid_sum / static_cast<double>(durations_.valid_count);
     const double lower = anchor * 0.5;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
+    for (std::size_t i = 0; durations_.valid_min < lower && i < segments.size(); ++i) {
       const auto& s = segments[i];
       if (!s.duration_valid || s.duration >= lower) continue;
-      if (i == last_valid && out_.end_list) continue;  // the last segment of a VOD may be short
+      if (i == durations_.last_valid && out_.end_list) continue;  // the last segment of a VOD may be short
       findings_.add(codes::segment_duration_outlier,
                     "Segment #" + std::to_string(s.sequence) + on_line(s.line) + " lasts " +
                         text::format_fixed3(s.duration) + " s, under 50% of the " +
@@ -539,9 +559,9 @@ void MediaParser::check_durations() {
     }
   }
   if (td && *td > 0 && !out_.end_list && out_.playlist_type != "EVENT" && !segments.empty() &&
-      total < 3.0 * static_cast<double>(*td))
+      durations_.total < 3.0 * static_cast<double>(*td))
     findings_.add(codes::media_live_window_short,
-                  "The live playlist lists " + text::format_fixed3(total) +
+                  "The live playlist lists " + text::format_fixed3(durations_.total) +
                       " s of media, less than three target durations (" +
                       std::to_string(3 * *td) + " s); players start too close to the live edge.");
 }

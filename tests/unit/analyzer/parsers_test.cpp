@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "analyzer/analyze.h"
@@ -110,6 +111,49 @@ TEST(Text, DecimalsReadAsFromCharsReadsThem) {
   EXPECT_EQ(text::parse_decimal("5.997"), 5.997);
   for (const char* s : {"", "-1", "+1", "1.2.3", "1,5", "5.x", "x", "nan", "inf", "1e999", " 1"})
     EXPECT_FALSE(text::parse_decimal(s)) << s;
+}
+
+TEST(Text, CountByteCountsEveryOccurrenceWhateverSurroundsIt) {
+  // Every length up to 40 (the eight-byte words and the tail), the byte beside its neighbours in
+  // value (0x09, 0x0B, 0x8A) and bytes with the high bit set, which a word-wise count must not carry.
+  const std::string pattern = "\n\x0b\t\x8a\n\n\xff\x80" "a\n\x01\n\x7f\x0a\xfe";
+  std::string text;
+  for (int i = 0; i < 3; ++i) text += pattern;
+  for (std::size_t length = 0; length <= 40; ++length) {
+    const std::string_view s(text.data(), length);
+    EXPECT_EQ(text::count_byte(s, '\n'), static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')))
+        << length;
+    EXPECT_EQ(text::count_byte(s, '\xff'), static_cast<std::size_t>(std::count(s.begin(), s.end(), '\xff')))
+        << length;
+  }
+}
+
+// The (code, line) of each finding, in order.
+std::vector<std::pair<std::string_view, std::size_t>> coded_lines(const Analysis& a) {
+  std::vector<std::pair<std::string_view, std::size_t>> out;
+  for (const auto& f : a.findings()) out.emplace_back(f.code, f.line);
+  return out;
+}
+
+TEST(Hls, DurationChecksReportEverySegmentThatBreaksThem) {
+  using Found = std::vector<std::pair<std::string_view, std::size_t>>;
+  // The target duration comes last, after the segments it bounds: two segments above it, one
+  // under half of it, an invalid duration that neither rule looks at, a short last segment of a VOD.
+  const std::string segments =
+      "#EXTINF:6,\na.ts\n#EXTINF:8,\nb.ts\n#EXTINF:2.9,\nc.ts\n#EXTINF:x,\nd.ts\n#EXTINF:7,\ne.ts\n"
+      "#EXTINF:1,\nf.ts\n";
+  EXPECT_EQ(coded_lines(run("#EXTM3U\n#EXT-X-VERSION:3\n" + segments +
+                            "#EXT-X-TARGETDURATION:6\n#EXT-X-ENDLIST\n")),
+            (Found{{"segment_malformed_extinf", 9},
+                   {"segment_duration_exceeds_target", 6},
+                   {"segment_duration_exceeds_target", 12},
+                   {"segment_duration_outlier", 8}}));
+  // Without a target duration the mean of the valid durations (4.98 s) is the anchor; live, the
+  // short last segment is an outlier too.
+  EXPECT_EQ(coded_lines(run("#EXTM3U\n#EXT-X-VERSION:3\n" + segments)),
+            (Found{{"segment_malformed_extinf", 9},
+                   {"media_missing_targetduration", 0},
+                   {"segment_duration_outlier", 14}}));
 }
 
 TEST(Hls, FindingsCarryTheirLine) {

@@ -152,7 +152,8 @@ class EventStore {
   virtual domain::Result<PruneResult> prune_before(Micros cutoff) = 0;
 
   // Boot: sessions not ended (to rebuild the in-memory registry) and the highest ingest_sequence
-  // stored (0 when empty).
+  // ever stored, even if its events were erased or pruned since (0 when none ever was), so that
+  // sequences never repeat.
   virtual domain::Result<std::vector<domain::Session>> load_open_sessions() = 0;
   virtual domain::Result<std::int64_t> max_ingest_sequence() = 0;
 

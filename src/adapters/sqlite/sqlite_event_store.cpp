@@ -628,10 +628,32 @@ void write_batch(Connection& connection, SessionKeyCache& session_keys,
   for (const PendingChunk& chunk : open) insert_chunk(connection, indexes, chunk);
 }
 
+// The highest ingest sequence that a stored chunk holds, 0 when none does.
+std::int64_t highest_stored_ingest_sequence(Connection& connection) {
+  // The highest event sits in a chunk whose id is within kChunkSpan of the highest id.
+  StatementUse statement(connection.statement(
+      "SELECT coalesce(max(last_ingest_sequence), 0) FROM event_chunks"
+      " WHERE chunk_id > (SELECT coalesce(max(chunk_id), 0) FROM event_chunks) - ?1"));
+  statement->bind(1, kChunkSpan);
+  statement->step();
+  return statement->int64(0);
+}
+
+// Ingest sequences never repeat: chunk ids, the indexes' rows (which outlive erased chunks) and
+// the live stream's event ids rest on it. Before chunks are deleted, the highest sequence stored
+// is kept in store_state, so that a restart goes on after it even when the newest chunks are gone.
+void keep_ingest_high_water(Connection& connection) {
+  StatementUse save(connection.statement(
+      "INSERT INTO store_state (name, value) VALUES ('ingest_high_water', ?1)"
+      " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"));
+  save->bind(1, highest_stored_ingest_sequence(connection)).run();
+}
+
 // Erases a session's rows: its event chunks, boundaries, analyses and the session itself. The
 // chunks are not read, so that a damaged one cannot keep a session from being erased.
 void erase_session_rows(Connection& connection, std::int64_t key, std::string_view project_id,
                         std::string_view session_id) {
+  keep_ingest_high_water(connection);
   StatementUse drop_chunks(connection.statement("DELETE FROM event_chunks WHERE session_key = ?1"));
   drop_chunks->bind(1, key).run();
   for (const char* sql : {"DELETE FROM session_boundaries WHERE project_id = ?1 AND session_id = ?2",
@@ -1533,13 +1555,9 @@ domain::Result<std::vector<Session>> SqliteEventStore::load_open_sessions() {
 
 domain::Result<std::int64_t> SqliteEventStore::max_ingest_sequence() {
   return read<std::int64_t>([&](Connection& db) {
-    // The highest event sits in a chunk whose id is within kChunkSpan of the highest id.
-    StatementUse statement(db.statement(
-        "SELECT coalesce(max(last_ingest_sequence), 0) FROM event_chunks"
-        " WHERE chunk_id > (SELECT coalesce(max(chunk_id), 0) FROM event_chunks) - ?1"));
-    statement->bind(1, kChunkSpan);
-    statement->step();
-    return statement->int64(0);
+    StatementUse kept(db.statement("SELECT value FROM store_state WHERE name = 'ingest_high_water'"));
+    const std::int64_t high_water = kept->step() ? kept->int64(0) : 0;
+    return std::max(high_water, highest_stored_ingest_sequence(db));
   });
 }
 

@@ -1321,6 +1321,26 @@ TEST_F(SqliteEventStoreTest, AnErasedSessionIsWrittenAfreshWhenItComesBack) {
   EXPECT_EQ(ingest_sequences(store_->events_after("demo", 0, 10).value()), std::vector<std::int64_t>{3});
 }
 
+TEST_F(SqliteEventStoreTest, IngestSequencesGoOnAfterTheNewestEventsAreErasedOrPruned) {
+  ASSERT_TRUE(append(batch_of(make_session("demo", "a", kT0), {"x", "playback_error"}, 1, kT0, 0)).ok());
+  ASSERT_TRUE(append(batch_of(make_session("demo", "b", kT0), {"x", "playback_error"}, 3, kT0, 0)).ok());
+  ASSERT_TRUE(erase("demo", "b").value());
+  reopen();
+  ASSERT_EQ(store_->max_ingest_sequence().value(), 4);
+  // The next batch, numbered after the erased one, is stored and found by name, where its chunk
+  // id would otherwise clash with the erased chunk's index rows.
+  ASSERT_TRUE(append(batch_of(make_session("demo", "c", kT0 + 1), {"x", "playback_error"}, 5, kT0 + 1, 0)).ok());
+  ports::EventSearchQuery errors;
+  errors.project_id = "demo";
+  errors.event_name = "playback_error";
+  errors.limit = 10;
+  EXPECT_EQ(ingest_sequences(store_->search_events(errors).value().events), (std::vector<std::int64_t>{6, 2}));
+  // Every session pruned: the numbering still goes on.
+  ASSERT_EQ(store_->prune_before(kT0 + 10).value().sessions, 2);
+  reopen();
+  EXPECT_EQ(store_->max_ingest_sequence().value(), 6);
+}
+
 TEST_F(SqliteEventStoreTest, TheWalIsCopiedIntoTheDatabaseWhileTheStoreRuns) {
   SqliteEventStore::Options options;
   options.checkpoint_pages = 500;

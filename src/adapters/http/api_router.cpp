@@ -136,7 +136,11 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
     cors.emplace_back("Access-Control-Expose-Headers", "Retry-After");
   }
   // Every answer, synchronous or not, carries the CORS headers.
-  exchange.respond = [respond = std::move(exchange.respond), cors](Response response) mutable {
+  std::string unlisted_origin = origin_known ? std::string() : std::string(origin);
+  exchange.respond = [respond = std::move(exchange.respond), cors,
+                      unlisted_origin = std::move(unlisted_origin)](Response response) mutable {
+    if (response.readable_by_any_origin && !unlisted_origin.empty())
+      response.with_header("Access-Control-Allow-Origin", std::move(unlisted_origin));
     // A handler answers once, so the headers move into the response.
     response.headers.insert(response.headers.end(), std::make_move_iterator(cors.begin()),
                             std::make_move_iterator(cors.end()));
@@ -203,7 +207,7 @@ void ApiRouter::handle(Request& request, Exchange exchange) {
   }
   if (request.path.starts_with("/sdk/")) {
     if (auto file = deps_.sdk.file(request.path.substr(4))) {
-      file->with_header("Access-Control-Allow-Origin", "*");  // public script, no credentials
+      file->readable_by_any_origin = true;  // a public script, read without credentials
       return exchange.respond(std::move(*file));
     }
     return exchange.respond(Response::error(404, "not_found", "no such SDK file"));

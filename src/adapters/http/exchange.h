@@ -40,6 +40,9 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Any Origin may read it (the SDK, the lab's media): the router names the request's Origin in
+  // Access-Control-Allow-Origin, never "*".
+  bool readable_by_any_origin = false;
 
   static Response json(int status, std::string body);
   static Response error(int status, std::string_view code, std::string_view message);

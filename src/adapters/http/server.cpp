@@ -86,6 +86,8 @@ namespace {
 // Initial capacity of a connection's read buffer. Beast reads at most the free capacity (and at
 // least 512 bytes) per call, so a typical ingest request (~3 KiB) arrives in one read, not six.
 constexpr std::size_t kReadBufferBytes = 8 * 1024;
+// What the read buffer may hold beyond a whole header: pipelined requests and chunk framing.
+constexpr std::size_t kUnparsedSlackBytes = 64 * 1024;
 
 // The lowercase name of a header the routes read, or "" for any other header.
 std::string_view kept_header_name(std::string_view name) {
@@ -118,7 +120,11 @@ bool bodiless(int status) { return status / 100 == 1 || status == 204 || status 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket&& socket, std::shared_ptr<HttpServer::State> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {
+      : stream_(std::move(socket)),
+        state_(std::move(state)),
+        // Bytes read but not yet parsed: a header, or the line of a chunk or a trailer, which Beast
+        // does not bound by itself. Past this the read fails and the request gets 400.
+        buffer_(state_->options.header_limit + kUnparsedSlackBytes) {
     beast::error_code ec;
     const auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_address_ = endpoint.address().to_string();

@@ -56,8 +56,8 @@ http::Response clock_response() {
 }
 
 http::Response with_cors(http::Response response) {
-  response.with_header("Access-Control-Allow-Origin", "*")
-      .with_header("Access-Control-Expose-Headers", "Content-Length")
+  response.readable_by_any_origin = true;
+  response.with_header("Access-Control-Expose-Headers", "Content-Length")
       .with_header("X-Content-Type-Options", "nosniff");
   return response;
 }

@@ -223,6 +223,18 @@ TEST_F(IngestTest, AnswersCorsPreflightsForKnownOriginsOnlyAndNeverWithAStar) {
   EXPECT_EQ(posted.status, 202);
   EXPECT_EQ(posted.header("access-control-allow-origin"), "https://player.example");
   EXPECT_NE(posted.header("access-control-expose-headers").find("Retry-After"), std::string::npos);
+  // The SDK is public: any Origin may load it, named once in the answer, never as "*".
+  for (const std::string origin : {"https://player.example", "https://elsewhere.example"}) {
+    const std::string raw = exchange_raw(
+        server.port(), "GET /sdk/mtrace.iife.js HTTP/1.1\r\nHost: x\r\nOrigin: " + origin + "\r\nConnection: close\r\n\r\n",
+        std::chrono::seconds(5));
+    const std::string head = raw.substr(0, raw.find("\r\n\r\n"));
+    EXPECT_EQ(parse_response(raw).status, 200) << origin;
+    const auto named = head.find("Access-Control-Allow-Origin: " + origin + "\r\n");
+    ASSERT_NE(named, std::string::npos) << head;
+    EXPECT_EQ(head.find("Access-Control-Allow-Origin"), named) << head;
+    EXPECT_EQ(head.find("Access-Control-Allow-Origin", named + 1), std::string::npos) << head;
+  }
 }
 
 }  // namespace

@@ -144,6 +144,48 @@ TEST(Robustness, AnswersGarbageWithoutDying) {
   EXPECT_EQ(server.get("/api/health", "").status, 200);
 }
 
+// A chunk-size line that never ends (Beast bounds neither it nor a trailer by itself): the server
+// stops reading it at a bound, answers 400 or just closes, instead of buffering for 30 s.
+TEST(Robustness, ClosesAChunkedBodyWhoseChunkLineNeverEnds) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const int fd = connect_loopback(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string head =
+      "POST /api/playback-events HTTP/1.1\r\nHost: x\r\nX-MTrace-Token: demo-token\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1;";
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  const std::string extension(64 * 1024, 'a');
+  std::size_t sent = 0;
+  while (sent < 8 * 1024 * 1024) {  // 8 MiB at most (loopback buffers hold a few), a bounded loop
+    pollfd writable{fd, POLLOUT, 0};
+    if (poll(&writable, 1, 2000) <= 0) break;  // the server stopped reading
+    const auto n = send(fd, extension.data(), extension.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;  // closed by the server
+    sent += static_cast<std::size_t>(n);
+  }
+  // Closed within seconds: recv reads the 400 or nothing, then the end (or a reset).
+  std::string answer;
+  char buffer[4096];
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {
+    pollfd readable{fd, POLLIN, 0};
+    if (poll(&readable, 1, 100) <= 0) continue;
+    const auto n = recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      closed = true;
+    } else {
+      answer.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  close(fd);
+  EXPECT_TRUE(closed);
+  if (!answer.empty()) {
+    EXPECT_EQ(parse_response(answer).status, 400) << answer;
+  }
+  EXPECT_EQ(server.get("/api/health", "").status, 200);
+}
+
 // Both Content-Length and Transfer-Encoding (a request-smuggling attempt): 400, the connection
 // closes, and the request hidden after it is never answered.
 TEST(Robustness, RefusesAmbiguousFramingAndAnswersNothingSmuggledBehindIt) {

@@ -290,6 +290,10 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   pruning.request_stop();
   if (extension.on_shutdown) extension.on_shutdown();
   server.shutdown(std::chrono::seconds(5));
+  // Requests past the grace may still be running on these threads: they answer through the
+  // server's stopped event loops, which must outlive them.
+  analyze_workers.stop();
+  router.stop_store_work();
   event_store.drain();
   if (exporter) exporter->shutdown();
   log_info("stopped");

@@ -67,6 +67,10 @@ class ApiRouter {
 
   LiveStreams& live_streams() { return live_streams_; }
 
+  // Runs the store reads already accepted and refuses new ones: at shutdown, while the server
+  // they answer through still exists.
+  void stop_store_work() { store_work_.stop(); }
+
   // Accepted events per second over the last minute (for the overview).
   double events_per_second() const;
 

@@ -49,10 +49,16 @@ class LiveStreams::Subscriber final : public ports::LiveSubscriber,
     stream_->send(std::move(bytes));
   }
 
-  void keep(std::unique_ptr<ports::LiveSubscription> subscription) { subscription_ = std::move(subscription); }
-  void drop_subscription() {
+  void keep(std::unique_ptr<ports::LiveSubscription> subscription) {
     std::lock_guard lock(mutex_);
-    subscription_.reset();
+    subscription_ = std::move(subscription);
+  }
+  // Ends the subscription outside mutex_: ending it waits for a publish in progress, which may be
+  // waiting for mutex_ in on_frames.
+  void drop_subscription() {
+    std::unique_ptr<ports::LiveSubscription> dropped;
+    std::lock_guard lock(mutex_);
+    dropped = std::move(subscription_);
   }
   bool closed() const { return closed_; }
   void mark_closed() { closed_ = true; }

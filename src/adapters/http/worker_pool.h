@@ -20,7 +20,7 @@ class WorkerPool {
   // running, at most `queue_capacity` jobs wait: a flood of slow requests is refused at once
   // instead of growing memory and latency without bound.
   WorkerPool(std::string name, int threads, std::size_t queue_capacity);
-  // Runs the jobs already accepted, then joins the threads.
+  // Calls stop().
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -28,6 +28,10 @@ class WorkerPool {
   // Accepts `job` to run on one of the threads, or returns false (and never runs it) when every
   // thread is busy and the queue is full. Thread-safe. A job must not throw.
   bool try_post(std::function<void()> job);
+
+  // Refuses new jobs, runs the jobs already accepted, then joins the threads. Idempotent; not
+  // from one of the pool's own jobs.
+  void stop();
 
  private:
   void run();

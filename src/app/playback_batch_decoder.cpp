@@ -3,6 +3,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -45,6 +46,23 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && blank(text.front())) text.remove_prefix(1);
   while (!text.empty() && blank(text.back())) text.remove_suffix(1);
   return text;
+}
+
+// Boost.JSON reads a number beyond a double's range (1e309) as an infinity, which JSON cannot
+// carry back out: the reference's decoder refuses such a body, and so does this one.
+bool numbers_finite(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::double_: return std::isfinite(value.get_double());
+    case json::kind::array:
+      for (const auto& item : value.get_array())
+        if (!numbers_finite(item)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& member : value.get_object())
+        if (!numbers_finite(member.value())) return false;
+      return true;
+    default: return true;
+  }
 }
 
 // A string member (`value` is null when absent): absent or null gives "", another type is a 400
@@ -170,6 +188,7 @@ domain::PlaybackEvent decode_event(json::value& value, std::size_t index, std::s
 
   if (auto* meta = members.meta; meta != nullptr && !meta->is_null()) {
     if (!meta->is_object()) fail(400, "invalid_json", where(index, "meta") + " must be an object");
+    if (!numbers_finite(*meta)) fail(400, "invalid_json", where(index, "meta") + " holds a number out of range");
     json::object& fields = meta->get_object();
     if (auto problem = domain::check_reserved_meta(fields)) {
       fail(422, "invalid_event", where(index, "meta") + ": " + *problem);

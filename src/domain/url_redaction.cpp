@@ -242,14 +242,26 @@ bool for_each_segment(std::string_view path, Visit visit) {
   return true;
 }
 
+void redact_members(boost::json::object& object, bool top_level);
+
 void redact_value(boost::json::value& value, std::string_view key) {
   if (auto* text = value.if_string()) {
     const std::string_view view(text->data(), text->size());
     if (needs_redaction(key, view)) *text = redact_url(view);
   } else if (auto* object = value.if_object()) {
-    redact_meta_urls(*object);
+    redact_members(*object, false);
   } else if (auto* array = value.if_array()) {
     for (auto& element : *array) redact_value(element, key);
+  }
+}
+
+// Only the top level's redacted-URL key was validated as one (event_rules.h); nested, the same
+// key is redacted like any other.
+void redact_members(boost::json::object& object, bool top_level) {
+  for (auto& entry : object) {
+    const std::string_view key(entry.key().data(), entry.key().size());
+    if (top_level && key == kRedactedUrlKey) continue;
+    redact_value(entry.value(), key);
   }
 }
 
@@ -299,13 +311,7 @@ bool needs_redaction(std::string_view key, std::string_view value) {
          scheme_length(value) != 0;
 }
 
-void redact_meta_urls(boost::json::object& meta) {
-  for (auto& entry : meta) {
-    const std::string_view key(entry.key().data(), entry.key().size());
-    if (key == kRedactedUrlKey) continue;
-    redact_value(entry.value(), key);
-  }
-}
+void redact_meta_urls(boost::json::object& meta) { redact_members(meta, true); }
 
 bool is_redacted_url(std::string_view value) {
   // The SDK sends one with most events, so this is parse_hierarchical and the path's segment checks

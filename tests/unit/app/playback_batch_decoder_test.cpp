@@ -6,6 +6,9 @@ namespace mtrace::app {
 namespace {
 
 std::string batch(const std::string& events) { return R"({"schema_version":"1.0","events":[)" + events + "]}"; }
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  return text.replace(text.find(from), from.size(), to);
+}
 
 const std::string kEvent =
     R"({"event_name":"segment_loaded","project_id":"demo","session_id":" s1 ","client_timestamp":"2026-03-01T10:00:00.5+01:00","sequence_number":7,"sdk":{"name":"sdk","version":"2.0.0"},"meta":{"segment_url":"https://cdn.example/a/b.m4s?sig=1","bytes":1200},"unknown_field":1})";
@@ -40,9 +43,6 @@ TEST(PlaybackBatchDecoder, ClassifiesRefusalsLikeTheReferenceWithSpecFixes) {
   const auto too_many = rejection_of(batch(many));
   EXPECT_EQ(too_many.code, "batch_too_large");
   EXPECT_EQ(too_many.invalid_events, 101);
-  auto replace = [](std::string text, const std::string& from, const std::string& to) {
-    return text.replace(text.find(from), from.size(), to);
-  };
   EXPECT_EQ(rejection_of(batch(replace(kEvent, R"("sequence_number":7)", R"("sequence_number":-7)"))).http_status, 422);
   EXPECT_EQ(rejection_of(batch(replace(kEvent, R"("sequence_number":7)", R"("sequence_number":7.5)"))).http_status, 400);
   EXPECT_EQ(rejection_of(batch(replace(kEvent, R"("project_id":"demo")", R"("project_id":"shop")"))).http_status, 401);
@@ -88,6 +88,17 @@ TEST(PlaybackBatchDecoder, ChecksBoundariesAgainstTheBatch) {
   other.replace(other.find(R"("session_id":"s1")"), 17, R"("session_id":"s2")");
   const auto refused = rejection_of(R"({"schema_version":"1.0","events":[)" + kEvent + R"(],"session_boundaries":[)" + other + "]}");
   EXPECT_EQ(refused.code, "invalid_boundary");
+}
+
+TEST(PlaybackBatchDecoder, RefusesANumberBeyondADoublesRangeAnywhereInMeta) {
+  // Boost.JSON reads these as infinities, which could be stored but never read back as JSON.
+  for (const char* meta : {R"({"x":1e309})", R"({"x":[1,-1e400]})", R"({"a":{"b":{"c":1e999}}})"}) {
+    const auto refused = rejection_of(batch(replace(kEvent, R"("bytes":1200})", std::string(R"("bytes":1200,"deep":)") + meta + "}")));
+    EXPECT_EQ(refused.http_status, 400) << meta;
+    EXPECT_EQ(refused.code, "invalid_json") << meta;
+  }
+  EXPECT_TRUE(std::holds_alternative<DecodedBatch>(
+      decode_playback_batch(batch(replace(kEvent, R"("bytes":1200})", R"("bytes":1200,"deep":{"x":[1.5e308,-2e-400]}})")), "demo")));
 }
 
 TEST(PlaybackBatchDecoder, TakesTheLastOfDuplicateMembers) {

@@ -115,7 +115,8 @@ TEST(RedactMetaUrls, RewritesUrlValuesAndLeavesTheRest) {
     "network.redacted_url": "https://cdn.example.com/keep?as=is",
     "player_name": "hls.js",
     "bitrate_bps": 800000,
-    "nested": {"segment_url": "https://u:p@h/x.ts", "list": ["https://h/a?b", "plain"]}
+    "nested": {"segment_url": "https://u:p@h/x.ts", "list": ["https://h/a?b", "plain"],
+               "network.redacted_url": "https://u:p@h/y.ts?token=s3cr3t#f"}
   })").as_object();
   redact_meta_urls(meta);
   EXPECT_EQ(boost::json::serialize(meta), boost::json::serialize(boost::json::parse(R"({
@@ -125,7 +126,8 @@ TEST(RedactMetaUrls, RewritesUrlValuesAndLeavesTheRest) {
     "network.redacted_url": "https://cdn.example.com/keep?as=is",
     "player_name": "hls.js",
     "bitrate_bps": 800000,
-    "nested": {"segment_url": "https://h/x.ts", "list": ["https://h/a", "plain"]}
+    "nested": {"segment_url": "https://h/x.ts", "list": ["https://h/a", "plain"],
+               "network.redacted_url": "https://h/y.ts"}
   })")));
 }
 

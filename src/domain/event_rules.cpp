@@ -117,10 +117,18 @@ std::optional<std::string> check_webrtc_key(std::string_view key, const boost::j
     if (text && is_run_id(*text)) return std::nullopt;
     return must_be(key, "1-64 characters of [a-z0-9_-]");
   }
-  if (one_of(key, {"webrtc.sample_id", "webrtc.packets_lost", "webrtc.bytes_received",
-                   "webrtc.bytes_sent"})) {
+  // The reference's counters, then the receiver statistics SPEC §8 adds for WebRTC players.
+  if (one_of(key, {"webrtc.sample_id", "webrtc.packets_lost", "webrtc.bytes_received", "webrtc.bytes_sent",
+                   "webrtc.jitter_ms", "webrtc.rtt_ms", "webrtc.frames_decoded", "webrtc.frames_dropped",
+                   "webrtc.freeze_count", "webrtc.total_freezes_duration_ms"})) {
     if (is_non_negative_integral(value)) return std::nullopt;
     return must_be(key, "a non-negative integer");
+  }
+  if (key == "webrtc.fps") {
+    const auto* number = value.if_double();
+    const bool ok = number ? std::isfinite(*number) && *number >= 0 : is_non_negative_integral(value);
+    if (ok) return std::nullopt;
+    return must_be(key, "a non-negative number");
   }
   if (key == "webrtc.connection_state") {
     return check_string_in(key, value,

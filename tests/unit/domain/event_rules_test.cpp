@@ -114,7 +114,11 @@ TEST(ReservedMeta, WebrtcAllowList) {
     "webrtc.bytes_sent": 18446744073709551615,
     "webrtc.connection_state": "connected", "webrtc.ice_state": "completed",
     "webrtc.dtls_state": "closed", "webrtc.error_code": "whep_sdp_invalid",
-    "webrtc.error_detail": "offer rejected"})"));
+    "webrtc.error_detail": "offer rejected",
+    "webrtc.jitter_ms": 12, "webrtc.rtt_ms": 2, "webrtc.frames_decoded": 250,
+    "webrtc.frames_dropped": 2, "webrtc.freeze_count": 0, "webrtc.total_freezes_duration_ms": 400,
+    "webrtc.fps": 29.97})"));
+  EXPECT_FALSE(check(R"({"webrtc.fps": 25})"));
   const std::pair<const char*, const char*> bad[] = {
       {"webrtc.track_id", R"("t1")"},
       {"webrtc.ssrc", "1234"},
@@ -128,6 +132,10 @@ TEST(ReservedMeta, WebrtcAllowList) {
       {"webrtc.ice_state", R"("connecting")"},
       {"webrtc.dtls_state", R"("disconnected")"},
       {"webrtc.error_code", R"("boom")"},
+      {"webrtc.jitter_ms", "-1"},
+      {"webrtc.frames_dropped", "2.5"},
+      {"webrtc.fps", "-1"},
+      {"webrtc.fps", R"("25")"},
   };
   for (const auto& [key, value] : bad) {
     const auto message = check(std::string("{\"") + key + "\": " + value + "}");

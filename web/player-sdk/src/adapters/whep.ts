@@ -134,12 +134,12 @@ export function attachWhep(tracker: Tracker, video: HTMLVideoElement, options: W
         bytesReceived += count(report.bytesReceived) ?? 0;
         if (report.kind === 'video') {
           Object.assign(meta, {
-            webrtc_jitter_ms: typeof report.jitter === 'number' ? Math.round(report.jitter * 1000) : undefined,
-            webrtc_frames_decoded: count(report.framesDecoded),
-            webrtc_frames_dropped: count(report.framesDropped),
-            webrtc_freeze_count: count(report.freezeCount),
-            webrtc_total_freezes_duration_ms: typeof report.totalFreezesDuration === 'number' ? Math.round(report.totalFreezesDuration * 1000) : undefined,
-            webrtc_fps: typeof report.framesPerSecond === 'number' ? report.framesPerSecond : undefined,
+            'webrtc.jitter_ms': typeof report.jitter === 'number' ? Math.round(report.jitter * 1000) : undefined,
+            'webrtc.frames_decoded': count(report.framesDecoded),
+            'webrtc.frames_dropped': count(report.framesDropped),
+            'webrtc.freeze_count': count(report.freezeCount),
+            'webrtc.total_freezes_duration_ms': typeof report.totalFreezesDuration === 'number' ? Math.round(report.totalFreezesDuration * 1000) : undefined,
+            'webrtc.fps': typeof report.framesPerSecond === 'number' ? report.framesPerSecond : undefined,
             decoded_frames: count(report.framesDecoded),
             dropped_frames: count(report.framesDropped),
             width: count(report.frameWidth),
@@ -169,7 +169,7 @@ export function attachWhep(tracker: Tracker, video: HTMLVideoElement, options: W
       'webrtc.packets_lost': packetsLost,
       'webrtc.bytes_received': bytesReceived,
       'webrtc.bytes_sent': bytesSent,
-      ...defined({ ...meta, webrtc_rtt_ms: rtt === undefined ? undefined : Math.round(rtt * 1000), bitrate_bps: bitrate && bitrate > 0 ? bitrate : undefined }),
+      ...defined({ ...meta, 'webrtc.rtt_ms': rtt === undefined ? undefined : Math.round(rtt * 1000), bitrate_bps: bitrate && bitrate > 0 ? bitrate : undefined }),
     });
   }
 

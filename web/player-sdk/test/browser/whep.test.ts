@@ -79,11 +79,11 @@ describe('WHEP adapter with a real WebRTC peer', () => {
         'webrtc.dtls_state': 'connected',
         'webrtc.packets_lost': expect.any(Number),
         'webrtc.bytes_received': expect.any(Number),
-        webrtc_jitter_ms: expect.any(Number),
-        webrtc_frames_decoded: expect.any(Number),
-        webrtc_frames_dropped: expect.any(Number),
-        webrtc_freeze_count: expect.any(Number),
-        webrtc_rtt_ms: expect.any(Number),
+        'webrtc.jitter_ms': expect.any(Number),
+        'webrtc.frames_decoded': expect.any(Number),
+        'webrtc.frames_dropped': expect.any(Number),
+        'webrtc.freeze_count': expect.any(Number),
+        'webrtc.rtt_ms': expect.any(Number),
       });
       for (const key of Object.keys(sample.meta!)) {
         if (key.startsWith('webrtc.')) expect(key).toMatch(/^webrtc\.(peer_connection_run_id|sample_id|packets_lost|bytes_received|bytes_sent|connection_state|ice_state|dtls_state)$/);
@@ -91,7 +91,7 @@ describe('WHEP adapter with a real WebRTC peer', () => {
     }
     const last = sorted.at(-1)!.meta!;
     expect(last['webrtc.bytes_received']).toBeGreaterThan(sorted[0].meta!['webrtc.bytes_received']);
-    expect(last.webrtc_frames_decoded).toBeGreaterThan(sorted[0].meta!.webrtc_frames_decoded);
+    expect(last['webrtc.frames_decoded']).toBeGreaterThan(sorted[0].meta!['webrtc.frames_decoded']);
     expect(last.bitrate_bps).toBeGreaterThan(0);
     expect(relay.problems).toEqual([]);
     expect(backend.problems()).toEqual([]);

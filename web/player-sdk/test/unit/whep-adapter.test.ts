@@ -72,8 +72,8 @@ describe('WHEP adapter', () => {
     expect(sample).toMatchObject({
       'webrtc.sample_id': 0, 'webrtc.connection_state': 'connected', 'webrtc.ice_state': 'connected', 'webrtc.dtls_state': 'connected',
       'webrtc.packets_lost': 5, 'webrtc.bytes_received': 105_000, 'webrtc.bytes_sent': 300,
-      webrtc_jitter_ms: 12, webrtc_rtt_ms: 2, webrtc_frames_decoded: 250, webrtc_frames_dropped: 2, webrtc_freeze_count: 1,
-      webrtc_total_freezes_duration_ms: 400, webrtc_fps: 25, decoded_frames: 250, dropped_frames: 2, width: 640, height: 360,
+      'webrtc.jitter_ms': 12, 'webrtc.rtt_ms': 2, 'webrtc.frames_decoded': 250, 'webrtc.frames_dropped': 2, 'webrtc.freeze_count': 1,
+      'webrtc.total_freezes_duration_ms': 400, 'webrtc.fps': 25, decoded_frames: 250, dropped_frames: 2, width: 640, height: 360,
     });
     expect(sample['webrtc.peer_connection_run_id']).toMatch(/^[a-z0-9_-]{1,64}$/);
     for (const key of Object.keys(sample)) if (key.startsWith('webrtc.')) expect(ALLOWED_WEBRTC_KEYS.has(key)).toBe(true);

@@ -86,7 +86,7 @@ describe('WHEP adapter with a real WebRTC peer', () => {
         'webrtc.rtt_ms': expect.any(Number),
       });
       for (const key of Object.keys(sample.meta!)) {
-        if (key.startsWith('webrtc.')) expect(key).toMatch(/^webrtc\.(peer_connection_run_id|sample_id|packets_lost|bytes_received|bytes_sent|connection_state|ice_state|dtls_state)$/);
+        if (key.startsWith('webrtc.')) expect(key).toMatch(/^webrtc\.(peer_connection_run_id|sample_id|packets_lost|bytes_received|bytes_sent|connection_state|ice_state|dtls_state|jitter_ms|rtt_ms|frames_decoded|frames_dropped|freeze_count|total_freezes_duration_ms|fps)$/);
       }
     }
     const last = sorted.at(-1)!.meta!;

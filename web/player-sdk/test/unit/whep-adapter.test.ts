@@ -5,6 +5,8 @@ import { fakeFetch, FakeVideo, recordingTracker } from './helpers';
 const ALLOWED_WEBRTC_KEYS = new Set([
   'webrtc.peer_connection_run_id', 'webrtc.sample_id', 'webrtc.packets_lost', 'webrtc.bytes_received', 'webrtc.bytes_sent',
   'webrtc.connection_state', 'webrtc.ice_state', 'webrtc.dtls_state', 'webrtc.error_code', 'webrtc.error_detail',
+  'webrtc.jitter_ms', 'webrtc.rtt_ms', 'webrtc.frames_decoded', 'webrtc.frames_dropped', 'webrtc.freeze_count',
+  'webrtc.total_freezes_duration_ms', 'webrtc.fps',
 ]);
 const ANSWER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n';
 

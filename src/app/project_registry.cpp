@@ -140,12 +140,20 @@ ProjectRegistry ProjectRegistry::demo(std::vector<std::string> allowed_origins) 
   return registry;
 }
 
-void ProjectRegistry::set_admin_token(std::string_view token) {
+domain::Status ProjectRegistry::set_admin_token(std::string_view token) {
   if (token.empty()) {
     admin_digest_.reset();
-  } else {
-    admin_digest_ = digest_of(token);
+    return domain::Ok{};
   }
+  if (token.size() < 8 || token.size() > 256) return invalid("the admin token must be 8 to 256 bytes long");
+  const auto digest = digest_of(token);
+  for (const auto* listed : {&ingest_tokens_, &read_tokens_}) {
+    if (const auto* existing = find(*listed, digest)) {
+      return invalid("the admin token is also a token of project '" + projects_[existing->project_index].id + "'");
+    }
+  }
+  admin_digest_ = digest;
+  return domain::Ok{};
 }
 
 void ProjectRegistry::allow_origins_everywhere(const std::vector<std::string>& origins) {

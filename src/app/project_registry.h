@@ -35,8 +35,10 @@ class ProjectRegistry {
   // The built-in `demo` project with `demo-token` as ingest and read token (no projects file).
   static ProjectRegistry demo(std::vector<std::string> allowed_origins);
 
-  // MTRACE_ADMIN_TOKEN: reads every project. Empty: no admin token.
-  void set_admin_token(std::string_view token);
+  // MTRACE_ADMIN_TOKEN: reads every project. Empty: no admin token. Refused (invalid_argument,
+  // nothing changed) unless 8..256 bytes long and no project's ingest or read token: a shared one
+  // would give every project's data to whoever holds that project's token.
+  domain::Status set_admin_token(std::string_view token);
 
   // Adds origins to every project (the lab's own origins). Duplicates are ignored.
   void allow_origins_everywhere(const std::vector<std::string>& origins);

@@ -158,7 +158,10 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
     log_error("bad projects file", {{"error", projects.error().message}});
     return 1;
   }
-  projects.value().set_admin_token(settings.admin_token);
+  if (auto admin = projects.value().set_admin_token(settings.admin_token); !admin.ok()) {
+    log_error("bad admin token", {{"error", admin.error().message}});
+    return 1;
+  }
 
   adapters::SystemClock clock;
   adapters::PrometheusMetrics metrics;

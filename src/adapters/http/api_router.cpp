@@ -12,6 +12,7 @@
 namespace mtrace::adapters::http {
 namespace {
 
+
 namespace json = boost::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -253,12 +254,7 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
   if (path == "/api/playback-events") {
     std::string client_address = request.peer_address;
     if (deps_.trust_forwarded_for) {
-      const auto forwarded = request.header("x-forwarded-for");
-      const auto last = forwarded.rfind(',');
-      auto entry = forwarded.substr(last == std::string_view::npos ? 0 : last + 1);
-      while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
-      while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
-      if (!entry.empty() && entry.size() <= 45) client_address = std::string(entry);
+      if (auto forwarded = request.forwarded_client_address()) client_address = std::move(*forwarded);
     }
     // The session's trace comes from the SDK's traceparent, whether or not spans are exported.
     const auto parent = domain::parse_traceparent(request.header("traceparent"));

@@ -1,5 +1,7 @@
 #include "adapters/http/exchange.h"
 
+#include <arpa/inet.h>
+
 #include "analyzer/text.h"
 #include "app/wire_json.h"
 
@@ -46,6 +48,27 @@ void Request::set_target(std::string_view target) {
   path = std::string(target.substr(0, question));
   if (absolute && path.empty()) path = "/";
   query = question == std::string_view::npos ? std::string() : std::string(target.substr(question + 1));
+}
+
+std::optional<std::string> Request::forwarded_client_address() const {
+  std::string_view forwarded;
+  for (const auto& [name, value] : headers) {
+    if (name == "x-forwarded-for") forwarded = value;
+  }
+  const auto last = forwarded.rfind(',');
+  auto entry = forwarded.substr(last == std::string_view::npos ? 0 : last + 1);
+  while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
+  while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+  if (entry.empty() || entry.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  const std::string text(entry);
+  unsigned char address[sizeof(in6_addr)];
+  char canonical[INET6_ADDRSTRLEN];
+  for (const int family : {AF_INET, AF_INET6}) {
+    if (inet_pton(family, text.c_str(), address) == 1 && inet_ntop(family, address, canonical, sizeof canonical)) {
+      return std::string(canonical);
+    }
+  }
+  return std::nullopt;
 }
 
 std::string_view Request::header(std::string_view lowercase_name) const {

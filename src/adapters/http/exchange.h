@@ -33,6 +33,9 @@ struct Request {
   std::string_view header(std::string_view lowercase_name) const;
   // The first query parameter of that name, percent-decoded; nullopt when absent.
   std::optional<std::string> query_param(std::string_view name) const;
+  // The last X-Forwarded-For entry, which the trusted proxy wrote (repeated header lines are one
+  // list, RFC 9110 §5.3), in its canonical form; nullopt unless it is an IP address.
+  std::optional<std::string> forwarded_client_address() const;
 };
 
 struct Response {

@@ -54,12 +54,28 @@ TEST(ProjectRegistry, ThreadsResolveTokensAtTheSameTime) {
 TEST(ProjectRegistry, TheAdminTokenReadsEveryProject) {
   auto registry = ProjectRegistry::demo({});
   EXPECT_FALSE(registry.grant_for_read_token("admin-token-1"));
-  registry.set_admin_token("admin-token-1");
+  ASSERT_TRUE(registry.set_admin_token("admin-token-1").ok());
   const auto grant = registry.grant_for_read_token("admin-token-1");
   ASSERT_TRUE(grant);
   EXPECT_TRUE(grant->admin());
   EXPECT_TRUE(grant->covers("anything"));
   EXPECT_EQ(registry.grant_for_read_token("demo-token")->project_id, "demo");
+}
+
+TEST(ProjectRegistry, RefusesAnAdminTokenThatAProjectHoldsOrThatIsTooShort) {
+  auto registry = ProjectRegistry::demo({});
+  ASSERT_TRUE(registry.set_admin_token("admin-token-1").ok());
+  for (const char* token : {"demo-token", "short", ""}) {
+    const auto set = registry.set_admin_token(token);
+    if (std::string_view(token).empty()) {
+      EXPECT_TRUE(set.ok());  // no admin token
+      EXPECT_FALSE(registry.grant_for_read_token("admin-token-1"));
+      continue;
+    }
+    EXPECT_FALSE(set.ok()) << token;
+    EXPECT_EQ(registry.grant_for_read_token("demo-token")->project_id, "demo") << token;
+    EXPECT_TRUE(registry.grant_for_read_token("admin-token-1")->admin()) << token;  // unchanged
+  }
 }
 
 TEST(ProjectRegistry, RefusesBadProjectFiles) {

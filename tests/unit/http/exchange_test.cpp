@@ -66,5 +66,21 @@ TEST(PercentDecode, TurnsPlusIntoSpaceOnlyWhenAsked) {
   EXPECT_EQ(percent_decode("%", false), "%");
 }
 
+TEST(ForwardedClientAddress, IsTheLastEntryOfTheLastLineWhenItIsAnIpAddress) {
+  const auto address = [](std::vector<std::string> lines) {
+    Request request;
+    for (auto& line : lines) request.headers.emplace_back("x-forwarded-for", std::move(line));
+    return request.forwarded_client_address();
+  };
+  EXPECT_EQ(address({"198.51.100.7, 203.0.113.1"}), "203.0.113.1");
+  // A proxy that adds its own line: the client's line comes first and is not trusted.
+  EXPECT_EQ(address({"6.6.6.6", "203.0.113.9"}), "203.0.113.9");
+  EXPECT_EQ(address({" 2001:DB8:0:0::1 \t"}), "2001:db8::1");  // canonical form
+  for (const char* bad : {"", "junk", "203.0.113.1, junk", "203.0.113.1,", "999.1.1.1", "1.2.3.4:80"}) {
+    EXPECT_EQ(address({bad}), std::nullopt) << bad;
+  }
+  EXPECT_EQ(address({}), std::nullopt);
+}
+
 }  // namespace
 }  // namespace mtrace::adapters::http

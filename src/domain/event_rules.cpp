@@ -125,9 +125,8 @@ std::optional<std::string> check_webrtc_key(std::string_view key, const boost::j
     return must_be(key, "a non-negative integer");
   }
   if (key == "webrtc.fps") {
-    const auto* number = value.if_double();
-    const bool ok = number ? std::isfinite(*number) && *number >= 0 : is_non_negative_integral(value);
-    if (ok) return std::nullopt;
+    const auto fps = number_of(value);
+    if (fps && std::isfinite(*fps) && *fps >= 0) return std::nullopt;
     return must_be(key, "a non-negative number");
   }
   if (key == "webrtc.connection_state") {

@@ -12,7 +12,6 @@
 namespace mtrace::adapters::http {
 namespace {
 
-
 namespace json = boost::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 

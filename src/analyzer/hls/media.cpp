@@ -547,15 +547,17 @@ void MediaParser::check_durations() {
     const double anchor =
         td ? static_cast<double>(*td) : durations_.valid_sum / static_cast<double>(durations_.valid_count);
     const double lower = anchor * 0.5;
-    for (std::size_t i = 0; durations_.valid_min < lower && i < segments.size(); ++i) {
-      const auto& s = segments[i];
-      if (!s.duration_valid || s.duration >= lower) continue;
-      if (i == durations_.last_valid && out_.end_list) continue;  // the last segment of a VOD may be short
-      findings_.add(codes::segment_duration_outlier,
-                    "Segment #" + std::to_string(s.sequence) + on_line(s.line) + " lasts " +
-                        text::format_fixed3(s.duration) + " s, under 50% of the " +
-                        (td ? "target duration" : "mean duration") + " (" +
-                        text::format_fixed3(anchor) + " s).", s.line);
+    if (durations_.valid_min < lower) {
+      for (std::size_t i = 0; i < segments.size(); ++i) {
+        const auto& s = segments[i];
+        if (!s.duration_valid || s.duration >= lower) continue;
+        if (i == durations_.last_valid && out_.end_list) continue;  // the last segment of a VOD may be short
+        findings_.add(codes::segment_duration_outlier,
+                      "Segment #" + std::to_string(s.sequence) + on_line(s.line) + " lasts " +
+                          text::format_fixed3(s.duration) + " s, under 50% of the " +
+                          (td ? "target duration" : "mean duration") + " (" +
+                          text::format_fixed3(anchor) + " s).", s.line);
+      }
     }
   }
   if (td && *td > 0 && !out_.end_list && out_.playlist_type != "EVENT" && !segments.empty() &&

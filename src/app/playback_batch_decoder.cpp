@@ -132,63 +132,89 @@ EventMembers members_of(json::object& object) {
   return members;
 }
 
-// `previous` is the batch's previous event, already decoded (null for the first).
-domain::PlaybackEvent decode_event(json::value& value, std::size_t index, std::string_view project_id,
-                                   const domain::PlaybackEvent* previous) {
+json::object& event_object(json::value& value, std::size_t index) {
   auto* object = value.if_object();
   if (object == nullptr) fail(400, "invalid_json", "events[" + std::to_string(index) + "] must be an object");
-  const EventMembers members = members_of(*object);
+  return *object;
+}
+
+// What the reference's decoder refuses before any rule runs (400): a member of the wrong type, a
+// sequence number beyond int64, a number beyond a double's range in meta. Absent and null pass.
+void check_event_types(const EventMembers& members, std::size_t index) {
+  for (const auto& [value, name] : {std::pair{members.event_name, "event_name"},
+                                    std::pair{members.project_id, "project_id"},
+                                    std::pair{members.session_id, "session_id"},
+                                    std::pair{members.client_timestamp, "client_timestamp"}}) {
+    string_value(value, where(index, name));
+  }
+  if (const auto* sdk = members.sdk; sdk != nullptr && !sdk->is_null()) {
+    if (!sdk->is_object()) fail(400, "invalid_json", where(index, "sdk") + " must be an object");
+    string_member(sdk->get_object(), "name", where(index, "sdk.name"));
+    string_member(sdk->get_object(), "version", where(index, "sdk.version"));
+  }
+  if (const auto* sequence = members.sequence_number; sequence != nullptr && !sequence->is_null()) {
+    if (sequence->is_uint64() && sequence->get_uint64() > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+      fail(400, "invalid_json", where(index, "sequence_number") + " is beyond a 64-bit integer");
+    }
+    if (!sequence->is_int64() && !sequence->is_uint64()) {
+      fail(400, "invalid_json", where(index, "sequence_number") + " must be an integer");
+    }
+  }
+  if (const auto* meta = members.meta; meta != nullptr && !meta->is_null()) {
+    if (!meta->is_object()) fail(400, "invalid_json", where(index, "meta") + " must be an object");
+    if (!numbers_finite(*meta)) fail(400, "invalid_json", where(index, "meta") + " holds a number out of range");
+  }
+}
+
+// Checks in the reference's order: types (400), then required members (422), then the project
+// (401), then each member's format (422); so an event of another project is a 401 however
+// malformed its timestamp or meta. `previous` is the batch's previous event, already decoded
+// (null for the first).
+domain::PlaybackEvent decode_event(json::value& value, std::size_t index, std::string_view project_id,
+                                   const domain::PlaybackEvent* previous) {
+  const EventMembers members = members_of(event_object(value, index));
+  check_event_types(members, index);
 
   domain::PlaybackEvent event;
   const bool first = previous == nullptr;
   event.event_name = required_id(members.event_name, where(index, "event_name"),
                                  first ? nullptr : &previous->event_name);
-  if ((first || event.event_name != previous->event_name) &&
-      !domain::is_valid_event_name(event.event_name)) {
-    fail(422, "invalid_event",
-         where(index, "event_name") + " must be a known name or match ^[a-z][a-z0-9_.]{0,63}$");
-  }
   event.project_id = required_id(members.project_id, where(index, "project_id"),
                                  first ? nullptr : &previous->project_id);
   event.session_id = required_id(members.session_id, where(index, "session_id"),
                                  first ? nullptr : &previous->session_id);
-
   const auto timestamp = string_value(members.client_timestamp, where(index, "client_timestamp"));
   if (trim(timestamp).empty()) fail(422, "invalid_event", where(index, "client_timestamp") + " is required");
-  const auto parsed = domain::parse_rfc3339(timestamp);
-  if (!parsed) fail(422, "invalid_event", where(index, "client_timestamp") + " is not RFC 3339");
-  event.client_timestamp = *parsed;
-
   const auto* sdk = members.sdk;
-  if (sdk != nullptr && !sdk->is_null() && !sdk->is_object()) {
-    fail(400, "invalid_json", where(index, "sdk") + " must be an object");
-  }
   if (sdk == nullptr || !sdk->is_object()) fail(422, "invalid_event", where(index, "sdk") + " is required");
   event.sdk.name = required_id(sdk->get_object().if_contains("name"), where(index, "sdk.name"),
                                first ? nullptr : &previous->sdk.name);
   event.sdk.version = required_id(sdk->get_object().if_contains("version"), where(index, "sdk.version"),
                                   first ? nullptr : &previous->sdk.version);
 
-  if (const auto* sequence = members.sequence_number;
-      sequence != nullptr && !sequence->is_null()) {
-    if (sequence->is_int64()) {
-      event.sequence_number = sequence->get_int64();
-    } else if (sequence->is_uint64() &&
-               sequence->get_uint64() <= std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
-      event.sequence_number = static_cast<std::int64_t>(sequence->get_uint64());
-    } else if (sequence->is_uint64()) {
-      fail(422, "invalid_event", where(index, "sequence_number") + " is out of range");
-    } else {
-      fail(400, "invalid_json", where(index, "sequence_number") + " must be an integer");
-    }
+  // An exact compare, as the reference's: " demo" is not the project "demo".
+  if (string_value(members.project_id, where(index, "project_id")) != project_id) {
+    fail(401, "project_mismatch", where(index, "project_id") + " is not the token's project");
+  }
+
+  if ((first || event.event_name != previous->event_name) &&
+      !domain::is_valid_event_name(event.event_name)) {
+    fail(422, "invalid_event",
+         where(index, "event_name") + " must be a known name or match ^[a-z][a-z0-9_.]{0,63}$");
+  }
+  const auto parsed = domain::parse_rfc3339(timestamp);
+  if (!parsed) fail(422, "invalid_event", where(index, "client_timestamp") + " is not RFC 3339");
+  event.client_timestamp = *parsed;
+
+  if (const auto* sequence = members.sequence_number; sequence != nullptr && !sequence->is_null()) {
+    event.sequence_number = sequence->is_int64() ? sequence->get_int64()
+                                                 : static_cast<std::int64_t>(sequence->get_uint64());
     if (*event.sequence_number < 0) {
       fail(422, "invalid_event", where(index, "sequence_number") + " must be >= 0");
     }
   }
 
   if (auto* meta = members.meta; meta != nullptr && !meta->is_null()) {
-    if (!meta->is_object()) fail(400, "invalid_json", where(index, "meta") + " must be an object");
-    if (!numbers_finite(*meta)) fail(400, "invalid_json", where(index, "meta") + " holds a number out of range");
     json::object& fields = meta->get_object();
     if (auto problem = domain::check_reserved_meta(fields)) {
       fail(422, "invalid_event", where(index, "meta") + ": " + *problem);
@@ -199,23 +225,35 @@ domain::PlaybackEvent decode_event(json::value& value, std::size_t index, std::s
     std::destroy_at(&event.meta);
     std::construct_at(&event.meta, std::move(fields));
   }
-
-  // Checked last, as the reference does: a malformed event of another project is a 422.
-  if (event.project_id != project_id) {
-    fail(401, "project_mismatch", where(index, "project_id") + " is not the token's project");
-  }
   return event;
+}
+
+constexpr std::string_view kBoundaryMembers[] = {"kind",    "project_id", "session_id",      "network_kind",
+                                                 "adapter", "reason",     "client_timestamp"};
+
+// The batch's boundaries, null when absent or null.
+const json::array* boundaries_of(const json::object& batch) {
+  const auto* value = batch.if_contains("session_boundaries");
+  if (value == nullptr || value->is_null()) return nullptr;
+  if (!value->is_array()) fail(400, "invalid_json", "session_boundaries must be an array");
+  return &value->get_array();
+}
+
+const json::object& check_boundary_types(const json::value& value, std::size_t index) {
+  const auto* object = value.if_object();
+  if (object == nullptr) fail(400, "invalid_json", "session_boundaries[" + std::to_string(index) + "] must be an object");
+  for (const auto key : kBoundaryMembers) string_member(*object, key, Where{"session_boundaries", index, key});
+  return *object;
 }
 
 domain::SessionBoundary decode_boundary(const json::value& value, std::size_t index,
                                         std::string_view project_id,
                                         const std::vector<domain::PlaybackEvent>& events) {
   const std::string path = "session_boundaries[" + std::to_string(index) + "]";
-  const auto* object = value.if_object();
-  if (object == nullptr) fail(400, "invalid_json", path + " must be an object");
+  const auto& object = check_boundary_types(value, index);
   auto field = [&](std::string_view key) {
     const Where at{"session_boundaries", index, key};
-    const auto text = string_member(*object, key, at);
+    const auto text = string_member(object, key, at);
     if (text.empty()) fail(422, "invalid_boundary", at + " is required");
     if (text.size() > kMaxIdBytes) fail(422, "invalid_boundary", at + " is too long");
     return std::string(text);
@@ -244,6 +282,16 @@ domain::SessionBoundary decode_boundary(const json::value& value, std::size_t in
 
 DecodedBatch decode_events(const json::object& batch, json::array& events, std::string_view project_id);
 
+// Fails with the batch's first type error, if it holds one. The reference decodes the whole body
+// before any rule runs, so a type error anywhere outranks a rule's refusal of an earlier event;
+// this runs only for a batch a rule refused.
+void check_batch_types(const json::object& batch, json::array& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) check_event_types(members_of(event_object(events[i], i)), i);
+  if (const auto* boundaries = boundaries_of(batch)) {
+    for (std::size_t i = 0; i < boundaries->size(); ++i) check_boundary_types((*boundaries)[i], i);
+  }
+}
+
 DecodedBatch decode(std::string_view body, std::string_view project_id) {
   json::parse_options options;
   options.max_depth = kMaxNestingDepth;
@@ -269,8 +317,9 @@ DecodedBatch decode(std::string_view body, std::string_view project_id) {
     decoded.meta_memory = std::move(arena);
     return decoded;
   } catch (Fault& fault) {
-    // A batch refused by a rule counts all its events as invalid (reference §2.5).
     auto& rejection = fault.rejection;
+    if (rejection.code != "invalid_json") check_batch_types(*batch, *events);
+    // A batch refused by a rule counts all its events as invalid (reference §2.5).
     if (rejection.http_status == 422 || rejection.code == "unsupported_schema_version") {
       rejection.invalid_events = static_cast<std::int64_t>(events->size());
     }
@@ -295,9 +344,7 @@ DecodedBatch decode_events(const json::object& batch, json::array& events_array,
         decode_event((*events)[i], i, project_id, i > 0 ? &decoded.events.back() : nullptr));
   }
 
-  if (const auto* value = batch.if_contains("session_boundaries"); value != nullptr && !value->is_null()) {
-    const auto* boundaries = value->if_array();
-    if (boundaries == nullptr) fail(400, "invalid_json", "session_boundaries must be an array");
+  if (const auto* boundaries = boundaries_of(batch)) {
     if (boundaries->size() > domain::kMaxBoundariesPerBatch) {
       fail(422, "invalid_boundary",
            "a batch holds at most " + std::to_string(domain::kMaxBoundariesPerBatch) + " session_boundaries");

@@ -22,10 +22,12 @@ struct DecodedBatch {
   std::vector<domain::SessionBoundary> boundaries;
 };
 
-// Decodes `body` for the project the ingest token resolved to. All-or-nothing: the first fault
-// rejects the whole batch. Statuses: 400 malformed JSON, wrong types or schema_version; 401 an
-// event of another project; 422 empty or oversized batch, a field, meta key, timestamp or boundary
-// that breaks a rule. Bounded work: nesting depth is capped, sizes were capped by the caller.
+// Decodes `body` for the project the ingest token resolved to. All-or-nothing: one fault rejects
+// the whole batch. Statuses, in the reference's precedence: 400 malformed JSON or a member of the
+// wrong type anywhere in the batch, then 400 a wrong schema_version; then, event by event, 422 a
+// required member missing, 401 a project_id that is not exactly the token's, 422 a name, timestamp,
+// sequence number or meta key that breaks a rule; 422 an empty or oversized batch or a bad
+// boundary. Bounded work: nesting depth is capped, sizes were capped by the caller.
 std::variant<DecodedBatch, IngestRejection> decode_playback_batch(std::string_view body,
                                                                   std::string_view project_id);
 

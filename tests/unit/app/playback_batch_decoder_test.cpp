@@ -54,6 +54,39 @@ TEST(PlaybackBatchDecoder, ClassifiesRefusalsLikeTheReferenceWithSpecFixes) {
   EXPECT_EQ(second_bad.invalid_events, 2);
 }
 
+// The reference decodes the whole body before its rules run, and checks an event's project right
+// after its required members.
+TEST(PlaybackBatchDecoder, RanksRefusalsInTheReferencesOrder) {
+  const auto other_project = replace(kEvent, R"("project_id":"demo")", R"("project_id":"shop")");
+  EXPECT_EQ(rejection_of(batch(replace(other_project, "2026-03-01", "2026-13-01"))).http_status, 401);
+  EXPECT_EQ(rejection_of(batch(replace(other_project, R"("bytes":1200})", R"("bytes":1200,"webrtc.nope":1})"))).http_status, 401);
+  EXPECT_EQ(rejection_of(batch(replace(other_project, "segment_loaded", "Segment Loaded"))).http_status, 401);
+  EXPECT_EQ(rejection_of(batch(replace(other_project, R"("session_id":" s1 ")", R"("session_id":"")"))).http_status, 422);
+  const auto padded = rejection_of(batch(replace(kEvent, R"("project_id":"demo")", R"("project_id":" demo")")));
+  EXPECT_EQ(padded.code, "project_mismatch");
+
+  const auto beyond_int64 = rejection_of(batch(replace(kEvent, R"("sequence_number":7)", R"("sequence_number":9223372036854775808)")));
+  EXPECT_EQ(beyond_int64.http_status, 400);
+  EXPECT_EQ(beyond_int64.code, "invalid_json");
+  EXPECT_TRUE(std::holds_alternative<DecodedBatch>(decode_playback_batch(
+      batch(replace(kEvent, R"("sequence_number":7)", R"("sequence_number":9223372036854775807)")), "demo")));
+
+  const auto bad_type_later = rejection_of(
+      batch(other_project + "," + replace(kEvent, R"("sequence_number":7)", R"("sequence_number":1.5)")));
+  EXPECT_EQ(bad_type_later.http_status, 400);
+  EXPECT_NE(bad_type_later.message.find("events[1].sequence_number"), std::string::npos) << bad_type_later.message;
+  EXPECT_EQ(bad_type_later.invalid_events, 0);  // a decode error counts nothing
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += kEvent + ",";
+  many += replace(kEvent, R"("event_name":"segment_loaded")", R"("event_name":5)");
+  EXPECT_EQ(rejection_of(batch(many)).code, "invalid_json");
+  const auto boundary_type = rejection_of(R"({"schema_version":"1.0","events":[)" + replace(kEvent, "2026-03-01", "2026-13-01") +
+                                          R"(],"session_boundaries":[{"kind":5}]})");
+  EXPECT_EQ(boundary_type.http_status, 400);
+  EXPECT_NE(boundary_type.message.find("session_boundaries[0].kind"), std::string::npos) << boundary_type.message;
+  EXPECT_EQ(rejection_of(R"({"schema_version":"2.0","events":[{"sdk":"x"}]})").code, "invalid_json");
+}
+
 // Each event's ids are its own and checked, whether they repeat the previous event's or not.
 TEST(PlaybackBatchDecoder, EachEventKeepsItsOwnIdsWhenTheNeighboursDiffer) {
   auto event = [](const std::string& name, const std::string& session, const std::string& sdk_name,

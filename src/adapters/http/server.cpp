@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -102,15 +103,18 @@ std::string_view kept_header_name(std::string_view name) {
 
 // Appends a response head to `out` as the bytes it is sent as; one write sends it with the body.
 // (Beast's serializer would first allocate each header as a field of a message, then walk them
-// as a buffer sequence.) `with_length` is false for an event stream, whose body has no end.
-void append_response_head(std::string& out, const Response& response, bool keep_alive, bool with_length) {
+// as a buffer sequence.) `connection` is the Connection header's value, empty where HTTP/1.1's
+// default (keep the connection open) says it. `with_length` is false for an event stream, whose
+// body has no end.
+void append_response_head(std::string& out, const Response& response, std::string_view connection,
+                          bool with_length) {
   out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
   out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
   out.append("\r\nServer: mtrace\r\n");
   if (!response.content_type.empty()) out.append("Content-Type: ").append(response.content_type).append("\r\n");
   for (const auto& [name, value] : response.headers) out.append(name).append(": ").append(value).append("\r\n");
   if (with_length) out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
-  if (!keep_alive) out.append("Connection: close\r\n");
+  if (!connection.empty()) out.append("Connection: ").append(connection).append("\r\n");
   out.append("\r\n");
 }
 
@@ -172,13 +176,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void do_read_header() {
     if (state_->stopping) return do_close();
+    busy_ = false;
+    // A kept-alive connection may idle until its next request begins; from its first byte on, the
+    // header has the same deadline as a first request's.
+    if (served_ > 0 && buffer_.size() == 0) return do_await_request();
+    do_read_request_header();
+  }
+
+  void do_await_request() {
+    stream_.expires_after(state_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(std::max(buffer_.capacity(), kReadBufferBytes)),
+                            beast::bind_front_handler(&Connection::on_request_begun, shared_from_this()));
+  }
+
+  void on_request_begun(beast::error_code ec, std::size_t bytes) {
+    if (ec) return do_close();
+    buffer_.commit(bytes);
+    do_read_request_header();
+  }
+
+  void do_read_request_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
     // The route's body limit is known only once the header is read (on_header); Beast's default
     // (1 MiB) would refuse a longer Content-Length while reading the header, as a malformed request.
     parser_->body_limit(boost::none);
-    busy_ = false;
-    stream_.expires_after(served_ == 0 ? state_->options.header_timeout : state_->options.idle_timeout);
+    stream_.expires_after(state_->options.header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Connection::on_header, shared_from_this()));
   }
@@ -197,6 +220,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     request_.peer_address = peer_address_;
     keep_alive_ = message.keep_alive();
+    http10_ = message.version() == 10;
 
     const std::size_t limit = state_->body_limit(request_);
     const auto length = parser_->content_length();
@@ -277,7 +301,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const bool keep_alive = keep_alive_ && !state_->stopping;
     const bool with_length = !bodiless(response.status);
     response_head_.clear();  // keeps its capacity for the next response
-    append_response_head(response_head_, response, keep_alive, with_length);
+    // HTTP/1.0 closes unless the answer says otherwise (RFC 9112 §9.3).
+    const std::string_view connection = !keep_alive ? "close" : http10_ ? "keep-alive" : "";
+    append_response_head(response_head_, response, connection, with_length);
     // A HEAD answer says how long the GET body would be, and sends none (RFC 9110 §9.3.2).
     response_body_ = with_length && request_.method != "HEAD" ? std::move(response.body) : std::string();
     const std::array<net::const_buffer, 2> bytes{net::buffer(response_head_), net::buffer(response_body_)};
@@ -301,7 +327,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // A HEAD gets the stream's head alone, and the connection closes: its body would never end.
     const bool head_only = request_.method == "HEAD";
     response_head_.clear();
-    append_response_head(response_head_, head, !head_only, false);
+    append_response_head(response_head_, head, head_only ? "close" : "", false);
     writing_ = true;
     stream_.expires_never();
     net::async_write(stream_, net::buffer(response_head_), [self = shared_from_this(), head_only](beast::error_code ec,
@@ -357,6 +383,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string response_body_;  // and its body
   std::string peer_address_;
   bool keep_alive_ = true;
+  bool http10_ = false;  // the request is HTTP/1.0
   bool busy_ = false;
   bool streaming_ = false;
   bool writing_ = false;

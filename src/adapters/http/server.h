@@ -18,9 +18,9 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0: any free port
   int threads = 2;
   std::size_t max_connections = 10'000;  // further connections are closed at once
-  std::chrono::seconds header_timeout{10};  // the whole header, however slowly it trickles in
+  std::chrono::seconds header_timeout{10};  // a request's whole header, from its first byte
   std::chrono::seconds body_timeout{30};
-  std::chrono::seconds idle_timeout{60};    // keep-alive between requests
+  std::chrono::seconds idle_timeout{60};    // keep-alive: until the next request's first byte
   std::size_t header_limit = 16 * 1024;
   std::size_t stream_buffer_limit = 1024 * 1024;  // bytes an event stream may fall behind
 };

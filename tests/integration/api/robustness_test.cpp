@@ -23,29 +23,62 @@ namespace {
 
 namespace json = boost::json;
 
+// Sends a header one byte a second for 15 s; true when the server closed the connection first.
+bool trickle_header_until_closed(int fd) {
+  const std::string header = "GET /api/health HTTP/1.1\r\nHost: x\r\nX-Padding: ";
+  for (int i = 0; i < 15; ++i) {
+    const char byte = header[static_cast<std::size_t>(i) % header.size()];
+    if (send(fd, &byte, 1, MSG_NOSIGNAL) <= 0) return true;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  char buffer[64];
+  return recv(fd, buffer, sizeof buffer, MSG_DONTWAIT) == 0;
+}
+
+// The 10 s header deadline cuts off a header that trickles in, on a new connection and on one
+// kept alive after a first request (whose idle deadline, 60 s, ends when the next request begins).
 TEST(Robustness, ClosesAConnectionThatTricklesItsHeadersAndServesOthersMeanwhile) {
   TempDir dir;
   ServerProcess server(dir.path());
-  const int slow = connect_loopback(server.port());
-  ASSERT_GE(slow, 0);
-  std::atomic<bool> closed_by_server{false};
-  std::thread trickle([&] {
-    const std::string header = "GET /api/health HTTP/1.1\r\nHost: x\r\nX-Padding: ";
-    for (int i = 0; i < 15; ++i) {  // one byte a second: the 10 s header deadline cuts it off
-      const char byte = header[static_cast<std::size_t>(i) % header.size()];
-      if (send(slow, &byte, 1, MSG_NOSIGNAL) <= 0) {
-        closed_by_server = true;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    char buffer[64];
-    closed_by_server = recv(slow, buffer, sizeof buffer, MSG_DONTWAIT) == 0;
-  });
+  const int fresh = connect_loopback(server.port());
+  const int kept_alive = connect_loopback(server.port());
+  ASSERT_GE(fresh, 0);
+  ASSERT_GE(kept_alive, 0);
+  const std::string first = "HEAD /api/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(send(kept_alive, first.data(), first.size(), MSG_NOSIGNAL), static_cast<ssize_t>(first.size()));
+  ASSERT_EQ(parse_response(read_head(kept_alive, std::chrono::seconds(5))).status, 200);
+
+  std::atomic<bool> fresh_closed{false};
+  std::atomic<bool> kept_alive_closed{false};
+  std::thread fresh_trickle([&] { fresh_closed = trickle_header_until_closed(fresh); });
+  std::thread kept_alive_trickle([&] { kept_alive_closed = trickle_header_until_closed(kept_alive); });
   EXPECT_EQ(server.get("/api/health", "").status, 200);  // the others are answered meanwhile
-  trickle.join();
-  close(slow);
-  EXPECT_TRUE(closed_by_server);
+  fresh_trickle.join();
+  kept_alive_trickle.join();
+  close(fresh);
+  close(kept_alive);
+  EXPECT_TRUE(fresh_closed);
+  EXPECT_TRUE(kept_alive_closed);
+}
+
+// An HTTP/1.0 client keeps its connection only when the answer says so.
+TEST(Robustness, TellsAnHttp10ClientThatItsConnectionIsKeptAlive) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const int fd = connect_loopback(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string request = "HEAD /api/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+  for (int i = 0; i < 2; ++i) {  // the second request on the same connection is answered too
+    ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    const auto answer = parse_response(read_head(fd, std::chrono::seconds(5)));
+    EXPECT_EQ(answer.status, 200) << i;
+    EXPECT_EQ(answer.header("connection"), "keep-alive") << i;
+  }
+  close(fd);
+  const auto closing = parse_response(
+      exchange_raw(server.port(), "GET /api/health HTTP/1.0\r\n\r\n", std::chrono::seconds(5)));
+  EXPECT_EQ(closing.status, 200);
+  EXPECT_EQ(closing.header("connection"), "close");
 }
 
 // A body has 30 s of its own once the headers are in (not the 10 s of the headers): a body that

@@ -138,6 +138,7 @@ class EventStore {
   virtual domain::Result<EventSearchPage> search_events(const EventSearchQuery& query) = 0;
 
   // The project's events with ingest_sequence > after, ascending, at most `limit` (SSE backfill).
+  // An empty project_id reads every project's (the admin token's stream).
   virtual domain::Result<std::vector<domain::PlaybackEvent>> events_after(
       const std::string& project_id, std::int64_t after, std::size_t limit) = 0;
 

@@ -102,7 +102,7 @@ void LiveStreams::open(Exchange exchange, const std::string& project_id,
 
   std::vector<ports::LiveFrame> backfill;
   std::int64_t last_id = last_event_id.value_or(0);
-  if (last_event_id && !project_id.empty()) {
+  if (last_event_id) {
     auto events = store_.events_after(project_id, *last_event_id, kMaxBackfill + 1);
     if (events.ok()) {
       auto& list = events.value();

@@ -1527,7 +1527,7 @@ domain::Result<std::vector<PlaybackEvent>> SqliteEventStore::events_after(
     StatementUse chunks(db.statement(
         "SELECT " + std::string(kChunkColumns) +
         " FROM event_chunks c CROSS JOIN sessions s ON s.session_key = c.session_key"
-        " WHERE c.chunk_id > ?1 AND s.project_id = ?2 ORDER BY c.chunk_id"));
+        " WHERE c.chunk_id > ?1 AND (?2 = '' OR s.project_id = ?2) ORDER BY c.chunk_id"));
     chunks->bind(1, saturating_sub(after, kChunkSpan)).bind(2, project_id);
     if (limit == 0) return std::vector<PlaybackEvent>{};
     BestEvents found(limit, [](const DecodedEvent& a, const DecodedEvent& b) {

@@ -65,11 +65,11 @@ class LiveStreamsTest : public ::testing::Test {
     for (const auto& stream : opened_) stream->close();
   }
 
-  // `count` events of one session of project demo, ingest sequences 1..count.
-  void store_events(int count) {
+  // `count` events of one session of `project_id`, ingest sequences first..first+count-1.
+  void store_events(int count, const std::string& project_id = "demo", std::int64_t first = 1) {
     ports::AppendBatch batch;
     domain::Session session;
-    session.project_id = "demo";
+    session.project_id = project_id;
     session.session_id = "s";
     session.started_at = kT0;
     session.last_event_at = kT0;
@@ -78,12 +78,12 @@ class LiveStreamsTest : public ::testing::Test {
     for (int i = 1; i <= count; ++i) {
       domain::PlaybackEvent event;
       event.event_name = "segment_loaded";
-      event.project_id = "demo";
+      event.project_id = project_id;
       event.session_id = "s";
       event.client_timestamp = kT0;
       event.server_received_at = kT0;
       event.sequence_number = i;
-      event.ingest_sequence = i;
+      event.ingest_sequence = first + i - 1;
       event.sdk = {"test", "1"};
       event.stamp = std::make_shared<const domain::IngestStamp>(
           domain::IngestStamp{"corr-s", "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"});
@@ -95,11 +95,12 @@ class LiveStreamsTest : public ::testing::Test {
     ASSERT_TRUE(committed.get_future().get().ok());
   }
 
-  std::shared_ptr<RecordedStream> open(std::optional<std::int64_t> last_event_id) {
+  // A stream of `project_id` (empty: every project, as for the admin token).
+  std::shared_ptr<RecordedStream> open(std::optional<std::int64_t> last_event_id, const std::string& project_id = "demo") {
     auto stream = std::make_shared<RecordedStream>();
     Exchange exchange;
     exchange.start_stream = [stream](Response) { return stream; };
-    streams_->open(std::move(exchange), "demo", last_event_id, {});
+    streams_->open(std::move(exchange), project_id, last_event_id, {});
     opened_.push_back(stream);
     return stream;
   }
@@ -141,6 +142,17 @@ TEST_F(LiveStreamsTest, BackfillsWhatFollowsTheLastEventIdThenSendsLiveFrames) {
   sent = stream->sent();
   ASSERT_EQ(sent.size(), 4u) << "another project's frame reached the stream";
   EXPECT_EQ(sent[3], "id: 6\nevent: event_appended\ndata: {}\n\n");
+}
+
+TEST_F(LiveStreamsTest, AnAdminStreamBackfillsEveryProjectsEvents) {
+  store_events(3, "demo", 1);
+  store_events(2, "shop", 4);
+  const auto sent = open(2, "")->sent();
+  ASSERT_EQ(sent.size(), 4u);  // connected, 3 of demo, 4 and 5 of shop
+  EXPECT_EQ(sent[1].rfind("id: 3\n", 0), 0u) << sent[1];
+  EXPECT_EQ(sent[2].rfind("id: 4\n", 0), 0u) << sent[2];
+  EXPECT_NE(sent[3].find(R"("project_id":"shop")"), std::string::npos) << sent[3];
+  EXPECT_EQ(open(2)->sent().size(), 2u);  // demo's own stream: only its event 3
 }
 
 TEST_F(LiveStreamsTest, HeartbeatsReachOpenStreamsAndClosedOnesAreForgotten) {

@@ -139,6 +139,7 @@ std::string encode_session_cursor(std::string_view project_id,
   boost::json::object fields = header(project_id);
   fields["sa"] = position.started_at;
   fields["sid"] = position.session_id;
+  if (project_id == kEveryProject) fields["spid"] = position.project_id;
   return encode(fields);
 }
 
@@ -160,12 +161,20 @@ std::string encode_search_cursor(std::string_view project_id, std::int64_t befor
 
 CursorResult<ports::SessionPosition> decode_session_cursor(std::string_view cursor,
                                                            std::string_view project_id) {
-  auto opened = open_cursor(cursor, project_id, {"sa", "sid"});
+  auto opened = open_cursor(cursor, project_id, {"sa", "sid", "spid"});
   if (!opened.ok()) return opened.error();
   const auto started_at = integer(opened.value(), "sa");
   const auto session_id = non_empty_string(opened.value(), "sid");
   if (!started_at || !session_id) return CursorError::malformed;
-  return ports::SessionPosition{*started_at, std::string(*session_id)};
+  const bool every_project = project_id == kEveryProject;
+  ports::SessionPosition position{*started_at, std::string(*session_id), every_project ? "" : std::string(project_id)};
+  // A list across projects names the last session's project; within one it is implied. An
+  // admin cursor without it (from before it was added) resumes before every project's.
+  if (const auto* last_project = opened.value().if_contains("spid")) {
+    if (!every_project || !last_project->is_string()) return CursorError::malformed;
+    position.project_id = std::string(last_project->get_string());
+  }
+  return position;
 }
 
 CursorResult<ports::EventPosition> decode_event_cursor(std::string_view cursor,

@@ -1,7 +1,8 @@
 // Opaque page cursors of the read API (reference backend.md §3.6): base64url without padding of
 // compact JSON with version 3, the project id, and the position as integers (microseconds), so
 // a cursor only works for the project (and session) it was issued for. Decoding is strict.
-//   sessions: {"v":3,"pid":P,"sa":started_at,"sid":session_id}
+//   sessions: {"v":3,"pid":P,"sa":started_at,"sid":session_id}; across projects (P "*"), also
+//             "spid":project_id
 //   events:   {"v":3,"pid":P,"sid":session_id,"rcv":server_received_at[,"seq":n],"ing":n}
 //   search:   {"v":3,"pid":P,"before":ingest_sequence}
 #pragma once
@@ -43,8 +44,11 @@ class [[nodiscard]] CursorResult {
   std::variant<T, CursorError> state_;
 };
 
-// project_id is the scope the page was read in: the empty string for an admin read of every
-// project. Decoders check that it matches the cursor's exactly.
+// The scope of a read of every project (the admin token): no project id can be "*".
+inline constexpr std::string_view kEveryProject = "*";
+
+// project_id is the scope the page was read in: a project's id, or kEveryProject. Decoders check
+// that it matches the cursor's exactly.
 std::string encode_session_cursor(std::string_view project_id,
                                   const ports::SessionPosition& position);
 std::string encode_event_cursor(std::string_view project_id, std::string_view session_id,

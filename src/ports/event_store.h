@@ -28,10 +28,12 @@ struct AppendBatch {
 };
 
 // Position after which a page of sessions starts. Sessions are ordered by
-// started_at DESC, session_id ASC.
+// started_at DESC, session_id ASC, project_id ASC (the last tells apart equal ids of two projects
+// in a list across projects).
 struct SessionPosition {
   Micros started_at = 0;
   std::string session_id;
+  std::string project_id;
 };
 
 struct SessionListQuery {

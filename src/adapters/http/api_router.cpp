@@ -296,7 +296,7 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
   // Everything below reads project data: a read token is required.
   const auto grant = read_grant(request);
   if (!grant) return exchange.respond(Response::error(401, "unauthorized", "missing or unknown X-MTrace-Token"));
-  const std::string cursor_project = grant->project_id.value_or("*");
+  const std::string cursor_project = grant->project_id.value_or(std::string(app::kEveryProject));
 
   if (path == "/api/qoe") {
     if (deps_.qoe == nullptr) return exchange.respond(Response::error(404, "not_found", "QoE aggregates are not available"));

@@ -770,8 +770,10 @@ std::vector<KeyedSession> select_sessions(Connection& db, const SessionWriteBack
   QueryBuilder sql("SELECT " + std::string(kSessionColumns) + " FROM sessions s WHERE 1");
   if (project_id) sql.add(" AND s.project_id = ?", {*project_id});
   if (query.after) {
-    sql.add(" AND s.started_at <= ? AND (s.started_at < ? OR s.session_id > ?)",
-            {query.after->started_at, query.after->started_at, query.after->session_id});
+    const auto& after = *query.after;
+    sql.add(" AND s.started_at <= ? AND (s.started_at < ? OR s.session_id > ?"
+            " OR (s.session_id = ? AND s.project_id > ?))",
+            {after.started_at, after.started_at, after.session_id, after.session_id, after.project_id});
   }
   if (query.state) sql.add(" AND s.state = ?", {static_cast<std::int64_t>(*query.state)});
   if (query.content_id) sql.add(" AND s.content_id = ?", {*query.content_id});
@@ -784,7 +786,7 @@ std::vector<KeyedSession> select_sessions(Connection& db, const SessionWriteBack
   }
   if (query.started_from) sql.add(" AND s.started_at >= ?", {*query.started_from});
   if (query.started_until) sql.add(" AND s.started_at < ?", {*query.started_until});
-  sql.add(" ORDER BY s.started_at DESC, s.session_id LIMIT ?",
+  sql.add(" ORDER BY s.started_at DESC, s.session_id, s.project_id LIMIT ?",
           {static_cast<std::int64_t>(query.limit + 1)});
   StatementUse statement(sql.prepare(db));
   return read_sessions(*statement, write_back, metrics);
@@ -1312,8 +1314,8 @@ domain::Result<ports::SessionPage> SqliteEventStore::list_sessions(
     ports::SessionPage page;
     if (sessions.size() > query.limit) {
       sessions.resize(query.limit);
-      page.next = ports::SessionPosition{sessions.back().session.started_at,
-                                         sessions.back().session.session_id};
+      const Session& last = sessions.back().session;
+      page.next = ports::SessionPosition{last.started_at, last.session_id, last.project_id};
     }
     fill_boundaries(db, sessions);
     page.sessions = unkeyed(std::move(sessions));

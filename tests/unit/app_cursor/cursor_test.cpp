@@ -28,7 +28,7 @@ std::string b64(std::string_view json) {
 }
 
 TEST(SessionCursor, RoundTrips) {
-  const ports::SessionPosition position{1'777'377'600'123'456, "sess-01"};
+  const ports::SessionPosition position{1'777'377'600'123'456, "sess-01", "demo"};
   const std::string cursor = encode_session_cursor("demo", position);
   EXPECT_EQ(cursor.find_first_of("+/="), std::string::npos) << cursor;
   const auto decoded = decode_session_cursor(cursor, "demo");
@@ -41,12 +41,26 @@ TEST(SessionCursor, RoundTripsExtremesAndOddSessionIds) {
   for (const std::int64_t started_at :
        {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1}, std::int64_t{0},
         std::numeric_limits<std::int64_t>::max()}) {
-    const ports::SessionPosition position{started_at, "s\"/\\é\n"};
+    const ports::SessionPosition position{started_at, "s\"/\\é\n", ""};
     const auto decoded = decode_session_cursor(encode_session_cursor("", position), "");
     ASSERT_TRUE(decoded.ok());
     EXPECT_EQ(decoded.value().started_at, started_at);
     EXPECT_EQ(decoded.value().session_id, position.session_id);
   }
+}
+
+TEST(SessionCursor, AcrossProjectsNamesTheLastSessionsProject) {
+  const auto decoded = decode_session_cursor(encode_session_cursor(kEveryProject, {5, "s", "shop"}), kEveryProject);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded.value().project_id, "shop");
+  const auto within = decode_session_cursor(encode_session_cursor("demo", {5, "s", "ignored"}), "demo");
+  ASSERT_TRUE(within.ok());
+  EXPECT_EQ(within.value().project_id, "demo");  // implied, not carried
+  const auto older = decode_session_cursor(b64(R"({"v":3,"pid":"*","sa":5,"sid":"s"})"), kEveryProject);
+  ASSERT_TRUE(older.ok());
+  EXPECT_EQ(older.value().project_id, "");  // before every project's
+  EXPECT_FALSE(decode_session_cursor(b64(R"({"v":3,"pid":"demo","sa":5,"sid":"s","spid":"demo"})"), "demo").ok());
+  EXPECT_FALSE(decode_session_cursor(b64(R"({"v":3,"pid":"*","sa":5,"sid":"s","spid":7})"), kEveryProject).ok());
 }
 
 TEST(SessionCursor, IsTheDocumentedJson) {
@@ -91,7 +105,7 @@ TEST(SessionCursor, MalformedVariants) {
 }
 
 TEST(SessionCursor, NonCanonicalTrailingBitsAreMalformed) {
-  std::string cursor = encode_session_cursor("demo", {1, "a"});
+  std::string cursor = encode_session_cursor("demo", {1, "a", "demo"});
   ASSERT_NE(cursor.size() % 4, 0u) << "the test needs a cursor with a partial last group";
   // The last character carries unused low bits: setting the lowest one spells the same bytes
   // differently, which a strict decoder refuses.
@@ -166,7 +180,7 @@ TEST(SearchCursor, RoundTripsAndIsStrict) {
 }
 
 TEST(Cursors, KindsAreNotInterchangeable) {
-  const std::string session = encode_session_cursor("demo", {1, "sess"});
+  const std::string session = encode_session_cursor("demo", {1, "sess", "demo"});
   const std::string event = encode_event_cursor("demo", "sess", {1, std::nullopt, 2});
   const std::string search = encode_search_cursor("demo", 3);
   EXPECT_FALSE(decode_event_cursor(session, "demo", "sess").ok());

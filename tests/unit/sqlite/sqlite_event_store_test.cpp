@@ -534,6 +534,32 @@ TEST_F(SqliteEventStoreTest, AFilteredListAcrossProjectsMergesThemNewestFirstPag
             (Pages{{"s-7", "s-4"}, {"s-2"}}));
 }
 
+// Two projects' sessions may share an id and a start; a list across projects pages through both.
+TEST_F(SqliteEventStoreTest, AListAcrossProjectsPagesThroughEqualIdsAndStartsOfTwoProjects) {
+  std::int64_t ingest = 1;
+  for (const char* project : {"b-project", "a-project", "c-project"}) {
+    Session session = make_session(project, "same", kT0);
+    session.dimensions.player_name = "hls.js";
+    ASSERT_TRUE(append(batch_of(session, {"x"}, ingest++, kT0, 0)).ok());
+  }
+  for (const bool filtered : {false, true}) {
+    std::vector<std::string> seen;
+    std::optional<ports::SessionPosition> after;
+    do {
+      ports::SessionListQuery query;
+      query.limit = 1;
+      query.after = after;
+      if (filtered) query.player_name = "hls.js";
+      const auto page = store_->list_sessions(query);
+      ASSERT_TRUE(page.ok()) << page.error().message;
+      for (const auto& session : page.value().sessions) seen.push_back(session.project_id);
+      after = page.value().next;
+      ASSERT_LT(seen.size(), 5u);
+    } while (after);
+    EXPECT_EQ(seen, (std::vector<std::string>{"a-project", "b-project", "c-project"})) << filtered;
+  }
+}
+
 TEST_F(SqliteEventStoreTest, ASessionIdPrefixMatchesBytewiseUpToItsLastByte) {
   std::int64_t ingest = 1;
   for (const char* id : {"ab", "ab\x7f", "ab\xff", "ac", "\xff\xff", "\xff"}) {

@@ -106,22 +106,6 @@ std::optional<app::ReadGrant> ApiRouter::read_grant(const Request& request) cons
   return deps_.projects.grant_for_read_token(request.header("x-mtrace-token"));
 }
 
-void ApiRouter::record_accepted(std::size_t events) {
-  const auto second = deps_.clock.now() / domain::kMicrosPerSecond;
-  const auto slot = static_cast<std::size_t>(second % kRateSlots);
-  if (slot_second_[slot].exchange(second) != second) accepted_per_second_[slot] = 0;
-  accepted_per_second_[slot] += static_cast<std::int64_t>(events);
-}
-
-double ApiRouter::events_per_second() const {
-  const auto now = deps_.clock.now() / domain::kMicrosPerSecond;
-  std::int64_t total = 0;
-  for (int i = 0; i < kRateSlots; ++i) {
-    if (now - slot_second_[i].load() < kRateSlots) total += accepted_per_second_[i].load();
-  }
-  return double(total) / kRateSlots;
-}
-
 void ApiRouter::handle(Request& request, Exchange exchange) {
   deps_.metrics.request_served();
   const auto origin = request.header("origin");
@@ -262,7 +246,9 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
                          request.header("user-agent"), request.body, request.body_too_large,
                          parent ? std::string_view(parent->trace_id) : std::string_view{}, span_id};
     return deps_.ingest.ingest(call, [this, span, respond = std::move(exchange.respond)](app::IngestReply reply) {
-      if (reply.status == 202) record_accepted(reply.batch_size);
+      if (reply.status == 202) {
+        accepted_rate_.record(reply.project_id, static_cast<std::int64_t>(reply.batch_size), deps_.clock.now());
+      }
       if (span) {
         span->attributes.push_back({"batch.size", static_cast<std::int64_t>(reply.batch_size)});
         span->attributes.push_back({"batch.outcome", reply.outcome});
@@ -277,8 +263,7 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
     });
   }
   if (path == "/api/health") {
-    const auto status = deps_.store.ping();
-    if (!status.ok()) return exchange.respond(json_response(503, {{"status", "unavailable"}}));
+    if (!deps_.store.ping().ok()) return exchange.respond(store_unavailable());
     return exchange.respond(json_response(200, {{"status", "ok"}}));
   }
   if (path == "/api/metrics") {
@@ -333,7 +318,7 @@ void ApiRouter::route(Request& request, Exchange& exchange, Headers& cors, const
     auto found = deps_.store.search_events(errors);
     if (!found.ok()) return exchange.respond(store_unavailable());
     json::object body{{"sessions", {{"active", counts.active}, {"stalled", counts.stalled}, {"ended", counts.ended}}},
-                      {"events_per_second", events_per_second()},
+                      {"events_per_second", accepted_rate_.per_second(grant->project_id, deps_.clock.now())},
                       {"errors_last_hour", found.value().events.size()},
                       {"errors_last_hour_capped", found.value().next_before.has_value()}};
     return exchange.respond(json_response(200, body));

@@ -2,7 +2,6 @@
 // fixes and docs/decisions.md's additions — plus CORS, the static trees and the live stream.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <string>
 
@@ -12,6 +11,7 @@
 #include "adapters/http/live_streams.h"
 #include "adapters/http/static_files.h"
 #include "adapters/http/worker_pool.h"
+#include "app/accepted_event_rate.h"
 #include "app/ingest_playback_events.h"
 #include "app/project_registry.h"
 #include "app/qoe_aggregates.h"
@@ -71,9 +71,6 @@ class ApiRouter {
   // they answer through still exists.
   void stop_store_work() { store_work_.stop(); }
 
-  // Accepted events per second over the last minute (for the overview).
-  double events_per_second() const;
-
  private:
   struct Route;
   void route(Request& request, Exchange& exchange, std::vector<std::pair<std::string, std::string>>& cors,
@@ -82,15 +79,12 @@ class ApiRouter {
   // end and export it. Returns nullptr when tracing is off.
   std::shared_ptr<ports::Span> trace_request(const Request& request, std::string_view route, Exchange& exchange);
   std::optional<app::ReadGrant> read_grant(const Request& request) const;
-  void record_accepted(std::size_t events);
 
   ApiDependencies deps_;
   LiveStreams live_streams_;
   Handler analyze_;
   const domain::Micros started_at_;
-  static constexpr int kRateSlots = 60;
-  mutable std::array<std::atomic<std::int64_t>, kRateSlots> accepted_per_second_{};
-  mutable std::array<std::atomic<std::int64_t>, kRateSlots> slot_second_{};
+  app::AcceptedEventRate accepted_rate_;
   // The routes that touch stored data run here. Declared last, so destroyed first: its destructor
   // runs the jobs it accepted, which use the members above.
   WorkerPool store_work_;

@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "server_process.h"
@@ -199,6 +200,50 @@ TEST_F(ReadApiTest, AnswersHealthAndUnknownRoutes) {
   EXPECT_EQ(json::parse(health.body).at("status").as_string(), "ok");
   EXPECT_EQ(server_.get("/api/nope").status, 404);
   EXPECT_EQ(server_.request("PUT", "/api/stream-sessions").status, 405);
+}
+
+// The overview's rate is the token's project's own; the admin token's is every project's.
+TEST(ReadApiOverview, CountsEventsPerSecondForTheTokensProjectOnly) {
+  TempDir dir;
+  const auto projects = dir.path() / "projects.json";
+  std::ofstream(projects) << R"([{"id":"demo","ingest_tokens":["demo-token"],"read_tokens":["demo-token"]},)"
+                          << R"({"id":"shop","ingest_tokens":["shop-token"],"read_tokens":["shop-token"]}])";
+  ServerProcess server(dir.path(), {"--projects", projects.string(), "--admin-token", "admin-token-for-tests"});
+  ASSERT_EQ(server.post_events(batch_json("s-rate", 6)).status, 202);
+  const auto rate = [&](const std::string& token) {
+    const auto overview = server.get("/api/overview", token);
+    EXPECT_EQ(overview.status, 200) << token;
+    return overview.status == 200 ? json::parse(overview.body).at("events_per_second").to_number<double>() : -1.0;
+  };
+  EXPECT_DOUBLE_EQ(rate("demo-token"), 6.0 / 60);
+  EXPECT_DOUBLE_EQ(rate("shop-token"), 0.0);
+  EXPECT_DOUBLE_EQ(rate("admin-token-for-tests"), 6.0 / 60);
+}
+
+// The admin token pages through every project's sessions, each once.
+TEST(ReadApiAdmin, PagesThroughEveryProjectsSessionsOnce) {
+  TempDir dir;
+  const auto projects = dir.path() / "projects.json";
+  std::ofstream(projects) << R"([{"id":"demo","ingest_tokens":["demo-token"],"read_tokens":["demo-token"]},)"
+                          << R"({"id":"shop","ingest_tokens":["shop-token"],"read_tokens":["shop-token"]}])";
+  ServerProcess server(dir.path(), {"--projects", projects.string(), "--admin-token", "admin-token-for-tests"});
+  auto shop_batch = batch_json("s-shop", 1);
+  shop_batch.replace(shop_batch.find(R"("project_id":"demo")"), 19, R"("project_id":"shop")");
+  ASSERT_EQ(server.post_events(batch_json("s-demo-1", 1)).status, 202);
+  ASSERT_EQ(server.post_events(shop_batch, {{"X-MTrace-Token", "shop-token"}}).status, 202);
+  ASSERT_EQ(server.post_events(batch_json("s-demo-2", 1)).status, 202);
+  std::vector<std::string> seen;
+  std::string cursor;
+  do {
+    const auto answer = server.get("/api/stream-sessions?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor),
+                                   "admin-token-for-tests");
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    const auto page = json::parse(answer.body).as_object();
+    for (const auto& session : page.at("sessions").as_array()) seen.emplace_back(session.at("session_id").as_string());
+    cursor = page.contains("next_cursor") ? std::string(page.at("next_cursor").as_string()) : "";
+    ASSERT_LT(seen.size(), 5u);
+  } while (!cursor.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s-demo-2", "s-shop", "s-demo-1"}));
 }
 
 // Reads an SSE stream for `duration` and returns what arrived.

@@ -156,10 +156,14 @@ AnalyzeReply AnalyzeManifest::fail(int status, std::string_view code, std::strin
   return {status, body.take()};
 }
 
+AnalyzeReply AnalyzeManifest::refuse_busy() {
+  return fail(503, "analyzer_busy", "Too many analyses at once; retry later.");
+}
+
 AnalyzeReply AnalyzeManifest::analyze(const AnalyzeCall& call) {
   if (!iequals(main_type(call.content_type), "application/json"))
     return fail(415, "unsupported_media_type", "Content-Type must be application/json.");
-  if (call.body.size() > kMaxBodyBytes)
+  if (call.body_too_large || call.body.size() > kMaxBodyBytes)
     return fail(413, "payload_too_large", "The request body is larger than 1 MiB.");
   json::error_code ec;
   const json::value parsed = json::parse(call.body, ec);

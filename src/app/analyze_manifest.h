@@ -53,6 +53,7 @@ ManifestAnalysis analyze_text(ports::Fetcher& fetcher, std::string text, analyze
 struct AnalyzeCall {
   std::string_view content_type;
   std::string_view body;
+  bool body_too_large = false;               // the body was cut at the size limit
   std::optional<std::string> token_project;  // the project X-MTrace-Token resolved to
   bool token_sent = false;
 };
@@ -72,6 +73,8 @@ class AnalyzeManifest {
                   ports::Clock& clock, AnalysisOptions options = {});
 
   AnalyzeReply analyze(const AnalyzeCall& call);
+  // The 503 for a request that found every analysis slot taken (counted like any other refusal).
+  AnalyzeReply refuse_busy();
 
  private:
   AnalyzeReply fail(int status, std::string_view code, std::string_view message,

@@ -229,18 +229,12 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
     if (auto grant = projects.value().grant_for_read_token(token); grant && grant->project_id) project = grant->project_id;
     auto call = std::make_shared<adapters::http::Request>(std::move(request));
     const bool accepted = analyze_workers.try_post([&analyzer, call, exchange, project, sent = !token.empty()] {
-      if (call->body_too_large) {
-        return exchange.respond(adapters::http::Response::json(
-            413, R"({"error":"payload_too_large","message":"the request body exceeds 1 MiB","status":"error","code":"payload_too_large"})"));
-      }
-      auto reply = analyzer.analyze({call->header("content-type"), call->body, project, sent});
+      auto reply = analyzer.analyze({call->header("content-type"), call->body, call->body_too_large, project, sent});
       exchange.respond(adapters::http::Response::json(reply.status, std::move(reply.json_body)));
     });
     if (!accepted) {
-      exchange.respond(
-          adapters::http::Response::json(
-              503, R"({"error":"analyzer_busy","message":"too many analyses at once; retry later","status":"error","code":"analyzer_busy"})")
-              .with_header("Retry-After", "2"));
+      auto reply = analyzer.refuse_busy();
+      exchange.respond(adapters::http::Response::json(reply.status, std::move(reply.json_body)).with_header("Retry-After", "2"));
     }
   });
 

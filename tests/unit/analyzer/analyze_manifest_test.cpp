@@ -92,7 +92,7 @@ class AnalyzeManifestTest : public ::testing::Test {
   }
   AnalyzeReply call(std::string body, std::optional<std::string> project = std::nullopt,
                     std::string_view type = "application/json; charset=utf-8") {
-    return use_case.analyze(AnalyzeCall{type, body, project, project.has_value()});
+    return use_case.analyze(AnalyzeCall{type, body, false, project, project.has_value()});
   }
   static json::object body(const AnalyzeReply& reply) { return json::parse(reply.json_body).as_object(); }
 
@@ -113,6 +113,11 @@ class AnalyzeManifestTest : public ::testing::Test {
 TEST_F(AnalyzeManifestTest, RequestErrorsInTheReferenceOrder) {
   EXPECT_EQ(call("{}", std::nullopt, "text/plain").status, 415);
   EXPECT_EQ(call(std::string(AnalyzeManifest::kMaxBodyBytes + 1, ' ')).status, 413);
+  // A body the server cut at the limit, and a request that found no free slot, are counted too.
+  EXPECT_EQ(use_case.analyze(AnalyzeCall{"application/json", "{", true, std::nullopt, false}).status, 413);
+  EXPECT_EQ(analyzed("error", "payload_too_large"), 2);
+  EXPECT_EQ(use_case.refuse_busy().status, 503);
+  EXPECT_EQ(analyzed("error", "analyzer_busy"), 1);
   EXPECT_EQ(body(call("[1]")).at("error"), "invalid_json");
   EXPECT_EQ(body(call("{")).at("error"), "invalid_json");
   EXPECT_EQ(body(call(R"({"kind":"text","text":"x","cmaf":{}})")).at("code"), "invalid_request");

@@ -10,6 +10,7 @@ domain::Result<bool> erase_session(const SessionKey& key, SessionRegistry& sessi
   sessions.begin_erase(key, [&] {
     store.erase_session(key.project_id, key.session_id, [&](const domain::Result<bool>& result) {
       sessions.end_erase(key);
+      if (!result.ok()) sessions.readopt_later(key);  // its row may still be open, and held no more
       erased.set_value(result);
     });
   });

@@ -115,12 +115,6 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
                          "rate_limited"));
   }
 
-  if (auto loaded = load_missing_sessions(batch.events, deps_.sessions, deps_.store); !loaded.ok()) {
-    base.retry_after_seconds = 1;
-    return reply(refusal(std::move(base), {503, "store_unavailable", "the event store is unavailable", 0},
-                         "unavailable"));
-  }
-
   const auto user_agent = domain::reduce_user_agent(call.user_agent);
   BatchContext context{deps_.clock.now(), std::string(call.trace_id), std::string(call.span_id),
                        user_agent.browser_family, user_agent.os_family};
@@ -131,7 +125,26 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
   append->meta_memory = std::move(batch.meta_memory);
   append->events = std::move(batch.events);
   append->boundaries = std::move(batch.boundaries);
-  deps_.sessions.apply(append->events, context, [&](SessionChanges& changes) {
+  const auto unavailable = [&] {
+    deps_.metrics.events_dropped(event_count);
+    base.retry_after_seconds = 1;
+    return reply(refusal(std::move(base), {503, "store_unavailable", "the event store is unavailable", 0},
+                         "unavailable"));
+  };
+  // A session dropped from memory between the load and the apply (an ended one past its
+  // retention, say) is loaded again, a few times at most.
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == kMaxApplyAttempts) return unavailable();
+    const auto drops = deps_.sessions.drops();
+    if (!load_missing_sessions(append->events, deps_.sessions, deps_.store).ok()) return unavailable();
+    if (apply_and_store(append, context, drops, base, reply)) return;
+  }
+}
+
+bool IngestPlaybackEvents::apply_and_store(const std::shared_ptr<ports::AppendBatch>& append,
+                                           const BatchContext& context, std::uint64_t drops,
+                                           IngestReply& base, const std::function<void(IngestReply)>& reply) {
+  return deps_.sessions.apply(append->events, context, drops, [&](SessionChanges& changes) {
     base.session_count = changes.touched.size();
     append->sessions = std::move(changes.touched);
     auto observed = std::make_shared<SessionChanges>(std::move(changes));
@@ -141,6 +154,7 @@ void IngestPlaybackEvents::ingest(const IngestCall& call, std::function<void(Ing
         // Nothing of the batch was kept, so its sessions go on from what the store holds: the
         // client's retry is then neither counted twice nor taken for a duplicate.
         for (const auto& session : append->sessions) deps_.sessions.forget({session.project_id, session.session_id});
+        deps_.metrics.events_dropped(static_cast<std::int64_t>(append->events.size()));
         base.retry_after_seconds = 1;
         return reply(refusal(std::move(base), {503, "store_unavailable", status.error().message, 0},
                              "unavailable"));

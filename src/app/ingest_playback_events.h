@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -59,6 +60,12 @@ class IngestPlaybackEvents {
   void ingest(const IngestCall& call, std::function<void(IngestReply)> reply);
 
  private:
+  static constexpr int kMaxApplyAttempts = 3;
+  // Applies the batch to its sessions and queues it in the store, which replies; false when the
+  // registry refused it (SessionRegistry::apply).
+  bool apply_and_store(const std::shared_ptr<ports::AppendBatch>& append, const BatchContext& context,
+                       std::uint64_t drops, IngestReply& base, const std::function<void(IngestReply)>& reply);
+
   Dependencies deps_;
 };
 

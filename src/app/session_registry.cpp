@@ -44,16 +44,26 @@ std::string error_code_of(const boost::json::object& meta) {
   return "unknown";
 }
 
-void apply_sample_rate(domain::Session& session, const boost::json::object& meta) {
-  if (session.sample_rate_ppm != domain::kFullSampleRatePpm) return;  // immutable once set
+// The first event of a batch that carries `session_sample_rate` sets the session's rate, once:
+// it is immutable after. Returns true when the rate was set before and this one is more than
+// 100 ppm off it (reference backend.md §3.4: the drift counter). `considered` is whether an
+// earlier event of the batch carried it.
+bool apply_sample_rate(domain::Session& session, const boost::json::object& meta, bool& considered) {
+  if (considered) return false;
   const auto* value = meta.if_contains("session_sample_rate");
-  if (value == nullptr) return;
+  if (value == nullptr) return false;
+  considered = true;
   const double rate = value->is_double() ? value->get_double()
                       : value->is_int64() ? double(value->get_int64())
                                           : 0.0;
-  if (rate > 0 && rate <= 1) {
-    session.sample_rate_ppm = std::max<std::int64_t>(1, std::llround(rate * 1e6));
+  if (!(rate > 0 && rate <= 1)) return false;
+  const std::int64_t ppm = std::max<std::int64_t>(1, std::llround(rate * 1e6));
+  if (ppm == domain::kFullSampleRatePpm) return false;
+  if (session.sample_rate_ppm == domain::kFullSampleRatePpm) {
+    session.sample_rate_ppm = ppm;
+    return false;
   }
+  return std::llabs(session.sample_rate_ppm - ppm) > 100;
 }
 
 }  // namespace
@@ -76,6 +86,11 @@ SessionRegistry::Held SessionRegistry::held(const SessionKey& key) const {
 std::uint64_t SessionRegistry::erasures() const {
   std::lock_guard lock(mutex_);
   return erasures_;
+}
+
+std::uint64_t SessionRegistry::drops() const {
+  std::lock_guard lock(mutex_);
+  return drops_;
 }
 
 bool SessionRegistry::adopt(domain::Session session, std::uint64_t erasures_before_read) {
@@ -146,15 +161,21 @@ TrackedSession& SessionRegistry::session_for(const domain::PlaybackEvent& event,
   return *sessions_.emplace(std::move(key), std::move(tracked)).first->second;
 }
 
-void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const BatchContext& context,
-                            const std::function<void(SessionChanges&)>& commit) {
+bool SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const BatchContext& context,
+                            std::uint64_t drops_before_load, const std::function<void(SessionChanges&)>& commit) {
   std::lock_guard lock(mutex_);
+  if (drops_ != drops_before_load) {
+    for (const auto& event : events) {
+      if (!sessions_.contains({event.project_id, event.session_id})) return false;
+    }
+  }
   SessionChanges changes;
   // Sessions touched by this batch, in first-seen order, with their state before it.
   struct Before {
     TrackedSession* tracked;
     std::optional<SessionState> state;  // nullopt: created by this batch
     std::shared_ptr<const domain::IngestStamp> stamp;  // of this batch's events of the session
+    bool sample_rate_considered = false;  // an event of this batch carried session_sample_rate
   };
   std::vector<Before> touched;
 
@@ -195,22 +216,27 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
       continue;
     }
     if (session.state == SessionState::stalled) session.state = SessionState::active;
-    if (event.delivery == domain::DeliveryStatus::duplicate_suspected) continue;
 
-    auto& dimensions = session.dimensions;
-    fill_dimension(dimensions.content_id, event.meta, "content_id");
-    fill_dimension(dimensions.content_title, event.meta, "content_title");
-    fill_dimension(dimensions.player_name, event.meta, "player_name");
-    fill_dimension(dimensions.player_version, event.meta, "player_version");
-    apply_sample_rate(session, event.meta);
-    if (event.event_name == "playback_error") {
-      session.error_count += 1;
-      session.last_error_code = error_code_of(event.meta);
-    }
-    if (compute_qoe_) {
-      const auto observed = tracked.qoe.apply(event);
-      if (observed.startup_seconds) changes.startups_s.push_back(*observed.startup_seconds);
-      if (observed.stall_seconds) changes.stalls_s.push_back(*observed.stall_seconds);
+    // A suspected duplicate tells nothing new about the playback, but still ends its session:
+    // the reference ends a session by the event's name alone.
+    if (event.delivery != domain::DeliveryStatus::duplicate_suspected) {
+      auto& dimensions = session.dimensions;
+      fill_dimension(dimensions.content_id, event.meta, "content_id");
+      fill_dimension(dimensions.content_title, event.meta, "content_title");
+      fill_dimension(dimensions.player_name, event.meta, "player_name");
+      fill_dimension(dimensions.player_version, event.meta, "player_version");
+      if (apply_sample_rate(session, event.meta, touched[current].sample_rate_considered)) {
+        changes.sample_rate_drifts.push_back(session.project_id);
+      }
+      if (event.event_name == "playback_error") {
+        session.error_count += 1;
+        session.last_error_code = error_code_of(event.meta);
+      }
+      if (compute_qoe_) {
+        const auto observed = tracked.qoe.apply(event);
+        if (observed.startup_seconds) changes.startups_s.push_back(*observed.startup_seconds);
+        if (observed.stall_seconds) changes.stalls_s.push_back(*observed.stall_seconds);
+      }
     }
     if (event.event_name == "session_ended") {
       session.state = SessionState::ended;
@@ -234,6 +260,7 @@ void SessionRegistry::apply(std::vector<domain::PlaybackEvent>& events, const Ba
   }
   const Committing guard(this);
   commit(changes);
+  return true;
 }
 
 SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const SessionChanges&)>& commit) {
@@ -246,7 +273,12 @@ SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const
     if (session.state == SessionState::ended) {
       const Micros ended_for = now - session.ended_at.value_or(session.last_event_at);
       if (tracked.unsaved) unsaved.push_back(&tracked);
-      it = ended_for > kEndedRetention && !tracked.unsaved ? sessions_.erase(it) : std::next(it);
+      if (ended_for > kEndedRetention && !tracked.unsaved) {
+        it = sessions_.erase(it);
+        ++drops_;
+      } else {
+        ++it;
+      }
       continue;
     }
     const auto before = session.state;
@@ -259,7 +291,7 @@ SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const
       session.ended_at = now;
       session.end_source = domain::EndSource::sweeper;
       if (tracked.history_loaded) {
-        if (auto observed = tracked.qoe.close(now); observed.stall_seconds) {
+        if (auto observed = tracked.qoe.close(); observed.stall_seconds) {
           changes.stalls_s.push_back(*observed.stall_seconds);
         }
       }
@@ -269,8 +301,8 @@ SessionChanges SessionRegistry::sweep(Micros now, const std::function<void(const
       if (tracked.history_loaded) session.qoe = tracked.qoe.snapshot(now);
       changes.created_or_moved.push_back(changes.touched.size());
       changes.touched.push_back(session);
-      if (session.state == SessionState::ended && tracked.history_loaded) {
-        changes.ended.push_back({session, tracked.qoe.timeline()});
+      if (session.state == SessionState::ended) {
+        changes.ended.push_back({session, tracked.qoe.timeline(), tracked.history_loaded});
       }
     } else if (tracked.unsaved) {
       unsaved.push_back(&tracked);
@@ -304,7 +336,29 @@ std::unique_lock<std::mutex> SessionRegistry::lock_unless_committing() const {
 
 void SessionRegistry::forget(const SessionKey& key) {
   const auto lock = lock_unless_committing();
-  sessions_.erase(key);
+  drops_ += sessions_.erase(key);
+  to_readopt_.insert(key);
+}
+
+void SessionRegistry::readopt_later(const SessionKey& key) {
+  const auto lock = lock_unless_committing();
+  to_readopt_.insert(key);
+}
+
+void SessionRegistry::forget_older_than(Micros cutoff) {
+  std::lock_guard lock(mutex_);
+  drops_ += std::erase_if(sessions_, [cutoff](const auto& entry) {
+    const auto& session = entry.second->session;
+    return session.started_at < cutoff && session.last_event_at < cutoff;
+  });
+  ++erasures_;  // a store read begun before may hold a row the prune deletes
+}
+
+std::vector<SessionKey> SessionRegistry::take_to_readopt() {
+  std::lock_guard lock(mutex_);
+  std::vector<SessionKey> keys(to_readopt_.begin(), to_readopt_.end());
+  to_readopt_.clear();
+  return keys;
 }
 
 void SessionRegistry::begin_erase(const SessionKey& key, const std::function<void()>& enqueue) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "app/sequence_set.h"
@@ -46,6 +47,7 @@ struct TrackedSession {
 struct EndedSession {
   domain::Session session;
   domain::qoe::SessionTimeline timeline;
+  bool traced = true;  // false when its history could not be read: counted, without spans
 };
 
 // What one batch (or one sweep) changed, for the store, the live stream, metrics and traces.
@@ -56,6 +58,7 @@ struct SessionChanges {
   std::vector<double> startups_s;              // startup times that became known
   std::vector<double> stalls_s;                // rebuffers that completed, seconds each
   std::vector<EndedSession> ended;             // sessions this batch or sweep ended
+  std::vector<std::string> sample_rate_drifts; // a project per session sent a rate unlike its own
 };
 
 // Context of the request that carried a batch.
@@ -103,12 +106,19 @@ class SessionRegistry {
   // their final QoE and trace cover the whole session. Thread-safe.
   std::vector<SessionKey> ending_without_history(domain::Micros now) const;
 
+  // Sessions dropped from memory so far (ended ones past their retention, forgotten ones). Take it
+  // before finding out what is held and reading the store, and pass it to apply().
+  std::uint64_t drops() const;
+
   // Applies a validated batch: assigns ingest sequences, server fields, duplicate flags and the
   // session's correlation and trace ids to `events`, updates (or creates) their sessions, and then
   // calls `commit(changes)` while still holding the lock, so that batches reach the store in
-  // ingest_sequence order. Thread-safe.
-  void apply(std::vector<domain::PlaybackEvent>& events, const BatchContext& context,
-             const std::function<void(SessionChanges&)>& commit);
+  // ingest_sequence order. Returns false, and changes nothing, when the batch would create a
+  // session while a session was dropped since `drops_before_load`: it may be one the caller found
+  // held, whose row the store has (an ended session would start again); load and apply again.
+  // Thread-safe.
+  bool apply(std::vector<domain::PlaybackEvent>& events, const BatchContext& context,
+             std::uint64_t drops_before_load, const std::function<void(SessionChanges&)>& commit);
 
   // Moves idle sessions on (active -> stalled after 60 s, stalled -> ended after 5 min) and drops
   // ended sessions past their retention. `touched` holds the sessions whose state changed (those
@@ -122,9 +132,18 @@ class SessionRegistry {
   void sweep_not_saved(const std::vector<domain::Session>& sessions);
 
   // Forgets a session touched by a batch the store did not keep, so that its next batch goes on
-  // from what the store holds. Thread-safe; may be called from within the `commit` or `enqueue` of
-  // apply(), sweep() and begin_erase() (a store that refuses at once).
+  // from what the store holds, and marks it to be adopted again (readopt_later). Thread-safe; may
+  // be called from within the `commit` or `enqueue` of apply(), sweep() and begin_erase() (a store
+  // that refuses at once).
   void forget(const SessionKey& key);
+  // Marks a session the store may hold open while nothing in memory would ever end it (a batch or
+  // an erase the store did not keep; a read that failed): the sweeper adopts it from the store
+  // again. take_to_readopt() returns the marked keys and clears them. Thread-safe, like forget().
+  void readopt_later(const SessionKey& key);
+  std::vector<SessionKey> take_to_readopt();
+  // Forgets the sessions that started and last had an event before `cutoff`, whose rows retention
+  // is about to prune, so that no sweep saves them again. Thread-safe.
+  void forget_older_than(domain::Micros cutoff);
 
   // Erasing a session (DELETE): forgets it and calls `enqueue`, which queues the erase in the
   // store, while holding the lock, so that the erase reaches the store after every batch applied
@@ -154,6 +173,8 @@ class SessionRegistry {
   std::unordered_map<SessionKey, std::unique_ptr<TrackedSession>, SessionKeyHash> sessions_;
   std::unordered_map<SessionKey, int, SessionKeyHash> erasing_;  // erases queued, not yet done
   std::uint64_t erasures_ = 0;                                   // erases begun
+  std::uint64_t drops_ = 0;                                      // sessions dropped from memory
+  std::unordered_set<SessionKey, SessionKeyHash> to_readopt_;
   std::int64_t next_ingest_sequence_ = 1;
   const bool compute_qoe_;
 };

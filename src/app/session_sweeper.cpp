@@ -8,6 +8,17 @@ namespace mtrace::app {
 
 std::size_t SessionSweeper::sweep() {
   const auto now = deps_.clock.now();
+  for (const auto& key : deps_.sessions.take_to_readopt()) {
+    // Held no more after a batch or an erase the store did not keep: its row may be open, and
+    // only a session held in memory is ever ended.
+    const auto erasures = deps_.sessions.erasures();
+    auto stored = deps_.store.find_session(key.project_id, key.session_id);
+    if (!stored.ok()) {
+      deps_.sessions.readopt_later(key);
+    } else if (stored.value()) {
+      deps_.sessions.adopt(std::move(*stored.value()), erasures);
+    }
+  }
   for (const auto& key : deps_.sessions.ending_without_history(now)) {
     // Without it the session ends with its stored QoE and no trace. A session erased meanwhile
     // needs none.
@@ -37,6 +48,7 @@ std::size_t SessionSweeper::sweep() {
 
 domain::Result<ports::PruneResult> SessionSweeper::prune() {
   const auto cutoff = deps_.clock.now() - domain::Micros(retention_days_) * 86'400 * domain::kMicrosPerSecond;
+  deps_.sessions.forget_older_than(cutoff);
   return deps_.store.prune_before(cutoff);
 }
 

@@ -302,10 +302,10 @@ void QoeTracker::on_ended(Micros at, Observed& observed) {
   timeline_.ended_at = at;
 }
 
-Observed QoeTracker::close(Micros now) {
+Observed QoeTracker::close() {
   Observed observed;
   if (timeline_.ended_at || !timeline_.last_event_at) return observed;
-  on_ended(open_stall_since_ ? to_client_time(now) : *timeline_.last_event_at, observed);
+  on_ended(*timeline_.last_event_at, observed);
   return observed;
 }
 

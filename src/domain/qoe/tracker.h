@@ -75,9 +75,10 @@ class QoeTracker {
   // Applies one accepted event of this session.
   Observed apply(const PlaybackEvent& event);
 
-  // Ends the session without a session_ended event (the sweeper), at server time `now`: an open
-  // stall lasts until `now`, otherwise the session ends at its latest event. Idempotent.
-  Observed close(Micros now);
+  // Ends the session without a session_ended event (the sweeper) at its latest event, the last
+  // sign of a viewer (the SDK samples every 10 s, stalled or not): an open stall ends there too,
+  // rather than at the sweep minutes later. Idempotent.
+  Observed close();
 
   // The QoE as of server time `now` (converted to client time with the clock offset of the latest
   // event). An open stall counts until `now`, or until the session end when it has ended.

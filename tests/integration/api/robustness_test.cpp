@@ -457,6 +457,8 @@ TEST(Robustness, AnswersABlockedStoreWith503AndTheRetryIsStoredOnce) {
   EXPECT_EQ(blocked.status, 503) << blocked.body;
   EXPECT_EQ(blocked.header("retry-after"), "1");
   EXPECT_EQ(json::parse(blocked.body).at("error").as_string(), "store_unavailable");
+  const auto metrics = server.get("/api/metrics", "").body;
+  EXPECT_NE(metrics.find("\nmtrace_dropped_events_total 3\n"), std::string::npos) << metrics;
 
   ASSERT_EQ(server.post_events(batch_json("retried", 3)).status, 202);
   const auto detail = json::parse(server.get("/api/stream-sessions/retried").body);

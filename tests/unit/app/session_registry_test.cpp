@@ -27,8 +27,8 @@ domain::PlaybackEvent event(const std::string& session, const std::string& name,
 SessionChanges apply(SessionRegistry& registry, std::vector<domain::PlaybackEvent>& events, domain::Micros at,
                      const std::string& trace_id = "") {
   SessionChanges out;
-  registry.apply(events, {at, trace_id, "00f067aa0ba902b7", "Chrome 120", "Linux"},
-                 [&](SessionChanges& changes) { out = changes; });
+  EXPECT_TRUE(registry.apply(events, {at, trace_id, "00f067aa0ba902b7", "Chrome 120", "Linux"}, registry.drops(),
+                             [&](SessionChanges& changes) { out = changes; }));
   return out;
 }
 
@@ -40,6 +40,18 @@ TEST(SequenceSet, DetectsRepeatsAcrossMergedRanges) {
   EXPECT_FALSE(seen.insert(10));
   EXPECT_TRUE(seen.insert(9));
   EXPECT_EQ(seen.range_count(), 2u);
+}
+
+// Every other number makes a range each: the set keeps the newest kMaxRanges of them.
+TEST(SequenceSet, StaysBoundedAndForgetsTheOldestRangesFirst) {
+  SequenceSet seen;
+  const auto count = static_cast<std::int64_t>(SequenceSet::kMaxRanges) * 4;
+  for (std::int64_t n = 0; n < count; ++n) EXPECT_TRUE(seen.insert(2 * n));
+  EXPECT_EQ(seen.range_count(), SequenceSet::kMaxRanges);
+  EXPECT_FALSE(seen.insert(2 * (count - 1)));                                                  // newest: still known
+  EXPECT_FALSE(seen.insert(2 * (count - static_cast<std::int64_t>(SequenceSet::kMaxRanges))));  // oldest kept
+  EXPECT_TRUE(seen.insert(0));                                                                 // forgotten
+  EXPECT_EQ(seen.range_count(), SequenceSet::kMaxRanges);
 }
 
 TEST(SessionRegistry, CreatesASessionAndAssignsServerFieldsInOrder) {
@@ -119,12 +131,48 @@ TEST(SessionRegistry, EndsOnSessionEndedAndFlagsLaterEvents) {
   EXPECT_TRUE(after.ended.empty());
 }
 
+// A client that numbers its events again from 1 under the same session id still ends it.
+TEST(SessionRegistry, ASessionEndedTakenForADuplicateStillEndsTheSession) {
+  SessionRegistry registry;
+  std::vector first{event("e", "paused", 1)};
+  apply(registry, first, kT0);
+  std::vector ending{event("e", "session_ended", 1)};
+  const auto ended = apply(registry, ending, kT0 + kMicrosPerSecond);
+  EXPECT_EQ(ending[0].delivery, domain::DeliveryStatus::duplicate_suspected);
+  EXPECT_EQ(ended.touched[0].state, SessionState::ended);
+  EXPECT_EQ(ended.touched[0].end_source, domain::EndSource::client);
+  EXPECT_EQ(ended.ended.size(), 1u);
+}
+
+// The caller found an ended session held; a sweep dropped it before the batch was applied. The
+// batch must not start it again: apply refuses, and the caller loads it from the store first.
+TEST(SessionRegistry, RefusesToStartASessionDroppedSinceTheCallerLookedForIt) {
+  SessionRegistry registry;
+  std::vector ending{event("r", "session_ended", 1)};
+  apply(registry, ending, kT0);
+  const auto drops = registry.drops();
+  registry.sweep(kT0 + SessionRegistry::kEndedRetention + kMicrosPerSecond);
+  ASSERT_FALSE(registry.find({"demo", "r"}).has_value());
+
+  std::vector late{event("r", "paused", 2)};
+  const BatchContext context{kT0 + SessionRegistry::kEndedRetention + 2 * kMicrosPerSecond, "", "00f067aa0ba902b7", "", ""};
+  bool committed = false;
+  EXPECT_FALSE(registry.apply(late, context, drops, [&](SessionChanges&) { committed = true; }));
+  EXPECT_FALSE(committed);
+  EXPECT_FALSE(registry.find({"demo", "r"}).has_value());
+  // A batch of sessions still held is not refused for it.
+  std::vector other{event("s", "paused", 1)};
+  apply(registry, other, kT0);
+  std::vector held{event("s", "paused", 2)};
+  EXPECT_TRUE(registry.apply(held, context, drops, [](SessionChanges&) {}));
+}
+
 // A store that refuses a batch at once answers inside apply()'s commit; forgetting the batch's
 // sessions there must not wait for the lock apply() holds.
 TEST(SessionRegistry, ForgetsFromWithinTheCommitOfABatch) {
   SessionRegistry registry;
   std::vector events{event("refused", "playback_started", 1)};
-  registry.apply(events, {kT0, "", "00f067aa0ba902b7", "", ""}, [&](SessionChanges& changes) {
+  registry.apply(events, {kT0, "", "00f067aa0ba902b7", "", ""}, registry.drops(), [&](SessionChanges& changes) {
     for (const auto& session : changes.touched) registry.forget({session.project_id, session.session_id});
   });
   EXPECT_EQ(registry.held({"demo", "refused"}), SessionRegistry::Held::no);
@@ -250,7 +298,8 @@ TEST(SessionRegistry, ASessionStillWithoutItsHistoryKeepsItsStoredQoeWhenSweptTo
   ASSERT_EQ(ended.touched.size(), 1u);
   EXPECT_EQ(ended.touched[0].state, SessionState::ended);
   EXPECT_EQ(ended.touched[0].qoe.rebuffer_count, 4);
-  EXPECT_TRUE(ended.ended.empty());
+  ASSERT_EQ(ended.ended.size(), 1u);  // counted as ended, without a trace
+  EXPECT_FALSE(ended.ended[0].traced);
 }
 
 TEST(SessionRegistry, KeepsTheFirstSampleRateOfASession) {
@@ -260,6 +309,27 @@ TEST(SessionRegistry, KeepsTheFirstSampleRateOfASession) {
   events[1].meta["session_sample_rate"] = 0.5;
   const auto changes = apply(registry, events, kT0);
   EXPECT_EQ(changes.touched[0].sample_rate_ppm, 250'000);
+  EXPECT_TRUE(changes.sample_rate_drifts.empty());  // the batch's first rate counts, the rest are ignored
+}
+
+// A later batch's rate never replaces the first; one more than 100 ppm off it is drift, once per
+// batch and session.
+TEST(SessionRegistry, CountsASampleRateUnlikeTheSessionsOwnAsDrift) {
+  SessionRegistry registry;
+  const auto batch = [&](std::vector<double> rates) {
+    std::vector<domain::PlaybackEvent> events;
+    for (const double rate : rates) {
+      events.push_back(event("h", "paused", std::nullopt));
+      events.back().meta["session_sample_rate"] = rate;
+    }
+    return apply(registry, events, kT0);
+  };
+  EXPECT_TRUE(batch({0.5}).sample_rate_drifts.empty());
+  EXPECT_TRUE(batch({0.50005}).sample_rate_drifts.empty());  // 50 ppm off
+  EXPECT_TRUE(batch({1.0}).sample_rate_drifts.empty());      // fully sampled says nothing
+  const auto drifted = batch({0.25, 0.75});
+  EXPECT_EQ(drifted.sample_rate_drifts, std::vector<std::string>{"demo"});
+  EXPECT_EQ(drifted.touched[0].sample_rate_ppm, 500'000);
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ class SessionSweeperTest : public ::testing::Test {
     std::vector events{event};
     std::vector<domain::Session> touched;
     registry_.apply(events, {at, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "Chrome", "Linux"},
+                    registry_.drops(),
                     [&](SessionChanges& changes) { touched = changes.touched; });
     save(std::move(touched));
   }
@@ -172,6 +173,21 @@ TEST_F(SessionSweeperTest, KeepsAnEndedSessionUntilItsEndIsSaved) {
   EXPECT_FALSE(registry_.find({"demo", "gone"}).has_value());
 }
 
+// A batch the store did not keep makes ingest forget its session; the sweeper adopts it again
+// from the store and ends it once it idles, as if it had stayed in memory.
+TEST_F(SessionSweeperTest, EndsASessionForgottenAfterABatchTheStoreDidNotKeep) {
+  start_session("orphan", kT0);
+  registry_.forget({"demo", "orphan"});
+  ASSERT_FALSE(registry_.find({"demo", "orphan"}).has_value());
+  clock_.set(kT0 + 61 * kMicrosPerSecond + domain::kEndedAfter);
+  EXPECT_EQ(sweeper_->sweep(), 1u);
+  store_->drain();
+  const auto ended = stored("orphan");
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_EQ(ended->state, SessionState::ended);
+  EXPECT_EQ(ended->end_source, domain::EndSource::sweeper);
+}
+
 TEST_F(SessionSweeperTest, PrunesSessionsOlderThanTheRetentionDays) {
   start_session("old", kT0);
   start_session("recent", kT0 + 2 * kDay);
@@ -181,6 +197,12 @@ TEST_F(SessionSweeperTest, PrunesSessionsOlderThanTheRetentionDays) {
   EXPECT_EQ(pruned.value().sessions, 1);
   EXPECT_FALSE(stored("old").has_value());
   EXPECT_TRUE(stored("recent").has_value());
+  // The registry let go of it too: the sweep that ends the idle sessions saves only "recent".
+  EXPECT_FALSE(registry_.find({"demo", "old"}).has_value());
+  EXPECT_EQ(sweeper_->sweep(), 1u);
+  store_->drain();
+  EXPECT_FALSE(stored("old").has_value());
+  EXPECT_EQ(stored("recent")->state, SessionState::ended);
 }
 
 }  // namespace

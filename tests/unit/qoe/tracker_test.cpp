@@ -204,19 +204,23 @@ TEST(QoeTracker, OpenStallCountsUntilNowInClientTime) {
   EXPECT_FALSE(t.timeline().stalls[0].end);
 }
 
-TEST(QoeTracker, CloseEndsAnOpenStallAtNowAndOtherwiseAtTheLastEvent) {
+// The sweeper closes a session minutes after its last event: an open stall ends at the last
+// sample the player sent during it, not at the sweep.
+TEST(QoeTracker, CloseEndsTheSessionAndAnOpenStallAtTheLastEvent) {
   QoeTracker stalled;
   stalled.apply(event("playback_started", 0));
   stalled.apply(event("rebuffer_started", 10));
-  stalled.close(at(25));
+  stalled.apply(event("metrics_sampled", 20));
+  EXPECT_EQ(stalled.close().stall_seconds, 10.0);
   Qoe q = stalled.snapshot(at(500));  // later snapshots no longer grow
-  EXPECT_EQ(q.rebuffer_ms, 15000);
-  EXPECT_EQ(q.watch_ms, 25000);
+  EXPECT_EQ(q.rebuffer_count, 1);
+  EXPECT_EQ(q.rebuffer_ms, 10000);
+  EXPECT_EQ(q.watch_ms, 20000);
 
   QoeTracker idle;
   idle.apply(event("playback_started", 0));
   idle.apply(event("metrics_sampled", 10));
-  idle.close(at(400));
+  idle.close();
   q = idle.snapshot(at(400));
   EXPECT_EQ(q.watch_ms, 10000);
   EXPECT_EQ(idle.timeline().ended_at, at(10));
@@ -267,7 +271,8 @@ TEST(QoeTracker, ApplyReportsStartupAndEachEndedStall) {
   EXPECT_EQ(t.apply(event("seek_started", 11)).stall_seconds, 1.0);  // seeking out of a stall
   t.apply(event("seek_ended", 12));
   t.apply(event("rebuffer_started", 20));
-  EXPECT_EQ(t.close(at(23)).stall_seconds, 3.0);
+  t.apply(event("metrics_sampled", 23));
+  EXPECT_EQ(t.close().stall_seconds, 3.0);
   EXPECT_EQ(t.snapshot(at(30)).rebuffer_count, 3);
 }
 

@@ -3,8 +3,10 @@
 #include <memory>
 
 #include "app/playback_batch_decoder.h"
+#include "app/segment_spans.h"
 #include "app/session_report.h"
 #include "app/wire_json.h"
+#include "domain/ids.h"
 #include "domain/json_writer.h"
 #include "domain/user_agent.h"
 
@@ -164,6 +166,11 @@ bool IngestPlaybackEvents::apply_and_store(const std::shared_ptr<ports::AppendBa
         deps_.live_bus.publish(live_frames(append->events, append->sessions, observed->created_or_moved));
       deps_.metrics.events_accepted(append->events);
       report_sessions(*observed, deps_.metrics, deps_.tracer);
+      if (trace_segments_) {
+        if (auto spans = segment_spans(append->events, domain::new_span_id); !spans.empty()) {
+          deps_.tracer.export_spans(std::move(spans));
+        }
+      }
       base.status = 202;
       base.outcome = "accepted";
       base.json_body = "{\"accepted\":" + std::to_string(append->events.size()) + "}";

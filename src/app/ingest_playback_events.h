@@ -53,7 +53,10 @@ class IngestPlaybackEvents {
     ports::TraceExporter& tracer;
     const ports::Clock& clock;
   };
-  explicit IngestPlaybackEvents(Dependencies dependencies) : deps_(dependencies) {}
+  // `trace_segments`: export a span per reported segment request (segment_spans.h) with the
+  // batch, when the tracer is enabled.
+  explicit IngestPlaybackEvents(Dependencies dependencies, bool trace_segments = false)
+      : deps_(dependencies), trace_segments_(trace_segments && dependencies.tracer.enabled()) {}
 
   // Handles one request. `reply` is called exactly once: at once for a refusal, or from the store's
   // writer thread once the batch is durable (202) or could not be stored (503). Thread-safe.
@@ -67,6 +70,7 @@ class IngestPlaybackEvents {
                        std::uint64_t drops, IngestReply& base, const std::function<void(IngestReply)>& reply);
 
   Dependencies deps_;
+  const bool trace_segments_;
 };
 
 }  // namespace mtrace::app

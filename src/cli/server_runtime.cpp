@@ -126,6 +126,9 @@ void add_serve_options(CLI::App& command, ServeSettings& s) {
       ->envname("MTRACE_MAX_CONNECTIONS")->check(CLI::Range(1, 1000000))->capture_default_str();
   command.add_flag("--qoe,!--no-qoe", s.qoe, "Compute QoE per session as events arrive")
       ->envname("MTRACE_QOE")->capture_default_str();
+  command.add_flag("--trace-segments", s.trace_segments,
+                   "Export a span per segment request the players report (with OTLP export on)")
+      ->envname("MTRACE_TRACE_SEGMENTS");
   command.add_option("--dashboard-dir", s.dashboard_dir, "Serve the dashboard from this folder (development)");
   command.add_option("--sdk-dir", s.sdk_dir, "Serve /sdk/ from this folder (development)");
 }
@@ -200,7 +203,8 @@ int run_server(const ServeSettings& settings, ServerExtension extension) {
   ports::TraceExporter& tracer = exporter ? static_cast<ports::TraceExporter&>(*exporter) : no_tracing;
 
   app::IngestPlaybackEvents ingest(
-      {projects.value(), sessions, event_store, rate_limiter, live_bus, metrics, tracer, clock});
+      {projects.value(), sessions, event_store, rate_limiter, live_bus, metrics, tracer, clock},
+      settings.trace_segments);
   app::SessionSweeper sweeper({sessions, event_store, live_bus, metrics, tracer, clock}, settings.retention_days);
   app::QoeAggregates qoe(event_store);
 

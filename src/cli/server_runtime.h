@@ -22,11 +22,12 @@ struct ServeSettings {
   std::int64_t rate_limit_capacity = 100;
   double rate_limit_refill = 100;
   bool trust_forwarded_for = false;
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: one per hardware thread, at least 2
   int retention_days = 30;
   int sweep_interval_s = 10;
   std::size_t max_connections = 10'000;
   bool qoe = true;
+  bool trace_segments = false;
   std::string dashboard_dir;
   std::string sdk_dir;
 };

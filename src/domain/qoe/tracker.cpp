@@ -4,36 +4,18 @@
 #include <cmath>
 #include <string_view>
 
+#include "domain/meta_values.h"
 #include "domain/qoe/scores.h"
 
 namespace mtrace::domain::qoe {
 
 namespace {
 
-// Bounds past which a reported value is absurd and ignored.
-constexpr double kMaxDurationMs = 24.0 * 3600 * 1000;
+// Bounds past which a reported value is absurd and ignored (and kMaxDurationMs, meta_values.h).
 constexpr double kMaxBitrateBps = 1e11;
 constexpr double kMaxLatencySeconds = 24.0 * 3600;
 constexpr double kMaxFrames = 1e12;
 constexpr double kMaxPixels = 100'000;
-
-// A finite number in [0, max] under `key`, or nothing.
-std::optional<double> number(const boost::json::object& meta, std::string_view key, double max) {
-  const auto* value = meta.if_contains(key);
-  if (value == nullptr) return std::nullopt;
-  double x = 0;
-  if (const auto* d = value->if_double()) {
-    x = *d;
-  } else if (const auto* i = value->if_int64()) {
-    x = static_cast<double>(*i);
-  } else if (const auto* u = value->if_uint64()) {
-    x = static_cast<double>(*u);
-  } else {
-    return std::nullopt;
-  }
-  if (!std::isfinite(x) || x < 0 || x > max) return std::nullopt;
-  return x;
-}
 
 std::string_view text(const boost::json::object& meta, std::string_view key) {
   const auto* value = meta.if_contains(key);
@@ -104,7 +86,7 @@ Observed QoeTracker::apply(const PlaybackEvent& event) {
   } else if (name == "playback_started") {
     on_first_frame(at, std::nullopt, observed);
   } else if (name == "startup_time_measured") {
-    on_first_frame(at, number(event.meta, "duration_ms", kMaxDurationMs), observed);
+    on_first_frame(at, meta_number(event.meta, "duration_ms", kMaxDurationMs), observed);
   } else if (name == "rebuffer_started") {
     on_rebuffer_started(at);
   } else if (name == "rebuffer_ended") {
@@ -199,7 +181,7 @@ void QoeTracker::on_bitrate(Micros at, double bitrate_bps) {
 
 void QoeTracker::on_bitrate_switch(const PlaybackEvent& event) {
   const Micros at = event.client_timestamp;
-  const auto bitrate = number(event.meta, "bitrate_bps", kMaxBitrateBps);
+  const auto bitrate = meta_number(event.meta, "bitrate_bps", kMaxBitrateBps);
   SwitchDirection direction = SwitchDirection::unknown;
   const std::string_view said = text(event.meta, "direction");
   if (said == "up") {
@@ -221,8 +203,8 @@ void QoeTracker::on_bitrate_switch(const PlaybackEvent& event) {
     last_bitrate_ = bitrate;
     on_bitrate(at, *bitrate);
   }
-  const auto width = number(event.meta, "width", kMaxPixels);
-  const auto height = number(event.meta, "height", kMaxPixels);
+  const auto width = meta_number(event.meta, "width", kMaxPixels);
+  const auto height = meta_number(event.meta, "height", kMaxPixels);
   if (width && height && *width > 0 && *height > 0) {
     video_width_ = width;
     video_height_ = height;
@@ -233,24 +215,24 @@ void QoeTracker::on_bitrate_switch(const PlaybackEvent& event) {
 void QoeTracker::on_metrics_sampled(const PlaybackEvent& event) {
   const Micros at = event.client_timestamp;
   const auto& meta = event.meta;
-  if (const auto bitrate = number(meta, "bitrate_bps", kMaxBitrateBps)) {
+  if (const auto bitrate = meta_number(meta, "bitrate_bps", kMaxBitrateBps)) {
     last_bitrate_ = bitrate;
     on_bitrate(at, *bitrate);
   }
-  auto dropped = number(meta, "dropped_frames", kMaxFrames);
-  if (!dropped) dropped = number(meta, "webrtc.frames_dropped", kMaxFrames);
+  auto dropped = meta_number(meta, "dropped_frames", kMaxFrames);
+  if (!dropped) dropped = meta_number(meta, "webrtc.frames_dropped", kMaxFrames);
   if (dropped) dropped_frames_ = std::max(dropped_frames_, static_cast<std::int64_t>(*dropped));
-  auto decoded = number(meta, "decoded_frames", kMaxFrames);
-  if (!decoded) decoded = number(meta, "webrtc.frames_decoded", kMaxFrames);
+  auto decoded = meta_number(meta, "decoded_frames", kMaxFrames);
+  if (!decoded) decoded = meta_number(meta, "webrtc.frames_decoded", kMaxFrames);
   if (decoded) decoded_frames_ = std::max(decoded_frames_, static_cast<std::int64_t>(*decoded));
-  if (const auto latency = number(meta, "live_latency_s", kMaxLatencySeconds)) {
+  if (const auto latency = meta_number(meta, "live_latency_s", kMaxLatencySeconds)) {
     if (!live_latency_s_ || at >= live_latency_at_) {
       live_latency_s_ = latency;
       live_latency_at_ = at;
     }
   }
-  const auto width = number(meta, "player_width", kMaxPixels);
-  const auto height = number(meta, "player_height", kMaxPixels);
+  const auto width = meta_number(meta, "player_width", kMaxPixels);
+  const auto height = meta_number(meta, "player_height", kMaxPixels);
   if (width && height && *width > 0 && *height > 0) {
     player_width_ = width;
     player_height_ = height;

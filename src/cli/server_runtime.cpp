@@ -99,7 +99,7 @@ void every(std::stop_token stop, std::chrono::milliseconds interval, const std::
 }  // namespace
 
 void add_serve_options(CLI::App& command, ServeSettings& s) {
-  command.add_option("--listen", s.listen, "Address to listen on, HOST:PORT (port 0: any free port)")
+  command.add_option("--listen", s.listen, "Address to listen on, IP:PORT or :PORT (port 0: any free port)")
       ->envname("MTRACE_API_LISTEN_ADDR")->capture_default_str();
   command.add_option("--persistence", s.persistence, "Event store: sqlite")
       ->envname("MTRACE_PERSISTENCE")->capture_default_str();
@@ -107,7 +107,7 @@ void add_serve_options(CLI::App& command, ServeSettings& s) {
       ->envname("MTRACE_SQLITE_PATH")->capture_default_str();
   command.add_option("--projects", s.projects_file, "Projects file (JSON): tokens and allowed origins")
       ->envname("MTRACE_PROJECTS_FILE");
-  command.add_option("--admin-token", s.admin_token, "Read token for every project")
+  command.add_option("--admin-token", s.admin_token, "Token that reads, and erases sessions of, every project")
       ->envname("MTRACE_ADMIN_TOKEN");
   command.add_option("--rate-limit-capacity", s.rate_limit_capacity, "Ingest bucket size, in events")
       ->envname("MTRACE_RATE_LIMIT_CAPACITY")->check(kAboveZero)->capture_default_str();
@@ -116,7 +116,7 @@ void add_serve_options(CLI::App& command, ServeSettings& s) {
   command.add_flag("--trust-forwarded-for", s.trust_forwarded_for,
                    "Take the client address from the last X-Forwarded-For entry")
       ->envname("MTRACE_TRUST_FORWARDED_FOR");
-  command.add_option("--threads", s.threads, "HTTP worker threads (0: one per core)")
+  command.add_option("--threads", s.threads, "HTTP worker threads (0: one per hardware thread, at least 2)")
       ->envname("MTRACE_THREADS")->check(CLI::Range(0, 256))->capture_default_str();
   command.add_option("--retention-days", s.retention_days, "Days to keep sessions and events")
       ->envname("MTRACE_RETENTION_DAYS")->check(CLI::Range(1, 36500))->capture_default_str();

@@ -22,7 +22,7 @@ constexpr std::initializer_list<std::string_view> kAnalyzeCodes = {
     "ok"sv, "invalid_request"sv, "invalid_json"sv, "unsupported_media_type"sv,
     "payload_too_large"sv, "invalid_input"sv, "manifest_not_hls"sv, "manifest_not_supported"sv,
     "fetch_blocked"sv, "fetch_failed"sv, "manifest_too_large"sv, "internal_error"sv,
-    "analyzer_unavailable"sv};
+    "analyzer_unavailable"sv, "analyzer_busy"sv};
 constexpr std::initializer_list<std::string_view> kHealthStates = {"healthy"sv, "degraded"sv,
                                                                    "critical"sv, "unknown"sv};
 constexpr std::initializer_list<std::string_view> kSourceStatuses = {

@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
     ports::SessionListQuery list;
     list.project_id = "bench";
     list.limit = 100;
-    if (i % 2 == 1) list.after = ports::SessionPosition{kT0 + index * 1000, session_id(index)};
+    if (i % 2 == 1) list.after = ports::SessionPosition{kT0 + index * 1000, session_id(index), "bench"};
     timed([&] {
       if (store->list_sessions(list).value().sessions.empty()) std::abort();
     }, list_ms);

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "server_process.h"
+#include "../../support/server_process.h"
 
 namespace mtrace::testing {
 namespace {

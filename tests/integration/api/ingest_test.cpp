@@ -5,7 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <fstream>
 
-#include "server_process.h"
+#include "../../support/server_process.h"
 
 namespace mtrace::testing {
 namespace {

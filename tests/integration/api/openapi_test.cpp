@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "server_process.h"
+#include "../../support/server_process.h"
 
 namespace mtrace::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "server_process.h"
+#include "../../support/server_process.h"
 
 namespace mtrace::testing {
 namespace {

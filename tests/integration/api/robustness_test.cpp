@@ -16,7 +16,7 @@
 #include <set>
 #include <thread>
 
-#include "server_process.h"
+#include "../../support/server_process.h"
 
 namespace mtrace::testing {
 namespace {

@@ -13,13 +13,17 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_to.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
+#include <vector>
 
+#include "../../support/server_process.h"
 #include "adapters/otlp/otlp_http_exporter.h"
 #include "adapters/prometheus/prometheus_metrics.h"
 
@@ -321,6 +325,61 @@ TEST(OtlpExport, ADeadCollectorNeverBlocksExport) {
   config.shutdown_timeout = 500ms;
   export_without_blocking(config, metrics, 20s);
   EXPECT_GE(scraped(metrics, "mtrace_otlp_exports_total{outcome=\"network_error\"}"), 1);
+}
+
+// Every span the receiver decoded so far, from all its requests.
+std::vector<json::object> received_spans(const Receiver& receiver) {
+  std::vector<json::object> spans;
+  for (const auto& request : receiver.wait_for_requests(0)) {
+    if (!request.contains("decoded")) continue;
+    for (const auto& resource : request.at("decoded").at("resourceSpans").as_array()) {
+      for (const auto& scope : resource.at("scopeSpans").as_array()) {
+        for (const auto& span : scope.at("spans").as_array()) spans.push_back(span.as_object());
+      }
+    }
+  }
+  return spans;
+}
+
+// The server itself, asked to trace segments: a reported segment request becomes a client span
+// under the server span of the ingest request that carried it, on the batch's trace.
+TEST(OtlpExport, TheServerExportsASpanPerReportedSegmentWhenAsked) {
+  Receiver receiver({});
+  ASSERT_NE(receiver.port(), 0);
+  testing::TempDir dir;
+  ::setenv("OTEL_EXPORTER_OTLP_ENDPOINT", ("http://127.0.0.1:" + std::to_string(receiver.port())).c_str(), 1);
+  ::setenv("OTEL_BSP_SCHEDULE_DELAY", "50", 1);
+  testing::ServerProcess server(dir.path(), {"--trace-segments"});
+  ::unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+  ::unsetenv("OTEL_BSP_SCHEDULE_DELAY");
+  const auto posted = server.post_events(
+      testing::batch_json("seg-1", 2, 1, "segment_loaded",
+                          R"(,"network.redacted_url":"https://cdn.example/v/seg-7.m4s","duration_ms":250,"bytes":1200)"),
+      {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+  ASSERT_EQ(posted.status, 202) << posted.body;
+
+  std::vector<json::object> segments;
+  std::optional<json::object> ingest;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while ((segments.size() < 2 || !ingest) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    segments.clear();
+    for (auto& span : received_spans(receiver)) {
+      if (span.at("name") == "segment request") segments.push_back(span);
+      if (span.at("name") == "http.handler POST /api/playback-events") ingest = span;
+    }
+  }
+  ASSERT_TRUE(ingest.has_value());
+  ASSERT_EQ(segments.size(), 2u);
+  for (const auto& segment : segments) {
+    EXPECT_EQ(segment.at("traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(segment.at("parentSpanId"), ingest->at("spanId"));
+    EXPECT_EQ(segment.at("kind"), 3);  // client
+    const auto start = std::stoll(std::string(segment.at("startTimeUnixNano").as_string()));
+    const auto end = std::stoll(std::string(segment.at("endTimeUnixNano").as_string()));
+    EXPECT_EQ(end - start, 250'000'000);
+    EXPECT_EQ(attributes_of(segment.at("attributes")).at("url.full").at("stringValue"), "https://cdn.example/v/seg-7.m4s");
+  }
 }
 
 }  // namespace

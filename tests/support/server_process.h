@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "../../support/temp_dir.h"
+#include "temp_dir.h"
 
 namespace mtrace::testing {
 

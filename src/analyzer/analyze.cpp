@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/json/value.hpp>
-#include <unordered_map>
 
 #include "analyzer/finding_catalog.h"
 #include "analyzer/text.h"
@@ -23,24 +22,6 @@ Format detect(std::string_view body) {
   if (head.find("<MPD") != std::string_view::npos || head.find(":MPD") != std::string_view::npos)
     return Format::dash;
   return Format::unsupported;
-}
-
-void cap_findings(std::vector<Finding>& items) {
-  std::unordered_map<std::string_view, std::size_t> counts;
-  std::vector<Finding> kept;
-  kept.reserve(items.size());
-  for (auto& f : items)
-    if (++counts[f.code] <= kMaxFindingsPerCode) kept.push_back(std::move(f));
-  for (const auto& [code, count] : counts) {
-    if (count <= kMaxFindingsPerCode) continue;
-    Level level = Level::info;
-    for (const auto& f : kept)
-      if (f.code == code) level = f.level;
-    kept.push_back(Finding{code, level,
-                           std::to_string(count - kMaxFindingsPerCode) + " more findings of " +
-                               std::string(code) + " are not listed.", 0, {}});
-  }
-  items = std::move(kept);
 }
 
 // Called for every segment of a playlist without fMP4 ones (twice per analysis): one pass to the
@@ -433,7 +414,7 @@ Analysis analyze(std::string body, InputInfo input) {
       break;
     }
   }
-  cap_findings(a.findings_.items());
+  a.findings_.fold_overflow();
   return a;
 }
 

@@ -21,7 +21,7 @@ namespace mtrace::analyzer {
 
 inline constexpr std::string_view kAnalyzerVersion = "0.1.0";
 // Findings of one code beyond this many are folded into one summary finding.
-inline constexpr std::size_t kMaxFindingsPerCode = 100;
+inline constexpr std::size_t kMaxFindingsPerCode = Findings::kMaxPerCode;
 
 struct InputInfo {
   std::string source = "text";  // "text" | "url" | "file"

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace mtrace::analyzer {
@@ -31,19 +32,31 @@ struct Finding {
   std::string path;      // XML path (DASH); empty for HLS
 };
 
+// The findings of one analysis. Each code keeps its first kMaxPerCode findings, however many are
+// added (a hostile playlist can break a rule on every line: memory stays bounded); fold_overflow()
+// then says, for each code past it, how many more there were.
 class Findings {
  public:
+  static constexpr std::size_t kMaxPerCode = 100;
+
   void add(const FindingKind& kind, std::string message, std::size_t line = 0) {
-    items_.push_back(Finding{kind.code, kind.level, std::move(message), line, {}});
+    if (admit(kind.code)) items_.push_back(Finding{kind.code, kind.level, std::move(message), line, {}});
   }
   void add_at(const FindingKind& kind, std::string message, std::string path) {
-    items_.push_back(Finding{kind.code, kind.level, std::move(message), 0, std::move(path)});
+    if (admit(kind.code)) items_.push_back(Finding{kind.code, kind.level, std::move(message), 0, std::move(path)});
   }
+  // Adds one finding per code that had more than kMaxPerCode, after the others, in the order the
+  // codes first appeared. Call once, when no more findings come.
+  void fold_overflow();
+
   const std::vector<Finding>& items() const { return items_; }
   std::vector<Finding>& items() { return items_; }
 
  private:
+  bool admit(std::string_view code) { return ++counts_[code] <= kMaxPerCode; }
+
   std::vector<Finding> items_;
+  std::unordered_map<std::string_view, std::size_t> counts_;  // added, kept or not
 };
 
 }  // namespace mtrace::analyzer

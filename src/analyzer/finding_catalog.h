@@ -97,7 +97,6 @@ inline constexpr FindingKind media_playlist_type_invalid{"media_playlist_type_in
 // EXT-X-PLAYLIST-TYPE:VOD without EXT-X-ENDLIST.
 inline constexpr FindingKind media_vod_missing_endlist{"media_vod_missing_endlist", Level::warning};
 // Media segments after EXT-X-ENDLIST.
-inline constexpr FindingKind media_segment_after_endlist{"media_segment_after_endlist", Level::error};
 // A live playlist lists less than three target durations of media.
 inline constexpr FindingKind media_live_window_short{"media_live_window_short", Level::warning};
 // EXT-X-PROGRAM-DATE-TIME is not an ISO 8601 date-time with time zone.
@@ -209,7 +208,7 @@ inline constexpr FindingKind live_playlist_stale{"live_playlist_stale", Level::w
 // A listed segment could not be fetched.
 inline constexpr FindingKind live_segment_unavailable{"live_segment_unavailable", Level::error};
 
-inline constexpr std::array<FindingKind, 100> kAll{
+inline constexpr std::array kAll{
     playlist_ambiguous,
     playlist_type_unknown,
     details_pending,
@@ -254,7 +253,6 @@ inline constexpr std::array<FindingKind, 100> kAll{
     media_byterange_no_previous,
     media_playlist_type_invalid,
     media_vod_missing_endlist,
-    media_segment_after_endlist,
     media_live_window_short,
     media_pdt_malformed,
     media_pdt_not_monotonic,

@@ -19,6 +19,15 @@ namespace {
 std::string on_line(std::size_t line) { return " on line " + std::to_string(line); }
 std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
+// The date a segment of `seconds` ends at, from `start` (µs), clamped so that no EXTINF (1e300
+// parses) overflows the arithmetic: durations to ~31 years, dates to ~year 33,000.
+std::int64_t end_of(std::int64_t start, double seconds) {
+  constexpr double kMaxMicros = 1e15;
+  constexpr std::int64_t kLatest = 1'000'000'000'000'000'000;
+  const auto micros = static_cast<std::int64_t>(std::min(seconds * 1e6, kMaxMicros));
+  return start > kLatest - micros ? kLatest : start + micros;
+}
+
 // ISO 8601 date-time with a time zone. Accepts the offset forms "+hh:mm", "+hhmm" and "+hh".
 std::optional<std::int64_t> parse_date_time(std::string_view value) {
   if (auto t = domain::parse_rfc3339(value)) return t;
@@ -117,7 +126,7 @@ class MediaParser {
     else if (name == "#EXT-X-MEDIA-SEQUENCE") on_media_sequence(tag.value, line);
     else if (name == "#EXT-X-DISCONTINUITY-SEQUENCE") on_discontinuity_sequence(tag.value, line);
     else if (name == "#EXT-X-PLAYLIST-TYPE") on_playlist_type(tag.value, line);
-    else if (name == "#EXT-X-ENDLIST") out_.end_list = true, end_list_line_ = line;
+    else if (name == "#EXT-X-ENDLIST") out_.end_list = true;
     else if (name == "#EXT-X-INDEPENDENT-SEGMENTS") out_.independent_segments = true;
     else if (name == "#EXT-X-I-FRAMES-ONLY") {
       out_.i_frames_only = true;
@@ -173,12 +182,6 @@ class MediaParser {
       findings_.add(codes::segment_malformed_extinf,
                     "EXTINF duration " + quote(extinf.raw) + on_line(extinf.line) +
                         " is not a non-negative decimal.", extinf.line);
-    if (out_.end_list && !after_endlist_reported_) {
-      after_endlist_reported_ = true;
-      findings_.add(codes::media_segment_after_endlist,
-                    "Segment" + on_line(line) + " follows EXT-X-ENDLIST" + on_line(end_list_line_) + ".",
-                    line);
-    }
     const std::size_t index = out_.segments.size();
     Segment& s = out_.segments.emplace_back();
     s.uri = uri;
@@ -487,7 +490,6 @@ class MediaParser {
   std::string_view previous_range_uri_;
   std::uint64_t previous_range_end_ = 0;
   bool next_discontinuity_ = false, next_gap_ = false, seen_discontinuity_ = false;
-  bool after_endlist_reported_ = false;
   std::optional<std::int64_t> next_pdt_;
   std::size_t segment_parts_begin_ = 0;
   std::size_t end_list_line_ = 0, playlist_type_line_ = 0;
@@ -591,7 +593,7 @@ void MediaParser::check_program_date_times() {
                           " s off the previous date plus its EXTINF durations.", s.line);
     }
     const auto start = s.program_date_time ? s.program_date_time : expected;
-    if (start) expected = *start + static_cast<std::int64_t>(s.duration * 1e6);
+    if (start) expected = end_of(*start, s.duration);
   }
 }
 

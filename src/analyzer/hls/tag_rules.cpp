@@ -1,6 +1,5 @@
 #include "analyzer/hls/tag_rules.h"
 
-#include <algorithm>
 #include <array>
 #include <string>
 
@@ -56,14 +55,12 @@ void TagRules::on_tag(const Tag& tag, std::size_t line) {
                   "EXT-X-DEFINE IMPORT" + line_text(line) +
                       " is only allowed in media playlists.", line);
   const std::string_view variable = name ? *name : import ? *import : *query;
-  if (std::find(variables_.begin(), variables_.end(), variable) != variables_.end()) {
+  // Variables imported from the multivariant playlist cannot be checked here: accept any use.
+  if (!variables_.insert(variable).second) {
     findings_.add(codes::hls_define_duplicate,
                   "Variable \"" + std::string(variable) + "\" is defined again" + line_text(line) + ".",
                   line);
-    return;
   }
-  // Variables imported from the multivariant playlist cannot be checked here: accept any use.
-  variables_.push_back(variable);
 }
 
 void TagRules::on_text(std::string_view text, std::size_t line) {
@@ -72,7 +69,7 @@ void TagRules::on_text(std::string_view text, std::size_t line) {
     const auto end = text.find('}', at + 2);
     if (end == std::string_view::npos) return;
     const auto name = text.substr(at + 2, end - at - 2);
-    if (std::find(variables_.begin(), variables_.end(), name) == variables_.end())
+    if (!variables_.contains(name))
       findings_.add(codes::hls_variable_undefined,
                     "Variable reference {$" + std::string(name) + "}" + line_text(line) +
                         " has no EXT-X-DEFINE before it.",

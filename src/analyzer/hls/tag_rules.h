@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string_view>
-#include <vector>
+#include <unordered_set>
 
 #include "analyzer/finding.h"
 #include "analyzer/hls/lines.h"
@@ -35,7 +35,7 @@ class TagRules {
   std::string_view required_feature_;
   std::size_t required_line_ = 0;
   std::uint32_t seen_once_ = 0;  // bit per entry of the once-only tag list
-  std::vector<std::string_view> variables_;
+  std::unordered_set<std::string_view> variables_;  // a set: a playlist may define thousands
 };
 
 }  // namespace mtrace::analyzer::hls

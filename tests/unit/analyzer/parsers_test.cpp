@@ -197,6 +197,43 @@ TEST(Hls, ManyIdenticalFindingsAreFolded) {
   EXPECT_NE(a.findings().back().message.find("400 more"), std::string::npos);
 }
 
+// A finding on every line keeps memory bounded: past the cap a code only counts.
+TEST(Hls, AFindingOnEveryLineKeepsOnlyTheCap) {
+  std::string body = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n";
+  for (int i = 0; i < 200'000; ++i) body += "x\n";
+  const auto a = run(body);
+  EXPECT_LE(a.findings().size(), 2 * (kMaxFindingsPerCode + 1));
+  const auto folded = std::count_if(a.findings().begin(), a.findings().end(), [](const Finding& f) {
+    return f.message.find("more findings of") != std::string::npos;
+  });
+  EXPECT_GE(folded, 1);
+}
+
+// EXT-X-ENDLIST may appear anywhere in a media playlist (RFC 8216 4.3.3.4).
+TEST(Hls, SegmentsAfterEndlistAreValid) {
+  const auto a = run("#EXTM3U\n#EXT-X-ENDLIST\n#EXT-X-TARGETDURATION:10\n#EXTINF:9,\na.ts\n");
+  EXPECT_TRUE(a.findings().empty()) << a.to_json();
+  EXPECT_EQ(a.media_playlist()->segments.size(), 1u);
+}
+
+// Thousands of distinct variables, each defined once and used (looked up in a set).
+TEST(Hls, ManyVariablesAreDefinedAndFound) {
+  std::string body = "#EXTM3U\n#EXT-X-VERSION:8\n#EXT-X-TARGETDURATION:4\n";
+  for (int i = 0; i < 50'000; ++i) body += "#EXT-X-DEFINE:NAME=\"v" + std::to_string(i) + "\",VALUE=\"x\"\n";
+  for (int i = 0; i < 50'000; ++i) body += "#EXTINF:4,\n{$v" + std::to_string(i) + "}.ts\n";
+  const auto a = run(body + "#EXT-X-DEFINE:NAME=\"v7\",VALUE=\"y\"\n#EXT-X-ENDLIST\n");
+  ASSERT_EQ(a.findings().size(), 1u) << a.findings()[0].code;
+  EXPECT_EQ(a.findings()[0].code, "hls_define_duplicate");
+}
+
+// An absurd EXTINF beside dates neither overflows (UBSan) nor invents a jump.
+TEST(Hls, AnAbsurdDurationBesideDatesStaysInRange) {
+  const auto a = run("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00Z\n"
+                     "#EXTINF:1e300,\na.ts\n#EXTINF:4,\nb.ts\n#EXTINF:4,\nc.ts\n#EXT-X-ENDLIST\n");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.media_playlist()->segments.size(), 3u);
+}
+
 TEST(Hls, AttributeListsKeepQuotedCommas) {
   const hls::AttributeList a(R"(BANDWIDTH=1000, CODECS="avc1.4d401f,mp4a.40.2",,=x,FLAG,NAME = "a")");
   EXPECT_EQ(a.get("CODECS"), "avc1.4d401f,mp4a.40.2");

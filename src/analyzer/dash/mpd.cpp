@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 #include <pugixml.hpp>
 
 #include "analyzer/finding_catalog.h"
@@ -63,11 +64,38 @@ struct TemplateInfo {
   }
 };
 
+// The segment elements of one level (Period, AdaptationSet or Representation), found in one pass
+// over its children: the outer levels' are found once, not once per Representation (an
+// AdaptationSet may hold thousands).
+struct SegmentElements {
+  pugi::xml_node segment_template, segment_list, segment_base;
+  static SegmentElements of(const pugi::xml_node& level) {
+    SegmentElements found;
+    for (auto c = level.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
+      const auto name = local_name(c);
+      auto& slot = name == "SegmentTemplate" ? found.segment_template
+                   : name == "SegmentList"   ? found.segment_list
+                   : name == "SegmentBase"   ? found.segment_base
+                                             : found.unused_;
+      if (!slot) slot = c;
+    }
+    return found;
+  }
+
+ private:
+  pugi::xml_node unused_;
+};
+
 struct Levels {
-  pugi::xml_node period, adaptation_set, representation;
-  pugi::xml_node find(std::string_view name) const {  // the innermost level that has `name`
-    for (const auto& level : {representation, adaptation_set, period})
-      if (auto c = child(level, name)) return c;
+  pugi::xml_node adaptation_set, representation;
+  const SegmentElements& period_elements;
+  const SegmentElements& adaptation_set_elements;
+  SegmentElements representation_elements;
+  // The innermost level's element of that kind.
+  pugi::xml_node find(pugi::xml_node SegmentElements::*kind) const {
+    for (const auto* level : {&representation_elements, &adaptation_set_elements, &period_elements})
+      if (level->*kind) return level->*kind;
     return {};
   }
 };
@@ -101,7 +129,7 @@ class MpdReader {
                          "MPD/UTCTiming");
     }
     const std::string mpd_base = base_url(root, resolver_.base());
-    bool every_period_has_duration = true;
+    bool last_period_has_duration = false;
     std::size_t period_index = 0;
     std::size_t total_representations = 0, adaptation_sets = 0;
     for_children(root, "Period", [&](const pugi::xml_node& period) {
@@ -109,8 +137,9 @@ class MpdReader {
       const std::string period_path = "MPD" + step("Period", period_id, period_index++);
       check_duration(period, "start", period_path);
       check_duration(period, "duration", period_path);
-      every_period_has_duration &= has_attr(period, "duration");
+      last_period_has_duration = has_attr(period, "duration");
       const std::string period_base = base_url(period, mpd_base);
+      const auto period_elements = SegmentElements::of(period);
       std::size_t as_index = 0;
       for_children(period, "AdaptationSet", [&](const pugi::xml_node& as) {
         ++adaptation_sets;
@@ -123,10 +152,11 @@ class MpdReader {
         out.period_id = period_id;
         out.path = period_path + step("AdaptationSet", out.id, as_index++);
         const std::string as_base = base_url(as, period_base);
+        const auto as_elements = SegmentElements::of(as);
         std::size_t rep_index = 0;
         for_children(as, "Representation", [&](const pugi::xml_node& rep) {
-          out.representations.push_back(
-              read_representation(Levels{period, as, rep}, out, as_base, rep_index++));
+          out.representations.push_back(read_representation(
+              Levels{as, rep, period_elements, as_elements, SegmentElements::of(rep)}, out, as_base, rep_index++));
         });
         total_representations += out.representations.size();
         mpd.adaptation_sets.push_back(std::move(out));
@@ -140,10 +170,11 @@ class MpdReader {
     if (adaptation_sets > 0 && total_representations == 0)
       findings_.add_at(codes::dash_representation_missing,
                        "No AdaptationSet has a Representation.", "MPD");
+    // ISO 23009-1 5.3.1.2: without minimumUpdatePeriod, the last Period's @duration will do.
     if (!mpd.dynamic && period_index > 0 && !has_attr(root, "mediaPresentationDuration") &&
-        !every_period_has_duration)
+        !has_attr(root, "minimumUpdatePeriod") && !last_period_has_duration)
       findings_.add_at(codes::dash_static_duration_unknown,
-                       "A static MPD needs mediaPresentationDuration (or a duration on every Period).",
+                       "A static MPD needs mediaPresentationDuration (or a duration on its last Period).",
                        "MPD/@mediaPresentationDuration");
     return mpd;
   }
@@ -199,16 +230,16 @@ class MpdReader {
     const bool own_base = static_cast<bool>(child(rep, "BaseURL"));
     const std::string base = base_url(rep, as_base);
     TemplateInfo tmpl;
-    tmpl.merge(child(levels.period, "SegmentTemplate"));
-    tmpl.merge(child(levels.adaptation_set, "SegmentTemplate"));
-    tmpl.merge(child(rep, "SegmentTemplate"));
+    tmpl.merge(levels.period_elements.segment_template);
+    tmpl.merge(levels.adaptation_set_elements.segment_template);
+    tmpl.merge(levels.representation_elements.segment_template);
     if (tmpl.present) {
       out.segment_kind = "template";
       read_template(tmpl, out, base);
-    } else if (auto list = levels.find("SegmentList")) {
+    } else if (auto list = levels.find(&SegmentElements::segment_list)) {
       out.segment_kind = "list";
       read_list(list, out, base);
-    } else if (auto segment_base = levels.find("SegmentBase"); segment_base || own_base) {
+    } else if (auto segment_base = levels.find(&SegmentElements::segment_base); segment_base || own_base) {
       out.segment_kind = "base";
       out.first_media = base;
       if (auto init = child(segment_base, "Initialization")) {
@@ -300,7 +331,11 @@ class MpdReader {
                          path + "/@timescale");
     }
     std::uint64_t first_time = 0;
-    if (tmpl.timeline) first_time = read_timeline(tmpl.timeline, out, path + "/SegmentTimeline");
+    if (tmpl.timeline) {
+      const auto& timeline = read_timeline(tmpl.timeline, path + "/SegmentTimeline");
+      first_time = timeline.first_time;
+      out.segment_count = timeline.segment_count;
+    }
     const bool uses_time = tmpl.media.find("$Time") != std::string::npos;
     const bool uses_number = tmpl.media.find("$Number") != std::string::npos;
     const auto media = expand(tmpl.media, out, start_number, first_time);
@@ -318,15 +353,30 @@ class MpdReader {
     if (!tmpl.media.empty()) out.first_media = resolve(base, *media);
   }
 
-  // Checks the S elements (no gap, no overlap, positive d) and returns the first segment's time.
-  std::uint64_t read_timeline(const pugi::xml_node& timeline, Representation& out,
-                              const std::string& path) {
+  // What one SegmentTimeline says; read once however many Representations share it.
+  struct Timeline {
+    std::uint64_t first_time = 0;
+    std::uint64_t segment_count = 0;
+  };
+
+  // Checks the S elements (no gap, no overlap, positive d), once per SegmentTimeline element: its
+  // findings name the path of the first Representation that uses it.
+  const Timeline& read_timeline(const pugi::xml_node& timeline, const std::string& path) {
+    const auto [cached, fresh] = timelines_.try_emplace(timeline.internal_object());
+    if (fresh) cached->second = check_timeline(timeline, path);
+    return cached->second;
+  }
+
+  Timeline check_timeline(const pugi::xml_node& timeline, const std::string& path) {
     std::optional<std::uint64_t> first;
     std::uint64_t now = 0, count = 0;
+    // An S with r="-1" repeats until the next S's @t (ISO 23009-1 5.3.9.6); without one, it
+    // counts once.
+    std::optional<std::uint64_t> open_duration;
     bool reported_gap = false, reported_overlap = false, reported_invalid = false;
     std::size_t index = 0;
     for_children(timeline, "S", [&](const pugi::xml_node& s) {
-      const std::string s_path = path + "/S[" + std::to_string(index++) + "]";
+      const auto s_path = [&] { return path + "/S[" + std::to_string(index) + "]"; };
       const auto d = text::parse_uint(attr(s, "d"));
       std::optional<std::uint64_t> t;
       if (has_attr(s, "t")) t = text::parse_uint(attr(s, "t"));
@@ -341,32 +391,44 @@ class MpdReader {
       if (!valid) {
         if (!reported_invalid)
           findings_.add_at(codes::dash_timeline_invalid,
-                           "SegmentTimeline S needs a positive integer @d and integer @t/@r.", s_path);
+                           "SegmentTimeline S needs a positive integer @d and integer @t/@r.", s_path());
         reported_invalid = true;
+        ++index;
         return;
+      }
+      if (open_duration) {
+        const std::uint64_t n = t && *t > now ? (*t - now + *open_duration - 1) / *open_duration : 1;
+        count += n;
+        now = t && *t > now ? *t : now + *open_duration;
+        open_duration.reset();
       }
       if (t) {
         if (first && *t > now && !reported_gap) {
           reported_gap = true;
           findings_.add_at(codes::dash_timeline_gap,
                            "SegmentTimeline has a gap: S@t=" + std::to_string(*t) +
-                               " but the previous segment ends at " + std::to_string(now) + ".", s_path);
+                               " but the previous segment ends at " + std::to_string(now) + ".", s_path());
         }
         if (first && *t < now && !reported_overlap) {
           reported_overlap = true;
           findings_.add_at(codes::dash_timeline_overlap,
                            "SegmentTimeline overlaps: S@t=" + std::to_string(*t) +
-                               " but the previous segment ends at " + std::to_string(now) + ".", s_path);
+                               " but the previous segment ends at " + std::to_string(now) + ".", s_path());
         }
         now = *t;
       }
       if (!first) first = now;
-      const std::uint64_t n = repeat < 0 ? 1 : static_cast<std::uint64_t>(repeat) + 1;
+      ++index;
+      if (repeat < 0) {
+        open_duration = *d;
+        return;
+      }
+      const std::uint64_t n = static_cast<std::uint64_t>(repeat) + 1;
       count += n;
       now += *d * n;
     });
-    out.segment_count = count;
-    return first.value_or(0);
+    if (open_duration) ++count;
+    return {first.value_or(0), count};
   }
 
   void read_list(const pugi::xml_node& list, Representation& out, const std::string& base) {
@@ -386,6 +448,7 @@ class MpdReader {
 
   const UrlResolver& resolver_;
   Findings& findings_;
+  std::unordered_map<const void*, Timeline> timelines_;  // by SegmentTimeline element
 };
 
 }  // namespace

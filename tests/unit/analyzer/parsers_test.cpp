@@ -283,6 +283,59 @@ TEST(Dash, TimeTemplatesUseTheFirstTimelineEntry) {
   EXPECT_EQ(rep.segment_count, 3u);
 }
 
+// An S with r="-1" repeats up to the next S's @t: no gap there, and its segments are counted.
+TEST(Dash, AnOpenRepeatRunsUpToTheNextTime) {
+  const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT104S"><Period>
+<AdaptationSet mimeType="audio/mp4" codecs="mp4a.40.2"><SegmentTemplate timescale="1" media="a-$Time$.m4s" initialization="a.mp4">
+<SegmentTimeline><S t="0" d="2" r="-1"/><S t="101" d="3"/></SegmentTimeline></SegmentTemplate>
+<Representation id="a" bandwidth="64000"/><Representation id="b" bandwidth="96000"/></AdaptationSet></Period></MPD>)",
+                     "http://h.example.test/m.mpd");
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a.findings().empty()) << a.to_json();
+  for (const auto& rep : a.mpd()->adaptation_sets[0].representations) {
+    EXPECT_EQ(rep.segment_count, 52u) << rep.id;  // ceil(101 / 2) up to t=101, then one of 3
+  }
+}
+
+// A timeline shared by every Representation is read once: its findings are not repeated.
+TEST(Dash, ASharedTimelineIsCheckedOnce) {
+  const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT10S"><Period>
+<AdaptationSet mimeType="audio/mp4" codecs="mp4a.40.2"><SegmentTemplate timescale="1" media="a-$Time$.m4s" initialization="a.mp4">
+<SegmentTimeline><S t="0" d="2"/><S t="5" d="2"/></SegmentTimeline></SegmentTemplate>
+<Representation id="a" bandwidth="1"/><Representation id="b" bandwidth="2"/><Representation id="c" bandwidth="3"/>
+</AdaptationSet></Period></MPD>)", "http://h.example.test/m.mpd");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a.findings().size(), 1u) << a.to_json();
+  EXPECT_EQ(a.findings()[0].code, "dash_timeline_gap");
+  EXPECT_EQ(a.mpd()->adaptation_sets[0].representations[2].segment_count, 2u);
+}
+
+// ISO 23009-1: a static MPD's length is known from mediaPresentationDuration or its last Period's
+// @duration (the earlier Periods end where the next one starts).
+TEST(Dash, AStaticMpdsLengthMayComeFromItsLastPeriod) {
+  const auto mpd = [](const std::string& last_period) {
+    return R"(<MPD type="static"><Period id="a" start="PT0S"><AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e">
+<Representation id="v" bandwidth="1"><BaseURL>v.mp4</BaseURL></Representation></AdaptationSet></Period>
+<Period id="b" start="PT30S")" + last_period + R"(><AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e">
+<Representation id="w" bandwidth="1"><BaseURL>w.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>)";
+  };
+  EXPECT_TRUE(run(mpd(R"( duration="PT30S")")).findings().empty());
+  const auto unknown = run(mpd(""));
+  ASSERT_EQ(unknown.findings().size(), 1u) << unknown.to_json();
+  EXPECT_EQ(unknown.findings()[0].code, "dash_static_duration_unknown");
+}
+
+// Thousands of Representations in one AdaptationSet (each level's segment elements are found once,
+// not once per Representation, so this is read in linear time).
+TEST(Dash, ThousandsOfRepresentationsAreAllRead) {
+  std::string reps;
+  for (int i = 0; i < 20'000; ++i) reps += R"(<Representation id="r)" + std::to_string(i) + R"(" bandwidth="1"/>)";
+  const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e">
+<SegmentTemplate media="s-$Number$.m4s" initialization="i.mp4" duration="2"/>)" + reps + "</AdaptationSet></Period></MPD>");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.mpd()->adaptation_sets[0].representations.size(), 20'000u);
+}
+
 TEST(Dash, SegmentBaseGivesRanges) {
   const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT6S"><Period>
 <AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e"><Representation id="v" bandwidth="1">

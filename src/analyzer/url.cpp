@@ -1,7 +1,9 @@
 #include "analyzer/url.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <utility>
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
@@ -28,15 +30,38 @@ bool is_plain_relative_path(std::string_view ref) {
   return plain && ref.find("/.") == std::string_view::npos;
 }
 
-// Percent-encodes what RFC 3986 does not allow in a reference (spaces, quotes, braces, non-ASCII),
-// as browsers do before resolving.
+// Where a reference's authority ends (0 when it has none): brackets are allowed only there (an
+// IPv6 host).
+std::size_t authority_end(std::string_view ref) {
+  std::size_t at = 0;
+  const auto colon = ref.find(':');
+  if (colon != std::string_view::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(ref[0])) &&
+      ref.find_first_of("/?#") > colon) {
+    at = colon + 1;  // past the scheme
+  }
+  if (ref.substr(at, 2) != "//") return 0;
+  return std::min(ref.find_first_of("/?#", at + 2), ref.size());
+}
+
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// Percent-encodes what RFC 3986 does not allow in a reference (spaces, quotes, braces, non-ASCII;
+// brackets outside the host, a '%' that starts no escape, a second '#'), as browsers do before
+// resolving: "seg[1].ts" and "100%.ts" resolve as they do in a player.
 std::string encode_unsafe(std::string_view ref) {
   static constexpr std::string_view kAllowed = "-._~:/?#[]@!$&'()*+,;=%";
+  const std::size_t host_end = authority_end(ref);
+  bool in_fragment = false;
   std::string out;
   out.reserve(ref.size());
-  for (char c : ref) {
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const char c = ref[i];
     const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x80 && std::isalnum(u)) || kAllowed.find(c) != std::string_view::npos) {
+    bool keep = (u < 0x80 && std::isalnum(u)) || kAllowed.find(c) != std::string_view::npos;
+    if ((c == '[' || c == ']') && i >= host_end) keep = false;
+    if (c == '%' && !(i + 2 < ref.size() && is_hex(ref[i + 1]) && is_hex(ref[i + 2]))) keep = false;
+    if (c == '#') keep = !std::exchange(in_fragment, true);
+    if (keep) {
       out.push_back(c);
     } else {
       static constexpr char kHex[] = "0123456789ABCDEF";

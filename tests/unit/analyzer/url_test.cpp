@@ -26,5 +26,19 @@ TEST(UrlResolver, ResolvesPlainAndOtherReferencesAsRfc3986Does) {
   EXPECT_FALSE(UrlResolver("not a url").resolve("seg_000001.ts").has_value());
 }
 
+// What a browser's URL parser takes and RFC 3986 does not: brackets in a path, a '%' that starts
+// no escape, a second '#'. They are encoded, and an IPv6 host keeps its brackets.
+TEST(UrlResolver, EncodesWhatBrowsersAcceptAndRfc3986DoesNot) {
+  const UrlResolver resolver("https://cdn.example.test/vod/index.m3u8");
+  const auto resolved = [&](std::string_view reference) { return resolver.resolve(reference).value_or("(none)"); };
+  EXPECT_EQ(resolved("seg[0001].ts"), "https://cdn.example.test/vod/seg%5B0001%5D.ts");
+  EXPECT_EQ(resolved("clip 100%.ts"), "https://cdn.example.test/vod/clip%20100%25.ts");
+  EXPECT_EQ(resolved("a%zz.ts"), "https://cdn.example.test/vod/a%25zz.ts");
+  EXPECT_EQ(resolved("a%20b.ts"), "https://cdn.example.test/vod/a%20b.ts");
+  EXPECT_EQ(resolved("b.ts#t=1#x"), "https://cdn.example.test/vod/b.ts#t=1%23x");
+  EXPECT_EQ(resolved("http://[::1]:8080/a[1].ts"), "http://[::1]:8080/a%5B1%5D.ts");
+  EXPECT_EQ(resolved("//[2001:db8::1]/x.ts"), "https://[2001:db8::1]/x.ts");
+}
+
 }  // namespace
 }  // namespace mtrace::analyzer

@@ -74,8 +74,8 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
   while (lines.next(line)) {
     const std::size_t number = lines.number();
     if (line.empty()) continue;
-    if (variables) rules.on_text(line, number);
     if (line[0] != '#') {
+      if (variables) rules.on_text(line, number);
       if (!pending) continue;
       pending->uri = line;
       pending->uri_line = number;
@@ -84,7 +84,8 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
       pending.reset();
       continue;
     }
-    if (line.substr(0, 4) != "#EXT") continue;
+    if (line.substr(0, 4) != "#EXT") continue;  // a comment: no variables there
+    if (variables) rules.on_text(line, number);
     const Tag tag = split_tag(line);
     rules.on_tag(tag, number);
     if (tag.name == "#EXT-X-STREAM-INF") {

@@ -226,6 +226,17 @@ TEST(Hls, ManyVariablesAreDefinedAndFound) {
   EXPECT_EQ(a.findings()[0].code, "hls_define_duplicate");
 }
 
+// A comment is no place for variables: a {$name} in one is text, in either kind of playlist.
+TEST(Hls, VariableReferencesInCommentsAreText) {
+  const auto multivariant = run("#EXTM3U\n#EXT-X-VERSION:8\n# built from {$template}\n"
+                                "#EXT-X-DEFINE:NAME=\"q\",VALUE=\"1\"\n"
+                                "#EXT-X-STREAM-INF:BANDWIDTH=1000,CODECS=\"avc1.42c01e\"\nv.m3u8?q={$q}\n");
+  EXPECT_TRUE(multivariant.findings().empty()) << multivariant.to_json();
+  const auto undefined = run("#EXTM3U\n#EXT-X-VERSION:8\n#EXT-X-STREAM-INF:BANDWIDTH=1000,CODECS=\"avc1.42c01e\"\nv.m3u8?q={$q}\n");
+  ASSERT_EQ(undefined.findings().size(), 1u) << undefined.to_json();
+  EXPECT_EQ(undefined.findings()[0].code, "hls_variable_undefined");
+}
+
 // An absurd EXTINF beside dates neither overflows (UBSan) nor invents a jump.
 TEST(Hls, AnAbsurdDurationBesideDatesStaysInRange) {
   const auto a = run("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00Z\n"

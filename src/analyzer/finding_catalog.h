@@ -101,6 +101,7 @@ inline constexpr FindingKind media_vod_missing_endlist{"media_vod_missing_endlis
 inline constexpr FindingKind media_live_window_short{"media_live_window_short", Level::warning};
 // EXT-X-PROGRAM-DATE-TIME is not an ISO 8601 date-time with time zone.
 inline constexpr FindingKind media_pdt_malformed{"media_pdt_malformed", Level::error};
+inline constexpr FindingKind hls_date_without_time_zone{"hls_date_without_time_zone", Level::warning};
 // EXT-X-PROGRAM-DATE-TIME goes back in time or drifts from the EXTINF durations by more than one second.
 inline constexpr FindingKind media_pdt_not_monotonic{"media_pdt_not_monotonic", Level::warning};
 // PROGRAM-DATE-TIME is used but a discontinuity segment has none.
@@ -255,6 +256,7 @@ inline constexpr std::array kAll{
     media_vod_missing_endlist,
     media_live_window_short,
     media_pdt_malformed,
+    hls_date_without_time_zone,
     media_pdt_not_monotonic,
     media_pdt_missing_at_discontinuity,
     hls_daterange_invalid,

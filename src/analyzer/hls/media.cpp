@@ -28,11 +28,17 @@ std::int64_t end_of(std::int64_t start, double seconds) {
   return start > kLatest - micros ? kLatest : start + micros;
 }
 
-// ISO 8601 date-time with a time zone. Accepts the offset forms "+hh:mm", "+hhmm" and "+hh".
-std::optional<std::int64_t> parse_date_time(std::string_view value) {
+// An ISO 8601 date-time (µs). Accepts the offset forms "+hh:mm", "+hhmm" and "+hh", and none at
+// all (RFC 8216: a date SHOULD have a time zone), read as UTC with `zoned` false.
+std::optional<std::int64_t> parse_date_time(std::string_view value, bool& zoned) {
+  zoned = true;
   if (auto t = domain::parse_rfc3339(value)) return t;
   const auto sign = value.find_last_of("+-");
-  if (sign == std::string_view::npos || sign < 19) return std::nullopt;
+  if (sign == std::string_view::npos || sign < 19) {
+    if (value.empty() || value.back() == 'Z' || value.back() == 'z') return std::nullopt;
+    zoned = false;
+    return domain::parse_rfc3339(std::string(value) + "Z");
+  }
   std::string fixed(value.substr(0, sign + 1));
   const auto offset = value.substr(sign + 1);
   if (offset.size() == 4) fixed.append(offset.substr(0, 2)).append(":").append(offset.substr(2));
@@ -343,23 +349,32 @@ class MediaParser {
   void on_program_date_time(std::string_view value, std::size_t line) {
     check_before_parts("EXT-X-PROGRAM-DATE-TIME", line);
     out_.has_program_date_time = true;
-    const auto t = parse_date_time(text::trim(value));
+    bool zoned = true;
+    const auto t = parse_date_time(text::trim(value), zoned);
     if (!t) {
       findings_.add(codes::media_pdt_malformed,
                     "EXT-X-PROGRAM-DATE-TIME " + quote(text::trim(value)) + on_line(line) +
-                        " is not a date-time with a time zone.", line);
+                        " is not an ISO 8601 date-time.", line);
       return;
     }
+    if (!zoned) report_date_without_zone("EXT-X-PROGRAM-DATE-TIME", text::trim(value), line);
     next_pdt_ = t;
+  }
+
+  void report_date_without_zone(std::string_view what, std::string_view date, std::size_t line) {
+    findings_.add(codes::hls_date_without_time_zone,
+                  std::string(what) + " " + quote(date) + on_line(line) +
+                      " has no time zone; it is read as UTC (RFC 8216: a date SHOULD have one).", line);
   }
 
   void on_date_range(std::string_view value, std::size_t line) {
     const AttributeList a(value);
     const auto id = a.get("ID");
+    bool start_zoned = true, end_zoned = true;
     const auto start_text = a.get("START-DATE");
-    const auto start = start_text ? parse_date_time(*start_text) : std::nullopt;
+    const auto start = start_text ? parse_date_time(*start_text, start_zoned) : std::nullopt;
     const auto end_text = a.get("END-DATE");
-    const auto end = end_text ? parse_date_time(*end_text) : std::nullopt;
+    const auto end = end_text ? parse_date_time(*end_text, end_zoned) : std::nullopt;
     bool valid = id && !id->empty() && (!start_text || start) && (!end_text || end);
     for (const auto key : {"DURATION", "PLANNED-DURATION"})
       if (auto d = a.get(key); d && !text::parse_decimal(*d)) valid = false;
@@ -369,6 +384,8 @@ class MediaParser {
                         " needs an ID, ISO 8601 dates and non-negative durations.", line);
       return;
     }
+    if (!start_zoned) report_date_without_zone("EXT-X-DATERANGE START-DATE", *start_text, line);
+    if (!end_zoned) report_date_without_zone("EXT-X-DATERANGE END-DATE", *end_text, line);
     if (start && end && *end < *start)
       findings_.add(codes::hls_daterange_end_before_start,
                     "EXT-X-DATERANGE " + quote(*id) + on_line(line) + " ends before it starts.", line);

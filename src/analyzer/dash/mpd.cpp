@@ -187,14 +187,15 @@ class MpdReader {
                            " is not an xs:duration.", path + "/@" + name);
   }
 
-  // The first BaseURL child that resolves wins; none: the parent's base.
+  // The first BaseURL child that resolves to an http(s) URL wins (a file: or data: one is passed
+  // over, as players pass over what they cannot fetch); none: the parent's base.
   std::string base_url(const pugi::xml_node& node, const std::string& parent) {
     std::string out;
     for_children(node, "BaseURL", [&](const pugi::xml_node& b) {
       if (!out.empty()) return;
       const auto value = text::trim(b.child_value());
       if (value.empty()) return;
-      if (auto resolved = UrlResolver(parent).resolve(value)) out = *resolved;
+      if (auto resolved = UrlResolver(parent).resolve(value); resolved && is_http_url(*resolved)) out = *resolved;
       else if (is_http_url(value)) out = value;
     });
     return out.empty() ? parent : out;

@@ -347,6 +347,16 @@ TEST(Dash, ThousandsOfRepresentationsAreAllRead) {
   EXPECT_EQ(a.mpd()->adaptation_sets[0].representations.size(), 20'000u);
 }
 
+// A BaseURL no player could fetch from is passed over for the next one.
+TEST(Dash, ABaseUrlThatIsNotHttpIsPassedOver) {
+  const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT2S"><BaseURL>file:///etc/</BaseURL>
+<BaseURL>https://cdn.example.test/v/</BaseURL><Period><AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e">
+<Representation id="v" bandwidth="1"><BaseURL>v.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>)",
+                     "https://origin.example.test/m.mpd");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.mpd()->adaptation_sets[0].representations[0].first_media, "https://cdn.example.test/v/v.mp4");
+}
+
 TEST(Dash, SegmentBaseGivesRanges) {
   const auto a = run(R"(<MPD type="static" mediaPresentationDuration="PT6S"><Period>
 <AdaptationSet mimeType="video/mp4" codecs="avc1.42c01e"><Representation id="v" bandwidth="1">

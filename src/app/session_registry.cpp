@@ -88,10 +88,7 @@ std::uint64_t SessionRegistry::erasures() const {
   return erasures_;
 }
 
-std::uint64_t SessionRegistry::drops() const {
-  std::lock_guard lock(mutex_);
-  return drops_;
-}
+std::uint64_t SessionRegistry::drops() const { return drops_.load(); }
 
 bool SessionRegistry::adopt(domain::Session session, std::uint64_t erasures_before_read) {
   std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 // durable copy; the registry is rebuilt from it at boot.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -173,7 +174,8 @@ class SessionRegistry {
   std::unordered_map<SessionKey, std::unique_ptr<TrackedSession>, SessionKeyHash> sessions_;
   std::unordered_map<SessionKey, int, SessionKeyHash> erasing_;  // erases queued, not yet done
   std::uint64_t erasures_ = 0;                                   // erases begun
-  std::uint64_t drops_ = 0;                                      // sessions dropped from memory
+  // Sessions dropped from memory; changed under mutex_, read without it (once per batch).
+  std::atomic<std::uint64_t> drops_{0};
   std::unordered_set<SessionKey, SessionKeyHash> to_readopt_;
   std::int64_t next_ingest_sequence_ = 1;
   const bool compute_qoe_;

@@ -371,9 +371,9 @@ class MpdReader {
   Timeline check_timeline(const pugi::xml_node& timeline, const std::string& path) {
     std::optional<std::uint64_t> first;
     std::uint64_t now = 0, count = 0;
-    // An S with r="-1" repeats until the next S's @t (ISO 23009-1 5.3.9.6); without one, it
-    // counts once.
-    std::optional<std::uint64_t> open_duration;
+    // The @d of an S with r="-1", which repeats until the next S's @t (ISO 23009-1 5.3.9.6);
+    // without one, it counts once. 0: none (a valid @d is positive).
+    std::uint64_t open_duration = 0;
     bool reported_gap = false, reported_overlap = false, reported_invalid = false;
     std::size_t index = 0;
     for_children(timeline, "S", [&](const pugi::xml_node& s) {
@@ -397,11 +397,10 @@ class MpdReader {
         ++index;
         return;
       }
-      if (open_duration) {
-        const std::uint64_t n = t && *t > now ? (*t - now + *open_duration - 1) / *open_duration : 1;
-        count += n;
-        now = t && *t > now ? *t : now + *open_duration;
-        open_duration.reset();
+      if (open_duration > 0) {
+        count += t && *t > now ? (*t - now + open_duration - 1) / open_duration : 1;
+        now = t && *t > now ? *t : now + open_duration;
+        open_duration = 0;
       }
       if (t) {
         if (first && *t > now && !reported_gap) {
@@ -428,7 +427,7 @@ class MpdReader {
       count += n;
       now += *d * n;
     });
-    if (open_duration) ++count;
+    if (open_duration > 0) ++count;
     return {first.value_or(0), count};
   }
 

@@ -509,7 +509,7 @@ class MediaParser {
   bool next_discontinuity_ = false, next_gap_ = false, seen_discontinuity_ = false;
   std::optional<std::int64_t> next_pdt_;
   std::size_t segment_parts_begin_ = 0;
-  std::size_t end_list_line_ = 0, playlist_type_line_ = 0;
+  std::size_t playlist_type_line_ = 0;
   std::optional<std::size_t> first_part_line_;
   KeyState key_;
   std::unordered_map<std::string_view, std::string_view> date_ranges_;

@@ -161,12 +161,18 @@ export function monitorVideo(tracker: Tracker, video: HTMLMediaElement, options:
     ? setInterval(() => {
         if (!started) return;
         const element = video as HTMLVideoElement;
+        let extra: EventMeta | undefined;
+        try {
+          extra = options.sample?.();
+        } catch {
+          // A player's getters throw once it was reset (dash.js) or destroyed: sample the element alone.
+        }
         tracker.track('metrics_sampled', {
           ...position(),
           buffer_length_s: seconds(bufferAhead(video)),
           ...frameCounts(video),
           ...(element.videoWidth ? { player_width: element.clientWidth, player_height: element.clientHeight } : {}),
-          ...options.sample?.(),
+          ...extra,
         });
       }, intervalMs)
     : undefined;

@@ -79,6 +79,24 @@ describe('dash.js adapter', () => {
     expect(tracker.events.at(-1)!.meta.live_latency_s).toBe(4.25);
   });
 
+  // dash.js' stream getters throw while playback is not initialised (before initialize(), and
+  // again after reset(): both leave playbackInitialized false); the sample still goes out with
+  // what the element knows.
+  it('still samples the element when the player API throws', async () => {
+    vi.useFakeTimers();
+    const player = MediaPlayer().create();
+    const video = new FakeVideo();
+    const tracker = recordingTracker();
+    attachDashJs(tracker, player, video.asMedia(), { metricsIntervalMs: 1000 });
+    expect(() => player.isDynamic()).toThrow();
+    video.emit('play');
+    video.currentTime = 3;
+    video.bufferedEnd = 7;
+    video.emit('playing');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(tracker.events.at(-1)).toEqual({ name: 'metrics_sampled', meta: { playhead_s: 3, buffer_length_s: 4, dropped_frames: 0, decoded_frames: 0, player_width: 640, player_height: 360 } });
+  });
+
   it('detach() removes every listener', () => {
     const { tracker, emit, handle, video } = setup();
     handle.detach();

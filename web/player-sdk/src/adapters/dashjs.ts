@@ -15,7 +15,7 @@ export interface DashPlayerLike {
 
 export type DashJsAdapterOptions = Pick<MonitorOptions, 'metricsIntervalMs'>;
 
-
+const idOf = (id: unknown) => (typeof id === 'string' && id !== '') || Number.isFinite(id) ? String(id) : undefined;
 
 const elapsedMs = (from: unknown, to: unknown) =>
   from instanceof Date && to instanceof Date && to >= from ? to.getTime() - from.getTime() : undefined;
@@ -52,10 +52,11 @@ export function attachDashJs(tracker: Tracker, player: DashPlayerLike, video?: H
       tracker.track('segment_loaded', withUrl(defined({
         'network.kind': 'segment', 'network.detail_status': 'available', is_init: isInit || undefined,
         media_type: typeof request.mediaType === 'string' ? request.mediaType : undefined,
-        representation_id: typeof request.representationId === 'string' ? request.representationId : undefined,
+        representation_id: idOf(request.representation?.id),
         segment_duration_s: !isInit && Number.isFinite(request.duration) ? seconds(request.duration) : undefined,
         bytes: Number.isFinite(request.bytesLoaded) ? request.bytesLoaded : undefined,
-        duration_ms: elapsedMs(request.startDate, request.requestEndDate),
+        // dash.js 5 FragmentRequest: startDate (request sent), firstByteDate, endDate (last byte).
+        duration_ms: elapsedMs(request.startDate, request.endDate),
       }), request.url));
     },
     qualityChangeRendered(e) {

@@ -31,9 +31,10 @@ describe('dash.js adapter', () => {
   it('reports the MPD and fragment loads with redacted URLs', () => {
     const { tracker, emit } = setup();
     emit(events.MANIFEST_LOADED, { data: { url: 'https://cdn.example.com/vod/manifest.mpd?sig=abc', type: 'static' } });
-    const start = new Date(1_000_000);
-    emit(events.FRAGMENT_LOADING_COMPLETED, { request: { url: 'https://cdn.example.com/vod/chunk-stream1-00004.m4s', mediaType: 'video', type: 'MediaSegment', representationId: '1', duration: 2, bytesLoaded: 240_000, startDate: start, requestEndDate: new Date(1_000_120) } });
-    emit(events.FRAGMENT_LOADING_COMPLETED, { request: { url: 'https://cdn.example.com/vod/init-stream1.m4s', mediaType: 'video', type: 'InitializationSegment', representationId: '1', bytesLoaded: 900 } });
+    // The fields of dash.js 5's FragmentRequest: startDate/firstByteDate/endDate and the representation object.
+    const representation = { id: '1', bandwidth: 400_000 };
+    emit(events.FRAGMENT_LOADING_COMPLETED, { request: { url: 'https://cdn.example.com/vod/chunk-stream1-00004.m4s', mediaType: 'video', type: 'MediaSegment', representation, duration: 2, bytesLoaded: 240_000, startDate: new Date(1_000_000), firstByteDate: new Date(1_000_030), endDate: new Date(1_000_120) } });
+    emit(events.FRAGMENT_LOADING_COMPLETED, { request: { url: 'https://cdn.example.com/vod/init-stream1.m4s', mediaType: 'video', type: 'InitializationSegment', representation, bytesLoaded: 900, startDate: null, endDate: null } });
     expect(tracker.events).toEqual([
       { name: 'manifest_loaded', meta: { 'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: 'mpd', live: false, 'network.redacted_url': 'https://cdn.example.com/vod/manifest.mpd' } },
       { name: 'segment_loaded', meta: { 'network.kind': 'segment', 'network.detail_status': 'available', media_type: 'video', representation_id: '1', segment_duration_s: 2, bytes: 240_000, duration_ms: 120, 'network.redacted_url': 'https://cdn.example.com/vod/chunk-stream1-00004.m4s' } },

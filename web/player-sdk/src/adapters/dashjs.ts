@@ -8,7 +8,6 @@ export interface DashPlayerLike {
   on(type: any, listener: any, scope?: object): void;
   off(type: any, listener: any, scope?: object): void;
   getVideoElement(): HTMLVideoElement;
-  getCurrentRepresentationForType(type: any): RepresentationLike | null;
   isDynamic(): boolean;
   getCurrentLiveLatency(): number;
 }
@@ -25,16 +24,19 @@ export function attachDashJs(tracker: Tracker, player: DashPlayerLike, video?: H
   const media = video ?? player.getVideoElement();
   if (!media) throw new Error('m-trace: attachDashJs needs the video element (or player.attachView first)');
   const levelOf = (r: RepresentationLike) => r.absoluteIndex ?? r.index;
+  // The video representation on screen: dash.js' getCurrentRepresentationForType() answers the
+  // one requested, whose segments may not play for a buffer's length yet.
+  let rendered: RepresentationLike | undefined;
 
   const monitor = monitorVideo(tracker, media, {
     metricsIntervalMs: options.metricsIntervalMs,
     videoErrors: false,
     sample: () => {
+      const bitrate = rendered?.bandwidth;
+      const meta = defined({ bitrate_bps: typeof bitrate === 'number' && Number.isFinite(bitrate) ? bitrate : undefined });
       const latency = player.isDynamic() ? player.getCurrentLiveLatency() : NaN;
-      return defined({
-        bitrate_bps: player.getCurrentRepresentationForType('video')?.bandwidth,
-        live_latency_s: Number.isFinite(latency) ? seconds(latency) : undefined,
-      });
+      if (Number.isFinite(latency)) meta.live_latency_s = seconds(latency);
+      return meta;
     },
   });
 
@@ -63,6 +65,7 @@ export function attachDashJs(tracker: Tracker, player: DashPlayerLike, video?: H
       const next: RepresentationLike | undefined = e?.newRepresentation;
       const previous: RepresentationLike | undefined = e?.oldRepresentation;
       if (e?.mediaType !== 'video' || !next || typeof next.bandwidth !== 'number') return;
+      rendered = next;
       if (!previous || typeof previous.bandwidth !== 'number') return;  // the first selection is not a switch
       tracker.track('bitrate_switch', defined({
         bitrate_bps: next.bandwidth, width: next.width, height: next.height, level: levelOf(next),

@@ -67,13 +67,20 @@ describe('dash.js adapter', () => {
 
   it('samples the rendered bitrate and, for dynamic MPDs, the live latency', async () => {
     vi.useFakeTimers();
-    const { video, tracker, state } = setup();
+    const { video, tracker, state, emit } = setup();
     video.emit('play');
     video.emit('playing');
+    // The first rendered selection, then a switch up that dash.js has requested (the current
+    // representation) but whose segments do not play yet: the sample tells what is on screen.
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'video', newRepresentation: low, oldRepresentation: null });
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'audio', newRepresentation: { bandwidth: 64_000 }, oldRepresentation: null });
     state.representation = high;
     await vi.advanceTimersByTimeAsync(1000);
-    expect(tracker.events.at(-1)).toMatchObject({ name: 'metrics_sampled', meta: { bitrate_bps: 1_000_000 } });
+    expect(tracker.events.at(-1)).toMatchObject({ name: 'metrics_sampled', meta: { bitrate_bps: 400_000 } });
     expect(tracker.events.at(-1)!.meta).not.toHaveProperty('live_latency_s');
+    emit(events.QUALITY_CHANGE_RENDERED, { mediaType: 'video', newRepresentation: high, oldRepresentation: low });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(tracker.events.at(-1)).toMatchObject({ name: 'metrics_sampled', meta: { bitrate_bps: 1_000_000 } });
     state.dynamic = true;
     state.latency = 4.25;
     await vi.advanceTimersByTimeAsync(1000);

@@ -14,6 +14,19 @@ export interface DashPlayerLike {
 
 export type DashJsAdapterOptions = Pick<MonitorOptions, 'metricsIntervalMs'>;
 
+/**
+ * dash.js 5 `error` codes after which playback does not go on (core/errors/Errors.js and
+ * protection/errors/ProtectionErrors.js): the MPD (10 and 11 parsing/loading, 25 download, 31
+ * parse, 32 no streams, 34 multiplexed), MediaSource and capabilities (23 no MediaSource, 24 no
+ * MediaKeys, 35 unsupported source buffer type), key systems (36 no usable key ids, 100-114), and
+ * the media element's codes 1-5, which StreamController re-raises from a playbackError before it
+ * resets the player. Fragment, sidx, xlink, time-sync, text and SourceBuffer errors are retried
+ * or skipped by dash.js: not fatal.
+ */
+const FATAL_CODES = new Set([1, 2, 3, 4, 5, 10, 11, 23, 24, 25, 31, 32, 34, 35, 36]);
+const isFatal = (code: unknown) =>
+  typeof code === 'number' && (FATAL_CODES.has(code) || (code >= 100 && code <= 114));
+
 const idOf = (id: unknown) => (typeof id === 'string' && id !== '') || Number.isFinite(id) ? String(id) : undefined;
 
 const elapsedMs = (from: unknown, to: unknown) =>
@@ -75,7 +88,7 @@ export function attachDashJs(tracker: Tracker, player: DashPlayerLike, video?: H
     error(e) {
       const error = e?.error ?? {};
       tracker.track('playback_error', defined({
-        fatal: true,
+        fatal: isFatal(error.code),
         error_type: 'dashjs',
         error_code: safeText(error.code ?? 'unknown'),
         error_details: safeText(error.message ?? 'unknown'),

@@ -7,6 +7,7 @@ import { attachDashJs } from '../../src/adapters/dashjs';
 import { FakeVideo, recordingTracker } from './helpers';
 
 const events = MediaPlayer.events;
+const errors = (MediaPlayer as unknown as { errors: Record<string, number> }).errors;
 const low = { bandwidth: 400_000, width: 320, height: 180, absoluteIndex: 0 };
 const high = { bandwidth: 1_000_000, width: 640, height: 360, absoluteIndex: 1 };
 
@@ -55,13 +56,41 @@ describe('dash.js adapter', () => {
   });
 
   // A message shaped like "Scheme: …" would be redacted whole by the server, so it is defused.
-  it('reports player and media errors as fatal with code and details', () => {
+  it('reports player and media errors with code and details; media errors are fatal', () => {
     const { tracker, emit } = setup();
-    emit(events.ERROR, { error: { code: 27, message: 'Failed loading fragment: 404', data: {} } });
+    emit(events.ERROR, { error: { code: errors.DOWNLOAD_ERROR_ID_CONTENT_CODE, message: 'Failed loading fragment: 404', data: {} } });
     emit(events.PLAYBACK_ERROR, { error: { code: 3, message: 'NotSupportedError: no decoder' } });
     expect(tracker.events).toEqual([
-      { name: 'playback_error', meta: { fatal: true, error_type: 'dashjs', error_code: '27', error_details: 'Failed loading fragment: 404' } },
+      { name: 'playback_error', meta: { fatal: false, error_type: 'dashjs', error_code: '27', error_details: 'Failed loading fragment: 404' } },
       { name: 'playback_error', meta: { fatal: true, error_type: 'media', error_code: '3', error_details: 'NotSupportedError : no decoder' } },
+    ]);
+  });
+
+  // dash.js retries fragments and skips what it cannot load; it stops on a broken MPD, a missing
+  // MediaSource or EME, an unusable key system, and a media element error it re-raises.
+  it('tells fatal dash.js error codes from the ones it recovers from', () => {
+    const { tracker, emit } = setup();
+    const fatal = [
+      errors.MANIFEST_LOADER_PARSING_FAILURE_ERROR_CODE, errors.MANIFEST_LOADER_LOADING_FAILURE_ERROR_CODE,
+      errors.DOWNLOAD_ERROR_ID_MANIFEST_CODE, errors.MANIFEST_ERROR_ID_PARSE_CODE, errors.MANIFEST_ERROR_ID_NOSTREAMS_CODE,
+      errors.MANIFEST_ERROR_ID_MULTIPLEXED_CODE, errors.CAPABILITY_MEDIASOURCE_ERROR_CODE, errors.CAPABILITY_MEDIAKEYS_ERROR_CODE,
+      errors.MEDIASOURCE_TYPE_UNSUPPORTED_CODE, errors.NO_SUPPORTED_KEY_IDS,
+      100, 110, 112, 114,  // ProtectionErrors: MEDIA_KEYERR, KEY_STATUS_CHANGED_EXPIRED, KEY_SYSTEM_ACCESS_DENIED, LICENSER_ERROR
+      3,  // MEDIA_ERR_DECODE, re-raised by StreamController before it resets the player
+    ];
+    const recoverable = [
+      errors.XLINK_LOADER_LOADING_FAILURE_ERROR_CODE, errors.SEGMENT_BASE_LOADER_ERROR_CODE, errors.TIME_SYNC_FAILED_ERROR_CODE,
+      errors.FRAGMENT_LOADER_LOADING_FAILURE_ERROR_CODE, errors.FRAGMENT_LOADER_NULL_REQUEST_ERROR_CODE,
+      errors.URL_RESOLUTION_FAILED_GENERIC_ERROR_CODE, errors.APPEND_ERROR_CODE, errors.REMOVE_ERROR_CODE,
+      errors.DOWNLOAD_ERROR_ID_SIDX_CODE, errors.DOWNLOAD_ERROR_ID_CONTENT_CODE, errors.DOWNLOAD_ERROR_ID_INITIALIZATION_CODE,
+      errors.DOWNLOAD_ERROR_ID_XLINK_CODE, errors.TIMED_TEXT_ERROR_ID_PARSE_CODE,
+    ];
+    for (const code of [...fatal, ...recoverable]) emit(events.ERROR, { error: { code, message: 'm' } });
+    emit(events.ERROR, { error: { message: 'no code' } });
+    expect(tracker.events.map((e) => [e.meta.error_code, e.meta.fatal])).toEqual([
+      ...fatal.map((code) => [String(code), true]),
+      ...recoverable.map((code) => [String(code), false]),
+      ['unknown', false],
     ]);
   });
 

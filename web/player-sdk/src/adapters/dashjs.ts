@@ -10,6 +10,9 @@ export interface DashPlayerLike {
   getVideoElement(): HTMLVideoElement;
   isDynamic(): boolean;
   getCurrentLiveLatency(): number;
+  /** Both in dash.js 5; optional so that a player without them only loses the autoplay clock. */
+  getAutoPlay?(): boolean;
+  isReady?(): boolean;
 }
 
 export type DashJsAdapterOptions = Pick<MonitorOptions, 'metricsIntervalMs'>;
@@ -53,7 +56,17 @@ export function attachDashJs(tracker: Tracker, player: DashPlayerLike, video?: H
     },
   });
 
+  // dash.js autoplays by default and then calls play() only once its initial buffer is filled,
+  // so the element's `play` comes right before `playing`. The instruction to play is the MPD load
+  // (dash.js' own CMCD reporter starts its clock at manifestLoadingStarted when autoplaying); a
+  // source attached before this adapter was instructed already: the clock starts at attach.
+  const autoplay = () => player.getAutoPlay?.() === true;
+  if (autoplay() && player.isReady?.()) monitor.requestPlay();
+
   const listeners: Record<string, (e: any) => void> = {
+    manifestLoadingStarted() {
+      if (autoplay()) monitor.requestPlay();
+    },
     manifestLoaded(e) {
       tracker.track('manifest_loaded', withUrl(defined({
         'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: 'mpd',

@@ -17,7 +17,7 @@ export interface MonitorOptions {
 }
 
 export interface VideoMonitor {
-  /** Starts the startup clock now, as if the viewer pressed play (WHEP connects on attach). */
+  /** Starts the startup clock now, as if the viewer pressed play (WHEP connects on attach; autoplay). */
   requestPlay(): void;
   detach(): void;
 }
@@ -156,6 +156,10 @@ export function monitorVideo(tracker: Tracker, video: HTMLMediaElement, options:
   };
 
   for (const [name, handler] of Object.entries(handlers)) video.addEventListener(name, handler);
+  // Autoplay (the attribute, or a play() already under way) fires `play` only once enough is
+  // buffered, right before `playing`: the startup clock starts now, at the instruction. An
+  // element with future data that is not paused already plays: that is no new request.
+  if (((video as HTMLVideoElement).autoplay || !video.paused) && video.readyState < 3) requestPlay();
   const intervalMs = options.metricsIntervalMs ?? 10_000;
   const timer = intervalMs > 0
     ? setInterval(() => {

@@ -134,6 +134,40 @@ describe('dash.js adapter', () => {
     expect(tracker.events.at(-1)).toEqual({ name: 'metrics_sampled', meta: { playhead_s: 3, buffer_length_s: 4, dropped_frames: 0, decoded_frames: 0, player_width: 640, player_height: 360 } });
   });
 
+  // dash.js autoplays by default: it calls play() once the initial buffer is filled, so the
+  // element's `play` comes right before `playing`. The instruction is the MPD load (dash.js'
+  // own CMCD reporter starts its play clock at manifestLoadingStarted when autoplaying).
+  it('with dash.js autoplay, measures startup from the MPD load, without it from the play event', () => {
+    let clock = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    try {
+      const auto = setup();
+      expect(auto.player.getAutoPlay()).toBe(true);
+      auto.emit(events.MANIFEST_LOADING_STARTED, { request: {} });
+      clock += 1500;
+      auto.video.paused = false;
+      auto.video.emit('play');
+      auto.video.emit('playing');
+      expect(auto.tracker.events.filter((e) => e.name !== 'playback_started')).toEqual([
+        { name: 'play_requested', meta: { playhead_s: 0 } },
+        { name: 'startup_time_measured', meta: { duration_ms: 1500 } },
+      ]);
+
+      const manual = setup();
+      manual.player.setAutoPlay(false);
+      manual.emit(events.MANIFEST_LOADING_STARTED, { request: {} });
+      clock += 2000;
+      expect(manual.tracker.events).toEqual([]);
+      manual.video.paused = false;
+      manual.video.emit('play');
+      clock += 400;
+      manual.video.emit('playing');
+      expect(manual.tracker.events.at(-1)).toEqual({ name: 'startup_time_measured', meta: { duration_ms: 400 } });
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it('detach() removes every listener', () => {
     const { tracker, emit, handle, video } = setup();
     handle.detach();

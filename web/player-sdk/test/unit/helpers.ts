@@ -22,6 +22,8 @@ export function recordingTracker(): Tracker & { events: Recorded[]; boundaries: 
 export class FakeVideo extends EventTarget {
   currentTime = 0;
   paused = true;
+  autoplay = false;
+  readyState = 0;
   seeking = false;
   ended = false;
   duration = 16;

@@ -50,6 +50,41 @@ describe('video element monitoring (shared by every adapter)', () => {
     ]);
   });
 
+  // <video autoplay> fires `play` only once enough is buffered, right before `playing`: the
+  // viewer asked for playback when the page set it up, so the clock starts at attach.
+  it('with autoplay, measures startup from the attach, not from the play event just before the first frame', () => {
+    const video = new FakeVideo();
+    video.autoplay = true;
+    const tracker = recordingTracker();
+    attachVideo(tracker, video.asMedia(), { metricsIntervalMs: 0 });
+    clock += 1200;
+    video.paused = false;
+    video.emit('play');
+    video.emit('playing');
+    expect(tracker.events).toEqual([
+      { name: 'play_requested', meta: { playhead_s: 0 } },
+      { name: 'playback_started', meta: { playhead_s: 0 } },
+      { name: 'startup_time_measured', meta: { duration_ms: 1200 } },
+    ]);
+  });
+
+  it('a play() under way at attach starts the clock at attach; an element already playing is no new request', () => {
+    const pending = new FakeVideo();
+    pending.paused = false;
+    const first = recordingTracker();
+    attachVideo(first, pending.asMedia(), { metricsIntervalMs: 0 });
+    clock += 700;
+    pending.emit('playing');
+    expect(first.events.at(-1)).toEqual({ name: 'startup_time_measured', meta: { duration_ms: 700 } });
+
+    const playing = new FakeVideo();
+    playing.paused = false;
+    playing.readyState = 4;
+    const second = recordingTracker();
+    attachVideo(second, playing.asMedia(), { metricsIntervalMs: 0 });
+    expect(second.events).toEqual([]);
+  });
+
   it('measures a rebuffer from waiting to playing with its duration and running totals', () => {
     const { video, tracker } = setup();
     start(video);

@@ -118,12 +118,11 @@ export function monitorVideo(tracker: Tracker, video: HTMLMediaElement, options:
       tracker.track('rebuffer_started', position());
     },
     seeking() {
-      if (!started) return;
+      // One seek from its first `seeking` to `seeked`: scrubbing fires `seeking` at every position.
+      if (!started || seekFrom !== undefined) return;
       endRebuffer();
-      if (seekFrom === undefined) {
-        seekFrom = playhead;
-        seekAt = now();
-      }
+      seekFrom = playhead;
+      seekAt = now();
       tracker.track('seek_started', { from_s: seconds(seekFrom), to_s: seconds(video.currentTime) });
     },
     seeked() {

@@ -123,6 +123,27 @@ describe('video element monitoring (shared by every adapter)', () => {
     expect(tracker.events[4].meta).toEqual({ from_s: 3, to_s: 12, duration_ms: 400 });
   });
 
+  // Scrubbing fires `seeking` for every position the thumb passes; `seeked` comes once at the end.
+  it('reports one seek for a scrub of several seeking events', () => {
+    const { video, tracker } = setup();
+    start(video);
+    video.currentTime = 3;
+    video.emit('timeupdate');
+    video.seeking = true;
+    for (const to of [12, 20, 25]) {
+      video.currentTime = to;
+      video.emit('seeking');
+      video.emit('timeupdate');
+    }
+    clock += 300;
+    video.seeking = false;
+    video.emit('seeked');
+    expect(tracker.events.slice(3)).toEqual([
+      { name: 'seek_started', meta: { from_s: 3, to_s: 12 } },
+      { name: 'seek_ended', meta: { from_s: 3, to_s: 25, duration_ms: 300 } },
+    ]);
+  });
+
   it('reports pause and resume, and no pause at the end of the media', () => {
     const { video, tracker } = setup();
     start(video);

@@ -120,6 +120,15 @@ export function monitorVideo(tracker: Tracker, video: HTMLMediaElement, options:
     seeking() {
       // One seek from its first `seeking` to `seeked`: scrubbing fires `seeking` at every position.
       if (!started || seekFrom !== undefined) return;
+      // During a stall the player moves the playhead itself to get going again, and always
+      // forward: hls.js' gap-controller nudges it (_tryNudgeBuffer: + nudgeOffset steps) and skips
+      // holes (_trySkipBufferHole: to the next buffered start + padding), its stream-controller
+      // resyncs a live playhead that fell out of the window (synchronizeToLiveEdge: to
+      // liveSyncPosition, ahead of it), its audio-stream-controller jumps to the alt-audio start
+      // (+0.05 s); dash.js' GapController jumps gaps forward too. So while a rebuffer is open a
+      // forward seek is part of the stall, and only a backward one is clearly the viewer's (a
+      // viewer's forward seek then counts as stall until playback resumes).
+      if (rebufferAt !== undefined && video.currentTime >= playhead) return;
       endRebuffer();
       seekFrom = playhead;
       seekAt = now();

@@ -123,6 +123,55 @@ describe('video element monitoring (shared by every adapter)', () => {
     expect(tracker.events[4].meta).toEqual({ from_s: 3, to_s: 12, duration_ms: 400 });
   });
 
+  // hls.js moves the playhead itself to end a stall: gap-controller's _tryNudgeBuffer (+0.1 s
+  // steps) and _trySkipBufferHole (to the next buffered range), stream-controller's
+  // synchronizeToLiveEdge (to liveSyncPosition). The stall goes on through them.
+  it('keeps a stall open through the player moving the playhead forward', () => {
+    const { video, tracker } = setup();
+    start(video);
+    video.currentTime = 6;
+    video.emit('timeupdate');
+    video.emit('waiting');
+    for (const to of [6.1, 6.3, 8.05, 30]) {  // nudges, a hole skip, a live resync
+      clock += 500;
+      video.seeking = true;
+      video.currentTime = to;
+      video.emit('seeking');
+      video.emit('waiting');
+      video.seeking = false;
+      video.emit('seeked');
+      video.emit('timeupdate');
+    }
+    clock += 250;
+    video.emit('playing');
+    expect(tracker.events.slice(3)).toEqual([
+      { name: 'rebuffer_started', meta: { playhead_s: 6 } },
+      { name: 'rebuffer_ended', meta: { duration_ms: 2250, rebuffer_count: 1, total_rebuffer_duration_ms: 2250, playhead_s: 30 } },
+    ]);
+  });
+
+  it('a backward seek during a stall is the viewer\'s: it ends the stall and is a seek', () => {
+    const { video, tracker } = setup();
+    start(video);
+    video.currentTime = 6;
+    video.emit('timeupdate');
+    video.emit('waiting');
+    clock += 400;
+    video.seeking = true;
+    video.currentTime = 2;
+    video.emit('seeking');
+    clock += 100;
+    video.seeking = false;
+    video.emit('seeked');
+    video.emit('playing');
+    expect(tracker.events.slice(3)).toEqual([
+      { name: 'rebuffer_started', meta: { playhead_s: 6 } },
+      { name: 'rebuffer_ended', meta: { duration_ms: 400, rebuffer_count: 1, total_rebuffer_duration_ms: 400, playhead_s: 2 } },
+      { name: 'seek_started', meta: { from_s: 6, to_s: 2 } },
+      { name: 'seek_ended', meta: { from_s: 6, to_s: 2, duration_ms: 100 } },
+    ]);
+  });
+
   // Scrubbing fires `seeking` for every position the thumb passes; `seeked` comes once at the end.
   it('reports one seek for a scrub of several seeking events', () => {
     const { video, tracker } = setup();

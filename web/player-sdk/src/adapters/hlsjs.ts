@@ -22,8 +22,6 @@ function loadMs(stats: any): number | undefined {
   return typeof start === 'number' && typeof end === 'number' && end >= start ? Math.round(end - start) : undefined;
 }
 
-
-
 /** Reports an hls.js player and its `<video>` element into `tracker`. */
 export function attachHlsJs(tracker: Tracker, hls: HlsLike, video?: HTMLMediaElement, options: HlsJsAdapterOptions = {}): AdapterHandle {
   const media = video ?? hls.media;
@@ -45,14 +43,22 @@ export function attachHlsJs(tracker: Tracker, hls: HlsLike, video?: HTMLMediaEle
     },
   });
 
+  // Given a media playlist as its source, hls.js fires MANIFEST_LOADED (one level, its details
+  // parsed) and then LEVEL_LOADED for the same response with the same stats object: one fetch.
+  let manifestStats: unknown;
+
   const listeners: Record<string, (event: string, data: any) => void> = {
     hlsManifestLoaded(_e, data) {
+      manifestStats = data?.stats;
+      const levels = Array.isArray(data?.levels) ? data.levels : undefined;
+      const media = levels?.length === 1 ? levels[0]?.details : undefined;
       tracker.track('manifest_loaded', withUrl(defined({
-        'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: 'multivariant',
-        level_count: Array.isArray(data?.levels) ? data.levels.length : undefined, duration_ms: loadMs(data?.stats),
+        'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: media ? 'media' : 'multivariant',
+        level_count: levels?.length, live: media ? media.live === true : undefined, duration_ms: loadMs(data?.stats),
       }), data?.url));
     },
     hlsLevelLoaded(_e, data) {
+      if (data?.stats !== undefined && data.stats === manifestStats) return;
       tracker.track('manifest_loaded', withUrl(defined({
         'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: 'media',
         level: typeof data?.level === 'number' ? data.level : undefined, live: data?.details?.live === true,

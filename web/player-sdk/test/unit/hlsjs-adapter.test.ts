@@ -24,6 +24,25 @@ function setup() {
 
 afterEach(() => vi.useRealTimers());
 
+/** An hls.js loader answering every URL with `text`, as hls.js' own XHR loader would (one fetch each). */
+function textLoader(text: string, fetched: string[]) {
+  return class {
+    stats = { aborted: false, loaded: 0, total: 0, retry: 0, chunkCount: 0, bwEstimate: 0, loading: { start: 0, first: 0, end: 0 }, parsing: { start: 0, end: 0 }, buffering: { start: 0, first: 0, end: 0 } };
+    context: any = null;
+    load(context: any, _config: unknown, callbacks: any) {
+      this.context = context;
+      fetched.push(context.url);
+      this.stats.loading = { start: 100, first: 104, end: 107 };
+      this.stats.loaded = this.stats.total = text.length;
+      setTimeout(() => callbacks.onSuccess({ url: context.url, data: text }, this.stats, context, null), 0);
+    }
+    abort() {}
+    destroy() {}
+    getCacheAge() { return null; }
+    getResponseHeader() { return null; }
+  };
+}
+
 describe('hls.js adapter', () => {
   it('reports manifest and segment loads with redacted URLs, deduplicating repeated fragments', () => {
     const { hls, tracker } = setup();
@@ -42,6 +61,25 @@ describe('hls.js adapter', () => {
       { name: 'segment_loaded', meta: { 'network.kind': 'segment', 'network.detail_status': 'available', media_type: 'main', level: 1, segment_duration_s: 2, bytes: 250_000, duration_ms: 80, 'network.redacted_url': 'https://cdn.example.com/live/:redacted/seg_003.m4s' } },
       { name: 'segment_loaded', meta: { 'network.kind': 'segment', 'network.detail_status': 'available', is_init: true, media_type: 'main', level: 1, bytes: 800, duration_ms: 1, 'network.redacted_url': 'https://cdn.example.com/live/init.mp4' } },
     ]);
+  });
+
+  // Given a media playlist as its source, hls.js fires MANIFEST_LOADED (a one-level list) and
+  // then LEVEL_LOADED for the same response, with the same stats object (playlist-loader.ts).
+  it('reports a media playlist loaded as the source once', async () => {
+    const fetched: string[] = [];
+    const playlist = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\nseg0.ts\n#EXTINF:2.0,\nseg1.ts\n#EXT-X-ENDLIST\n';
+    const hls = new Hls({ loader: textLoader(playlist, fetched) as any });
+    const tracker = recordingTracker();
+    attachHlsJs(tracker, hls, new FakeVideo().asMedia(), { metricsIntervalMs: 0 });
+    let levelLoaded = 0;
+    hls.on(Hls.Events.LEVEL_LOADED, () => void levelLoaded++);
+    hls.loadSource('https://cdn.example.com/vod/index.m3u8?token=abc');
+    await vi.waitFor(() => expect(levelLoaded).toBe(1));
+    expect(fetched).toEqual(['https://cdn.example.com/vod/index.m3u8?token=abc']);
+    expect(tracker.events.filter((e) => e.name === 'manifest_loaded')).toEqual([
+      { name: 'manifest_loaded', meta: { 'network.kind': 'manifest', 'network.detail_status': 'available', manifest_type: 'media', level_count: 1, live: false, duration_ms: 7, 'network.redacted_url': 'https://cdn.example.com/vod/index.m3u8' } },
+    ]);
+    hls.destroy();
   });
 
   it('reports bitrate switches with bitrate, resolution, level and direction, not the first selection', () => {

@@ -87,6 +87,36 @@ class Fifo<T> {
   }
 }
 
+/**
+ * Sequence numbers go on across trackers of one session id in this tab (a reload that keeps the
+ * id, a new tracker after destroy()): the highest number handed out is reserved in
+ * sessionStorage under `mtrace.seq.<sessionId>`, a block at a time so that track() rarely writes.
+ * A continuation may skip the rest of a block; without usable storage numbering starts at 1.
+ */
+const SEQUENCE_BLOCK = 32;
+
+function sequenceStore(sessionId: string): { read(): number; write(value: number): void } {
+  const key = `mtrace.seq.${sessionId}`;
+  const storage = (): Storage | undefined => globalThis.sessionStorage;
+  return {
+    read() {
+      try {
+        const value = Number(storage()?.getItem(key));
+        return Number.isSafeInteger(value) && value > 0 ? value : 0;
+      } catch {
+        return 0;  // storage blocked (sandboxed frame, privacy settings)
+      }
+    },
+    write(value) {
+      try {
+        storage()?.setItem(key, String(value));
+      } catch {
+        // full or blocked: numbering still goes on in this tracker
+      }
+    },
+  };
+}
+
 function required(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new Error(`m-trace: ${name} is required`);
   return value;
@@ -126,7 +156,9 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   let enabled = options.enabled !== false;
   let ended = false;
-  let sequence = 0;
+  const sequences = sequenceStore(sessionId);
+  let sequence = sequences.read();
+  let reservedSequence = sequence;
   const queue = new Fifo<Queued>();
   let boundaries: SessionBoundary[] = [];
   let dimensionsDelivered = dimensions === undefined;
@@ -226,6 +258,10 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   function enqueue(name: string, meta: EventMeta | undefined): void {
     sequence += 1;
+    if (sequence > reservedSequence) {
+      reservedSequence = sequence + SEQUENCE_BLOCK - 1;
+      sequences.write(reservedSequence);
+    }
     queue.push({ name, at: Date.now(), sequence, meta: meta && { ...meta } });
     counters.queued += 1;
   }

@@ -12,6 +12,7 @@ const URL_KEYS = new Set([
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const SEGMENT_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]$/;
 const TOKEN_CHAR = /[A-Za-z0-9_-]/;
+const PLAIN_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[A-Za-z0-9.-]+(?::[0-9]*)?((?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@]*)*)$/;
 const utf8 = new TextEncoder();
 
 function isSegmentByte(b: number): boolean {
@@ -107,6 +108,29 @@ export function redactUrl(value: string): string {
     out += '/' + (!decoded || isTokenLike(decoded) ? REDACTED : escapeSegment(decoded));
   }
   return out;
+}
+
+/**
+ * True when the server takes `value` as already redacted (its is_redacted_url): an absolute URL
+ * with a host, without userinfo, query or fragment, and without a token-like path segment.
+ */
+export function isRedactedUrl(value: string): boolean {
+  // Most are plain (the adapters' own): a host of letters, digits, dots and dashes, unescaped path.
+  let path = PLAIN_URL.exec(value)?.[1];
+  if (path === undefined) {
+    const url = !/[?#]/.test(value) && parse(value);
+    if (!url || value.slice(url.scheme.length + 3).split('/', 1)[0].includes('@')) return false;
+    path = url.path;
+  }
+  for (const segment of path.slice(1).split('/')) {
+    if (segment.includes('%')) {
+      const decoded = decodeSegment(segment);
+      if (!decoded || isTokenLike(decoded)) return false;
+    } else if ((segment.length >= 24 || segment.split('.').length === 3) && isTokenLike(utf8.encode(segment))) {
+      return false;  // shorter than 24 characters, a segment is token-like only as a JWT (two dots)
+    }
+  }
+  return true;
 }
 
 /** True when the server would redact this meta string: a URL key, or a URL-looking value. */

@@ -1,5 +1,6 @@
 import { createSessionId, createTraceId, traceparent } from './ids';
 import { needsRedaction, redactUrl } from './redact';
+import { invalidMetaKey, isEventName } from './rules';
 import { utf8Length } from './utf8';
 import { createHttpTransport, type Transport, type TransportOptions } from './transport';
 import type {
@@ -150,6 +151,16 @@ export function createTracker(options: TrackerOptions): Tracker {
   const sampleRate = Number.isFinite(rawRate) ? Math.min(1, Math.max(0, rawRate)) : 1;
   const sampledIn = sampleRate > 0 && (sampleRate === 1 || (options.random ?? Math.random)() < sampleRate);
   const dimensions = options.meta ? { ...options.meta } : undefined;
+  if (dimensions) {
+    // They ride in the first event of every batch until delivered: one the server refuses would sink them all.
+    const bad = invalidMetaKey(dimensions);
+    if (bad !== undefined) throw new Error(`m-trace: meta.${bad} has a value the server refuses`);
+    try {
+      JSON.stringify(dimensions);
+    } catch {
+      throw new Error('m-trace: meta cannot be sent as JSON');
+    }
+  }
   const transport =
     options.transport ?? createHttpTransport({ endpoint, token, fetch: options.fetch, ...options.retry });
   const sdk = { name: SDK_NAME, version: SDK_VERSION };
@@ -163,7 +174,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let boundaries: SessionBoundary[] = [];
   let dimensionsDelivered = dimensions === undefined;
   let unreportedDrops = 0;
-  const counters: TrackerStats = { queued: 0, sent: 0, dropped: 0 };
+  const counters: TrackerStats = { queued: 0, sent: 0, dropped: 0, invalid: 0 };
   let chain: Promise<void> = Promise.resolve();
   let scheduled = false;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -314,6 +325,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     },
     track(name: PlaybackEventName | string, meta?: EventMeta) {
       if (!active()) return;
+      // The server refuses a whole batch for one such event: it alone is dropped, and counted.
+      if (!isEventName(name) || (meta && invalidMetaKey(meta) !== undefined)) {
+        counters.invalid += 1;
+        drop(1);
+        return;
+      }
       if (queue.length >= maxQueueEvents) {
         drop(1);
         return;

@@ -62,6 +62,12 @@ export interface TrackerStats {
   queued: number;
   sent: number;
   dropped: number;
+  /**
+   * Events track() refused because the server would refuse their batch for them: a name off
+   * `^[a-z][a-z0-9_.]{0,63}$` or a reserved meta key (`network.*`, `timing.*`,
+   * `session_sample_rate`, `webrtc.*`) with a value the server does not accept. Also in `dropped`.
+   */
+  invalid: number;
 }
 
 export interface Tracker {

@@ -14,7 +14,7 @@ export function recordingTracker(): Tracker & { events: Recorded[]; boundaries: 
     setEnabled: () => undefined,
     flush: async () => undefined,
     destroy: async () => undefined,
-    stats: () => ({ queued: events.length, sent: 0, dropped: 0 }),
+    stats: () => ({ queued: events.length, sent: 0, dropped: 0, invalid: 0 }),
   };
 }
 

@@ -1,7 +1,7 @@
 // The server's redaction cases (tests/unit/domain/url_redaction_test.cpp, reference backend.md §5.6):
 // the SDK must produce exactly what the server would store.
 import { describe, expect, it } from 'vitest';
-import { needsRedaction, redactUrl } from '../../src/redact';
+import { isRedactedUrl, needsRedaction, redactUrl } from '../../src/redact';
 
 const hex32 = '0123456789abcdef0123456789ABCDEF';
 
@@ -67,5 +67,34 @@ describe('needsRedaction', () => {
     expect(needsRedaction('time', '12:30')).toBe(false);
     expect(needsRedaction('x', ':leading colon')).toBe(false);
     expect(needsRedaction('x', 'a b:c')).toBe(false);
+  });
+});
+
+// The server's is_redacted_url cases (tests/unit/domain/url_redaction_test.cpp): what it accepts
+// as `network.redacted_url`; the tracker drops an event carrying anything else.
+describe('isRedactedUrl', () => {
+  it.each([
+    'https://cdn.example.com/live/index.m3u8', 'https://cdn.example.com', 'https://cdn.example.com/s/:redacted/seg.ts',
+    'https://cdn.example.com/v/Zm9vYmFyYmF6cXV4cXV1eHh', 'https://[::1]:8443/a/', 'https://cdn.example.com/@user/a%20b',
+    'https://h/a.b/c.d.e.f/seg_1.m4s', 'HTTPS://Cdn.Example.com/Path', 'http://h:/x',
+  ])('accepts %j', (value) => {
+    expect(isRedactedUrl(value)).toBe(true);
+  });
+
+  it.each([
+    '', ':redacted', 'https://u:p@cdn.example.com/x', 'https://cdn.example.com/x?', 'https://cdn.example.com/x?a=1',
+    'https://cdn.example.com/x#f', 'https://cdn.example.com/0123456789abcdef0123456789abcdef', 'https://cdn.example.com/a.b.c',
+    'https://cdn.example.com/v/Zm9vYmFyYmF6cXV4cXV1eHh5', 'https://cdn.example.com/%zz', '/relative/path',
+    'mailto:alice@example.com', 'https://cdn.example.com?x', 'https://cdn.example.com:8o/x', 'https://cdn.exa\x01mple.com/x',
+    'https://cdn.example.com/a\tb', 'https://h/x/%30123456789abcdef0123456789abcdef/y', 'https://h/eyJhbGciOi.eyJzdWIi.SflKxwRJ/seg.ts',
+  ])('refuses %j', (value) => {
+    expect(isRedactedUrl(value)).toBe(false);
+  });
+
+  it('accepts what redactUrl produces', () => {
+    for (const value of ['https://a:b@h:1/x/0123456789abcdef0123456789abcdef/y?q#f', 'http://h/a.b.c/%zz/ok',
+      'HTTP://h/AbCdEfGhIjKlMnOpQrStUvWx', 'https://h/a%3Fb%23c', 'https://h/a b/ü']) {
+      expect(isRedactedUrl(redactUrl(value)), value).toBe(true);
+    }
   });
 });

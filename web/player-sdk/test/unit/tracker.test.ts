@@ -171,6 +171,62 @@ describe('bounded queue', () => {
   });
 });
 
+// The server refuses a whole batch (422) for one event with a bad name or reserved meta key
+// (src/domain/event_rules.cpp); track() keeps such an event out so that it sinks only itself.
+describe('events the server would refuse', () => {
+  const invalid: Array<[string, Record<string, unknown>?]> = [
+    ['Bad Name'], ['9lives'], ['x'.repeat(65)], ['dash-name'], [''],
+    ['custom_event', { 'network.kind': 'video' }],
+    ['custom_event', { 'network.detail_status': 'ok' }],
+    ['custom_event', { 'network.unavailable_reason': 'cors_timing_blocked' }],  // without detail_status
+    ['custom_event', { 'network.unavailable_reason': 'because', 'network.detail_status': 'network_detail_unavailable' }],
+    ['custom_event', { 'network.redacted_url': 'https://cdn.example.com/live/index.m3u8?token=abc' }],
+    ['custom_event', { 'network.redacted_url': 'https://cdn.example.com/live/0123456789abcdef0123456789abcdef/seg.m4s' }],
+    ['custom_event', { 'network.redacted_url': 'not a url' }],
+    ['custom_event', { 'timing.start': 'yesterday' }],
+    ['custom_event', { 'timing.start': '2024-02-30T10:00:00Z' }],
+    ['custom_event', { 'timing.start': '2024-02-10T10:00:00' }],
+    ['custom_event', { 'timing.start': Number.NaN }],
+    ['custom_event', { 'timing.start': true }],
+    ['custom_event', { session_sample_rate: 0 }],
+    ['custom_event', { session_sample_rate: 1.5 }],
+    ['custom_event', { 'webrtc.unknown': 1 }],
+    ['custom_event', { 'webrtc.packets_lost': -1 }],
+    ['custom_event', { 'webrtc.rtt_ms': 1.5 }],
+    ['custom_event', { 'webrtc.fps': Number.POSITIVE_INFINITY }],
+    ['custom_event', { 'webrtc.connection_state': 'open' }],
+    ['custom_event', { 'webrtc.peer_connection_run_id': 'Run 1' }],
+    ['custom_event', { 'webrtc.error_code': 'oops' }],
+    ['custom_event', { 'webrtc.error_detail': 'é'.repeat(129) }],
+  ];
+  const valid: Array<[string, Record<string, unknown>?]> = [
+    ['custom_event'], ['a'], ['a.b_c9'], ['x'.repeat(64)], ['startup_completed'],
+    ['segment_loaded', { 'network.kind': 'segment', 'network.detail_status': 'available', 'network.redacted_url': 'https://cdn.example.com/live/high/seg_001.m4s', 'network.whatever': 'free' }],
+    ['custom_event', { 'network.detail_status': 'network_detail_unavailable', 'network.unavailable_reason': 'cors_timing_blocked', 'network.redacted_url': '' }],
+    ['custom_event', { 'timing.start': 12.5, 'timing.end': '2024-02-29T10:00:00.5+01:00', 'timing.at': '2024-02-10t10:00:00z' }],
+    ['custom_event', { session_sample_rate: 1 }],
+    ['custom_event', { 'webrtc.packets_lost': 0, 'webrtc.fps': 29.97, 'webrtc.connection_state': 'connected', 'webrtc.peer_connection_run_id': 'run-1_a', 'webrtc.error_detail': 'x' }],
+    ['custom_event', { url: 'https://u:p@cdn.example.com/x?y', other: NaN }],
+  ];
+
+  it('drops and counts an event with a bad name or reserved meta value, and sends the rest', async () => {
+    const { t, events } = tracker({ batchSize: 100 });
+    for (const [name, meta] of invalid) t.track(name, meta as any);
+    for (const [name, meta] of valid) t.track(name, meta as any);
+    await t.flush();
+    expect(events().map((e: any) => e.event_name)).toEqual(valid.map(([name]) => name));
+    expect(events()[0].meta[DROPPED_EVENTS_KEY]).toBe(invalid.length);
+    expect(t.stats()).toMatchObject({ queued: valid.length, sent: valid.length, dropped: invalid.length, invalid: invalid.length });
+  });
+
+  it('refuses session dimensions the server would refuse, at creation', () => {
+    expect(() => createTracker({ ...base, meta: { content_id: 'c', 'network.kind': 'video' } })).toThrow(/network\.kind/);
+    expect(() => createTracker({ ...base, meta: { session_sample_rate: 2 } })).toThrow(/session_sample_rate/);
+    expect(() => createTracker({ ...base, meta: { content_id: 1n as unknown as number } })).toThrow(/meta/);
+    expect(createTracker({ ...base, meta: { content_id: 'c', player_name: 'hls.js' } }).active).toBe(true);
+  });
+});
+
 describe('sampling and consent', () => {
   it('a sampled-out session sends nothing, not even session_ended', async () => {
     const { t, net } = tracker({ sampleRate: 0.25, random: () => 0.25 });

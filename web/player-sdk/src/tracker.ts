@@ -44,6 +44,12 @@ export const MAX_BATCH_EVENTS = 100;
 export const MAX_BATCH_BYTES = 256 * 1024;
 /** Body cap of a keepalive request: the browser allows 64 KiB in flight, headers included. */
 export const MAX_KEEPALIVE_BYTES = 60 * 1024;
+/**
+ * The browser's budget for the bodies of all keepalive requests in flight at once (Fetch:
+ * inflightKeepaliveBytes); a request past it fails. Page-hide batches fill it up to
+ * MAX_KEEPALIVE_BYTES: the last 4 KiB are kept for the batch that carries session_ended.
+ */
+export const KEEPALIVE_QUOTA_BYTES = 64 * 1024;
 export const MAX_BOUNDARIES = 20;
 /** Meta key carrying the number of events dropped since the last report. */
 export const DROPPED_EVENTS_KEY = 'sdk_dropped_events';
@@ -57,6 +63,7 @@ interface Queued {
 
 interface Batch {
   body: string;
+  bytes: number;
   events: number;
   carriedDrops: number;
   carriedDimensions: boolean;
@@ -74,6 +81,10 @@ class Fifo<T> {
   }
   peek(): T {
     return this.items[this.head] as T;
+  }
+  /** Takes the newest item off. */
+  pop(): T | undefined {
+    return this.length > 0 ? this.items.pop() : undefined;
   }
   shift(): void {
     this.items[this.head++] = undefined;
@@ -176,6 +187,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let unreportedDrops = 0;
   const counters: TrackerStats = { queued: 0, sent: 0, dropped: 0, invalid: 0 };
   let chain: Promise<void> = Promise.resolve();
+  let keepaliveBytes = 0;  // bodies of this tracker's keepalive requests in flight
   let scheduled = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   let destroyed: Promise<void> | undefined;
@@ -205,9 +217,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     });
   }
 
-  /** Takes the next batch off the queue, within the count and byte limits; undefined when empty. */
-  function nextBatch(maxBytes: number): Batch | undefined {
-    while (queue.length > 0) {
+  /**
+   * Takes the next batch off `from`, within the count limit and `maxBytes`; undefined when it is
+   * empty or its first event does not fit `maxBytes` (that one stays, unless it fits no request).
+   */
+  function nextBatch(maxBytes: number, from = queue): Batch | undefined {
+    while (from.length > 0) {
       const carriedDrops = unreportedDrops;
       const carriedDimensions = !dimensionsDelivered;
       const extra: EventMeta = carriedDimensions ? { ...dimensions } : {};
@@ -216,35 +231,38 @@ export function createTracker(options: TrackerOptions): Tracker {
       const head = `{"schema_version":"${SCHEMA_VERSION}","events":[`;
       const tail = `]${boundaryJson}}`;
       let bytes = utf8Length(head) + utf8Length(tail);
+      let size = 0;
       const parts: string[] = [];
-      while (queue.length > 0 && parts.length < MAX_BATCH_EVENTS) {
+      while (from.length > 0 && parts.length < MAX_BATCH_EVENTS) {
         let json: string;
         try {
-          json = serialize(queue.peek(), parts.length === 0 && (carriedDimensions || carriedDrops > 0) ? extra : undefined);
+          json = serialize(from.peek(), parts.length === 0 && (carriedDimensions || carriedDrops > 0) ? extra : undefined);
         } catch {
-          queue.shift();  // meta that JSON cannot hold (a BigInt, a cycle): never sendable
+          from.shift();  // meta that JSON cannot hold (a BigInt, a cycle): never sendable
           drop(1);
           continue;
         }
-        const size = utf8Length(json) + (parts.length > 0 ? 1 : 0);
+        size = utf8Length(json) + (parts.length > 0 ? 1 : 0);
         if (bytes + size > maxBytes) break;
         bytes += size;
         parts.push(json);
-        queue.shift();
+        from.shift();
       }
       if (parts.length === 0) {
-        queue.shift();  // one event larger than a whole request: it can never be sent
+        if (from.length === 0 || bytes + size <= MAX_BATCH_BYTES) return undefined;
+        from.shift();  // one event larger than a whole request: it can never be sent
         drop(1);
         continue;
       }
       unreportedDrops -= carriedDrops;
       boundaries = [];
-      return { body: head + parts.join(',') + tail, events: parts.length, carriedDrops, carriedDimensions };
+      return { body: head + parts.join(',') + tail, bytes, events: parts.length, carriedDrops, carriedDimensions };
     }
     return undefined;
   }
 
   async function deliver(batch: Batch, keepalive: boolean): Promise<void> {
+    if (keepalive) keepaliveBytes += batch.bytes;
     try {
       await transport.send(batch.body, { traceparent: traceparent(traceId), keepalive });
       counters.sent += batch.events;
@@ -252,6 +270,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     } catch {
       drop(batch.events);
       unreportedDrops += batch.carriedDrops;
+    } finally {
+      if (keepalive) keepaliveBytes -= batch.bytes;
     }
   }
 
@@ -277,15 +297,30 @@ export function createTracker(options: TrackerOptions): Tracker {
     counters.queued += 1;
   }
 
-  /** Page hide: everything queued goes out now, in keepalive requests of at most 60 KiB. */
-  function sendOnHide(): void {
-    for (let batch = nextBatch(MAX_KEEPALIVE_BYTES); batch; batch = nextBatch(MAX_KEEPALIVE_BYTES)) {
+  /** Keepalive body bytes that may go out now: up to 60 KiB in flight, 64 KiB for the end. */
+  const keepaliveRoom = (forEnd: boolean) =>
+    Math.min(MAX_KEEPALIVE_BYTES, (forEnd ? KEEPALIVE_QUOTA_BYTES : MAX_KEEPALIVE_BYTES) - keepaliveBytes);
+
+  /**
+   * Page hide: what is queued goes out now in keepalive requests, as far as the browser's budget
+   * for keepalive bodies in flight allows; the rest stays queued. When the session just ended,
+   * session_ended (the queue's last event) goes out even if events before it had to stay.
+   */
+  function sendOnHide(final: boolean): void {
+    for (let batch = nextBatch(keepaliveRoom(false)); batch; batch = nextBatch(keepaliveRoom(false))) {
       void deliver(batch, true);
+    }
+    if (final && queue.length > 0) {
+      const end = new Fifo<Queued>();
+      end.push(queue.pop() as Queued);
+      const batch = nextBatch(keepaliveRoom(true), end);
+      if (batch) void deliver(batch, true);
+      else if (end.length > 0) queue.push(end.peek());
     }
   }
 
   const onVisibilityChange = () => {
-    if (document.visibilityState === 'hidden' && active()) sendOnHide();
+    if (document.visibilityState === 'hidden' && active()) sendOnHide(false);
   };
   const onPageHide = (event: PageTransitionEvent) => {
     if (!active()) return;
@@ -294,7 +329,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       ended = true;
       stopTimers();
     }
-    sendOnHide();
+    sendOnHide(!event.persisted);
   };
   const hooksPage = options.pageLifecycle !== false && typeof window !== 'undefined' && typeof document !== 'undefined';
 

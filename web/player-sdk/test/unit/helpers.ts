@@ -61,3 +61,62 @@ export function fakeFetch(responses: Array<() => Response | Promise<Response>> =
   };
   return { fetch: fn as typeof fetch, calls };
 }
+
+/** The Fetch standard's cap on keepalive request bodies in flight at once (inflightKeepaliveBytes). */
+export const BROWSER_KEEPALIVE_QUOTA = 64 * 1024;
+
+export interface HeldCall extends FetchCall {
+  keepalive: boolean;
+  bytes: number;
+  /** Refused by the keepalive quota: the promise rejected at once, as a browser's does. */
+  refused: boolean;
+  /** Answers a held request. */
+  answer(status?: number): void;
+}
+
+/**
+ * A fetch that behaves like a browser's towards keepalive: a keepalive request whose body would
+ * take the bodies of keepalive requests in flight past 64 KiB fails with a TypeError. Requests
+ * that `hold` selects (default: keepalive ones) stay in flight until answered; the others
+ * answer `status` (default 202) at once.
+ */
+export function quotaFetch(options: { hold?: (call: HeldCall) => boolean; status?: () => number } = {}) {
+  const calls: HeldCall[] = [];
+  const hold = options.hold ?? ((call) => call.keepalive);
+  let inFlight = 0;
+  let peak = 0;
+  const fn = (url: RequestInfo | URL, init: RequestInit = {}) => {
+    const text = typeof init.body === 'string' ? init.body : '';
+    const bytes = new TextEncoder().encode(text).length;
+    const keepalive = init.keepalive === true;
+    let answer: (status?: number) => void = () => undefined;
+    const call: HeldCall = {
+      url: String(url), init, body: text.startsWith('{') ? JSON.parse(text) : text, keepalive, bytes,
+      refused: keepalive && inFlight + bytes > BROWSER_KEEPALIVE_QUOTA, answer: (status) => answer(status),
+    };
+    calls.push(call);
+    if (call.refused) return Promise.reject(new TypeError('Failed to fetch'));
+    if (keepalive) inFlight += bytes;
+    peak = Math.max(peak, inFlight);
+    const response = new Promise<Response>((resolve) => {
+      answer = (status = 202) => {
+        answer = () => undefined;
+        if (keepalive) inFlight -= bytes;
+        resolve(new Response(status === 202 ? '{"accepted":1}' : '{"error":"e","message":"m"}', { status }));
+      };
+    });
+    if (!hold(call)) call.answer(options.status?.() ?? 202);
+    return response;
+  };
+  return {
+    fetch: fn as typeof fetch,
+    calls,
+    /** Keepalive body bytes in flight now, and the most there ever were. */
+    inFlight: () => inFlight,
+    peak: () => peak,
+    answerAll(status?: number) {
+      for (const call of calls) call.answer(status);
+    },
+    events: () => calls.filter((c) => !c.refused).flatMap((c) => c.body.events as Array<{ event_name: string; sequence_number: number }>),
+  };
+}

@@ -2,7 +2,7 @@ import { createSessionId, createTraceId, traceparent } from './ids';
 import { needsRedaction, redactUrl } from './redact';
 import { invalidMetaKey, isEventName } from './rules';
 import { utf8Length } from './utf8';
-import { createHttpTransport, type Transport, type TransportOptions } from './transport';
+import { createHttpTransport, isRetryable, TransportError, type Transport, type TransportOptions } from './transport';
 import type {
   BoundaryDraft, EventMeta, PlaybackEventName, SessionBoundary, Tracker, TrackerStats,
 } from './types';
@@ -67,6 +67,12 @@ interface Batch {
   events: number;
   carriedDrops: number;
   carriedDimensions: boolean;
+  /** Sends of this body under way: its delivery, and a keepalive re-send at page hide. */
+  open: number;
+  /** A keepalive request of it is in flight. */
+  keepalive: boolean;
+  /** Counted, as sent (by whichever send succeeded first) or as dropped (once all failed). */
+  done: boolean;
 }
 
 /** FIFO with O(1) push and shift (Array.prototype.shift moves every element). */
@@ -188,6 +194,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   const counters: TrackerStats = { queued: 0, sent: 0, dropped: 0, invalid: 0 };
   let chain: Promise<void> = Promise.resolve();
   let keepaliveBytes = 0;  // bodies of this tracker's keepalive requests in flight
+  const pending = new Set<Batch>();  // batches off the queue, not yet counted as sent or dropped
+  const hiding = new Set<Promise<void>>();  // page-hide sends in flight
   let scheduled = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   let destroyed: Promise<void> | undefined;
@@ -256,29 +264,72 @@ export function createTracker(options: TrackerOptions): Tracker {
       }
       unreportedDrops -= carriedDrops;
       boundaries = [];
-      return { body: head + parts.join(',') + tail, bytes, events: parts.length, carriedDrops, carriedDimensions };
+      return {
+        body: head + parts.join(',') + tail, bytes, events: parts.length, carriedDrops, carriedDimensions,
+        open: 0, keepalive: false, done: false,
+      };
     }
     return undefined;
   }
 
-  async function deliver(batch: Batch, keepalive: boolean): Promise<void> {
-    if (keepalive) keepaliveBytes += batch.bytes;
+  /** One transport send of `batch`; resolves with its error, or undefined once delivered. */
+  async function send(batch: Batch, keepalive: boolean): Promise<unknown> {
+    batch.open += 1;
+    if (keepalive) {
+      keepaliveBytes += batch.bytes;
+      batch.keepalive = true;
+    }
     try {
       await transport.send(batch.body, { traceparent: traceparent(traceId), keepalive });
-      counters.sent += batch.events;
-      if (batch.carriedDimensions) dimensionsDelivered = true;
-    } catch {
-      drop(batch.events);
-      unreportedDrops += batch.carriedDrops;
+      return undefined;
+    } catch (error) {
+      return error ?? new Error('m-trace: not sent');
     } finally {
-      if (keepalive) keepaliveBytes -= batch.bytes;
+      if (keepalive) {
+        keepaliveBytes -= batch.bytes;
+        batch.keepalive = false;
+      }
     }
   }
 
+  function settle(batch: Batch, error: unknown): void {
+    batch.open -= 1;
+    if (batch.done || (error !== undefined && batch.open > 0)) return;  // counted, or another send may still succeed
+    batch.done = true;
+    pending.delete(batch);
+    if (error === undefined) {
+      counters.sent += batch.events;
+      if (batch.carriedDimensions) dimensionsDelivered = true;
+    } else {
+      drop(batch.events);
+      unreportedDrops += batch.carriedDrops;
+    }
+  }
+
+  /**
+   * Delivers a batch taken off the queue. A keepalive request is tried once; when it fails but
+   * not for good (network error, 408, 429, 5xx) the page lived on, and the ordinary retries follow.
+   */
+  async function deliver(batch: Batch, keepalive: boolean): Promise<void> {
+    pending.add(batch);
+    let error = await send(batch, keepalive);
+    if (keepalive && error !== undefined && !(error instanceof TransportError && error.status !== undefined && !isRetryable(error.status))) {
+      batch.open -= 1;  // this send ends, the next one begins
+      error = await send(batch, false);
+    }
+    settle(batch, error);
+  }
+
+  /** While the page is hidden it may go away at any moment: batches go with keepalive when they fit. */
+  const hidden = () => typeof document !== 'undefined' && document.visibilityState === 'hidden';
+
   async function drain(): Promise<void> {
     scheduled = false;
-    for (let batch = nextBatch(MAX_BATCH_BYTES); batch; batch = nextBatch(MAX_BATCH_BYTES)) {
-      await deliver(batch, false);
+    for (;;) {
+      const kept = hidden() ? nextBatch(keepaliveRoom(false)) : undefined;
+      const batch = kept ?? nextBatch(MAX_BATCH_BYTES);
+      if (!batch) return;
+      await deliver(batch, kept !== undefined);
     }
   }
 
@@ -301,26 +352,42 @@ export function createTracker(options: TrackerOptions): Tracker {
   const keepaliveRoom = (forEnd: boolean) =>
     Math.min(MAX_KEEPALIVE_BYTES, (forEnd ? KEEPALIVE_QUOTA_BYTES : MAX_KEEPALIVE_BYTES) - keepaliveBytes);
 
+  /** Runs a send that nothing awaits but destroy(). */
+  function background(work: Promise<void>): void {
+    hiding.add(work);
+    void work.then(() => hiding.delete(work));
+  }
+
   /**
    * Page hide: what is queued goes out now in keepalive requests, as far as the browser's budget
-   * for keepalive bodies in flight allows; the rest stays queued. When the session just ended,
-   * session_ended (the queue's last event) goes out even if events before it had to stay.
+   * for keepalive bodies in flight allows; the rest stays queued. On `pagehide` the batches off
+   * the queue that are still in flight or waiting to retry go again first, with keepalive: the
+   * page and their ordinary requests are about to go (the server flags a repeat by its sequence
+   * numbers). When the session just ended, session_ended (the queue's last event) goes out even
+   * if events before it had to stay.
    */
-  function sendOnHide(final: boolean): void {
+  function sendOnHide(pageHide: boolean, final: boolean): void {
+    if (pageHide) {
+      for (const batch of pending) {
+        if (!batch.keepalive && batch.bytes <= keepaliveRoom(false)) {
+          background(send(batch, true).then((error) => settle(batch, error)));
+        }
+      }
+    }
     for (let batch = nextBatch(keepaliveRoom(false)); batch; batch = nextBatch(keepaliveRoom(false))) {
-      void deliver(batch, true);
+      background(deliver(batch, true));
     }
     if (final && queue.length > 0) {
       const end = new Fifo<Queued>();
       end.push(queue.pop() as Queued);
       const batch = nextBatch(keepaliveRoom(true), end);
-      if (batch) void deliver(batch, true);
+      if (batch) background(deliver(batch, true));
       else if (end.length > 0) queue.push(end.peek());
     }
   }
 
   const onVisibilityChange = () => {
-    if (document.visibilityState === 'hidden' && active()) sendOnHide(false);
+    if (hidden() && active()) sendOnHide(false, false);
   };
   const onPageHide = (event: PageTransitionEvent) => {
     if (!active()) return;
@@ -329,7 +396,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       ended = true;
       stopTimers();
     }
-    sendOnHide(!event.persisted);
+    sendOnHide(true, !event.persisted);
   };
   const hooksPage = options.pageLifecycle !== false && typeof window !== 'undefined' && typeof document !== 'undefined';
 
@@ -408,9 +475,13 @@ export function createTracker(options: TrackerOptions): Tracker {
         document.removeEventListener('visibilitychange', onVisibilityChange);
       }
       stopTimers();
-      if (active()) enqueue('session_ended', undefined);
+      const ending = active();
+      if (ending) enqueue('session_ended', undefined);
       ended = true;
-      destroyed = flush();
+      // A hidden page may be on its way out (destroy() from a visibilitychange or pagehide
+      // handler): what fits goes now, with keepalive, as on pagehide; the rest follows.
+      if (ending && hidden()) sendOnHide(true, true);
+      destroyed = flush().then(() => Promise.all(hiding)).then(() => undefined);
       return destroyed;
     },
     stats() {

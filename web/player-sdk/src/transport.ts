@@ -1,7 +1,9 @@
 /**
  * HTTP delivery of batch bodies: `fetch` with `credentials: "omit"`, retries with jittered
  * exponential backoff on network errors, timeouts, 408, 429 and 5xx, `Retry-After` honoured up to
- * a cap, no retry on any other status. Page-hide delivery uses `keepalive` and a single attempt.
+ * a cap, no retry on any other status. Page-hide delivery uses `keepalive` and a single attempt
+ * (with the same timeout: a page that lives on must not wait for it forever; one that is gone no
+ * longer runs the timer, and the browser carries the request through).
  */
 export interface TransportOptions {
   endpoint: string;
@@ -22,7 +24,7 @@ export interface TransportOptions {
 
 export interface SendOptions {
   traceparent?: string;
-  /** Page is going away: one `fetch(..., {keepalive: true})`, no retry, no timeout. */
+  /** Page may be going away: one `fetch(..., {keepalive: true})`, no retry. */
   keepalive?: boolean;
 }
 
@@ -47,7 +49,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function isRetryable(status: number): boolean {
+/** Statuses worth another attempt: 408, 429 and 5xx. */
+export function isRetryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
@@ -73,10 +76,7 @@ export function createHttpTransport(options: TransportOptions): Transport {
     };
     if (send.traceparent) headers.traceparent = send.traceparent;
     const init: RequestInit = { method: 'POST', credentials: 'omit', headers, body };
-    if (send.keepalive) {
-      init.keepalive = true;
-      return doFetch(options.endpoint, init);
-    }
+    if (send.keepalive) init.keepalive = true;
     if (timeoutMs <= 0) return doFetch(options.endpoint, init);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);

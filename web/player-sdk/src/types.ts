@@ -83,7 +83,10 @@ export interface Tracker {
   setEnabled(enabled: boolean): void;
   /** Sends everything queued, in order; resolves when done (failed batches are counted as dropped). */
   flush(): Promise<void>;
-  /** Queues `session_ended`, flushes, and stops timers and page listeners. Idempotent. */
+  /**
+   * Queues `session_ended`, flushes (on a hidden page at once, with keepalive), and stops timers
+   * and page listeners; resolves when every send has ended. Idempotent.
+   */
   destroy(): Promise<void>;
   stats(): TrackerStats;
 }

@@ -77,6 +77,76 @@ describe('page lifecycle delivery', () => {
     expect(t.stats().dropped).toBe(0);
   });
 
+  // A batch handed to the transport is off the queue: at page close it would be lost with the
+  // page. It goes again with keepalive; the server flags the repeat by its sequence numbers.
+  it('re-sends with keepalive on pagehide a batch still in flight', async () => {
+    const net = quotaFetch({ hold: () => true });
+    const t = createTracker({ ...options, fetch: net.fetch });
+    t.track('paused');
+    t.track('resumed');
+    const flushed = t.flush();
+    await vi.waitFor(() => expect(net.calls).toHaveLength(1));
+    expect(net.calls[0].keepalive).toBe(false);
+    pagehide(false);
+    const again = net.calls.slice(1);
+    expect(again.every((c) => c.keepalive && !c.refused)).toBe(true);
+    expect(again.flatMap((c) => c.body.events.map((e: any) => [e.event_name, e.sequence_number]))).toEqual([
+      ['paused', 1], ['resumed', 2], ['session_ended', 3],
+    ]);
+    for (const call of again) call.answer();
+    await vi.waitFor(() => expect(t.stats().sent).toBe(3));
+    net.calls[0].answer();
+    await flushed;
+    expect(t.stats()).toMatchObject({ sent: 3, dropped: 0 });  // the batch counts once
+    await t.destroy();
+  });
+
+  it('re-sends with keepalive on pagehide a batch waiting to retry', async () => {
+    const net = quotaFetch({ hold: (call) => call.keepalive, status: () => 503 });
+    const sleeping: Array<() => void> = [];
+    const t = createTracker({ ...options, fetch: net.fetch, retry: { sleep: () => new Promise<void>((r) => sleeping.push(r)) } });
+    t.track('rebuffer_started');
+    void t.flush();
+    await vi.waitFor(() => expect(sleeping).toHaveLength(1));
+    pagehide(false);
+    const again = net.calls.filter((c) => c.keepalive);
+    expect(again.flatMap((c) => c.body.events.map((e: any) => e.event_name))).toEqual(['rebuffer_started', 'session_ended']);
+    for (const call of again) call.answer();
+    await vi.waitFor(() => expect(t.stats()).toMatchObject({ sent: 2, dropped: 0 }));
+  });
+
+  it('destroy() on a hidden page sends with keepalive at once', async () => {
+    const net = quotaFetch();
+    const t = createTracker({ ...options, pageLifecycle: false, fetch: net.fetch });
+    t.track('paused');
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    const done = t.destroy();
+    expect(net.calls.map((c) => [c.keepalive, c.body.events.map((e: any) => e.event_name)])).toEqual([
+      [true, ['paused', 'session_ended']],
+    ]);
+    net.answerAll();
+    await done;
+    expect(t.stats()).toMatchObject({ sent: 2, dropped: 0 });
+    setVisibility('visible');
+  });
+
+  // A hidden tab may be closed or discarded at any moment; a keepalive request that fails goes on
+  // with the ordinary retries, since the page lived on.
+  it('flushes with keepalive while hidden, and retries a failed keepalive request as an ordinary one', async () => {
+    const net = quotaFetch({ hold: () => false, status: () => (net.calls.length === 1 ? 503 : 202) });
+    const t = createTracker({ ...options, pageLifecycle: false, fetch: net.fetch, retry: { sleep: async () => undefined } });
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    t.track('paused');
+    t.track('big', { filler: 'b'.repeat(80 * 1024) });
+    await t.flush();
+    expect(net.calls.map((c) => [c.keepalive, c.body.events.map((e: any) => e.event_name)])).toEqual([
+      [true, ['paused']], [false, ['paused']], [false, ['big']],
+    ]);
+    expect(t.stats()).toMatchObject({ sent: 2, dropped: 0 });
+    setVisibility('visible');
+    await t.destroy();
+  });
+
   it('on pagehide (not persisted) ends the session and sends session_ended with keepalive', async () => {
     const net = fakeFetch();
     const t = createTracker({ ...options, fetch: net.fetch });

@@ -89,6 +89,19 @@ describe('http transport', () => {
     expect(init.headers).toEqual({ 'Content-Type': 'application/json', 'X-MTrace-Token': 'tok', traceparent: '00-' + 'a'.repeat(32) + '-' + 'b'.repeat(16) + '-01' });
   });
 
+  // destroy() waits for page-hide sends: on a page that lives on, a keepalive request that never
+  // answers must end too.
+  it('times out a keepalive attempt like any other', async () => {
+    let aborted = 0;
+    const hang: typeof fetch = (_url, init) => new Promise((_, reject) => {
+      expect(init!.keepalive).toBe(true);
+      init!.signal!.addEventListener('abort', () => { aborted++; reject(new DOMException('aborted', 'AbortError')); });
+    });
+    const slow = createHttpTransport({ endpoint, token: 't', fetch: hang, timeoutMs: 5, sleep: async () => undefined });
+    await expect(slow.send('{}', { keepalive: true })).rejects.toBeInstanceOf(TransportError);
+    expect(aborted).toBe(1);
+  });
+
   it('parses Retry-After forms', () => {
     expect(parseRetryAfter('7')).toBe(7000);
     expect(parseRetryAfter(' 0 ')).toBe(0);

@@ -10,9 +10,13 @@ const PROJECT = 'demo';
 const EVENT_NAME = /^[a-z][a-z0-9_.]{0,63}$/;
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+// The server's allow-list (src/domain/event_rules.cpp, docs/decisions.md "WebRTC meta keys"):
+// the reference's keys and the receiver statistics SPEC §8 adds.
 const WEBRTC_KEYS = new Set([
   'webrtc.peer_connection_run_id', 'webrtc.sample_id', 'webrtc.packets_lost', 'webrtc.bytes_received', 'webrtc.bytes_sent',
   'webrtc.connection_state', 'webrtc.ice_state', 'webrtc.dtls_state', 'webrtc.error_code', 'webrtc.error_detail',
+  'webrtc.jitter_ms', 'webrtc.rtt_ms', 'webrtc.frames_decoded', 'webrtc.frames_dropped', 'webrtc.freeze_count',
+  'webrtc.total_freezes_duration_ms', 'webrtc.fps',
 ]);
 const BOUNDARY_REASONS = new Set(['native_hls_unavailable', 'hlsjs_signal_unavailable', 'browser_api_unavailable', 'resource_timing_unavailable', 'cors_timing_blocked', 'service_worker_opaque']);
 

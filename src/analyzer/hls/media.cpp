@@ -109,12 +109,12 @@ class MediaParser {
       const std::size_t number = lines.number();
       if (line.empty()) continue;
       if (line[0] != '#') {
-        if (variables) rules_.on_text(line, number);
+        if (variables) line = rules_.with_variables(line, number, out_.substituted);
         on_uri(line, number);
         continue;
       }
       if (line.size() < 4 || line[1] != 'E' || line[2] != 'X' || line[3] != 'T') continue;
-      if (variables) rules_.on_text(line, number);
+      if (variables) line = rules_.with_variables(line, number, out_.substituted);
       // Every other line is an EXTINF: spare it the search for the colon and the tag dispatch.
       if (line.size() >= 8 && std::memcmp(line.data(), "#EXTINF:", 8) == 0) on_extinf(line.substr(8), number);
       else on_tag(split_tag(line), number);

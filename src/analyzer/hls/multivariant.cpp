@@ -75,7 +75,7 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
     const std::size_t number = lines.number();
     if (line.empty()) continue;
     if (line[0] != '#') {
-      if (variables) rules.on_text(line, number);
+      if (variables) line = rules.with_variables(line, number, out.substituted);
       if (!pending) continue;
       pending->uri = line;
       pending->uri_line = number;
@@ -85,7 +85,7 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
       continue;
     }
     if (line.substr(0, 4) != "#EXT") continue;  // a comment: no variables there
-    if (variables) rules.on_text(line, number);
+    if (variables) line = rules.with_variables(line, number, out.substituted);
     const Tag tag = split_tag(line);
     rules.on_tag(tag, number);
     if (tag.name == "#EXT-X-STREAM-INF") {

@@ -1,10 +1,13 @@
 // HLS playlists (rfc8216bis) as parsed from text. Every string_view points into the text given to
-// the parser, which must outlive the playlist.
+// the parser, which must outlive the playlist, or into the playlist's own `substituted` lines.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -48,7 +51,13 @@ struct IFrameVariant {
   std::size_t line = 0;
 };
 
+// Lines whose {$variable} references were replaced (EXT-X-DEFINE), kept for the views into them:
+// a deque, so that they stay where they are as more are added, shared by copies of the playlist,
+// whose views point to the same lines. Null when no line had a defined variable.
+using SubstitutedLines = std::shared_ptr<std::deque<std::string>>;
+
 struct MultivariantPlaylist {
+  SubstitutedLines substituted;
   std::vector<Variant> variants;
   std::vector<Rendition> renditions;
   std::vector<IFrameVariant> i_frame_variants;
@@ -110,6 +119,7 @@ struct RenditionReport {
 };
 
 struct MediaPlaylist {
+  SubstitutedLines substituted;
   std::optional<std::uint64_t> target_duration;
   std::uint64_t media_sequence = 0;
   std::uint64_t discontinuity_sequence = 0;

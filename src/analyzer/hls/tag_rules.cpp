@@ -56,14 +56,24 @@ void TagRules::on_tag(const Tag& tag, std::size_t line) {
                       " is only allowed in media playlists.", line);
   const std::string_view variable = name ? *name : import ? *import : *query;
   // Variables imported from the multivariant playlist cannot be checked here: accept any use.
-  if (!variables_.insert(variable).second) {
+  if (!variables_.try_emplace(variable, name ? attributes.get("VALUE") : std::nullopt).second) {
     findings_.add(codes::hls_define_duplicate,
                   "Variable \"" + std::string(variable) + "\" is defined again" + line_text(line) + ".",
                   line);
   }
 }
 
-void TagRules::on_text(std::string_view text, std::size_t line) {
+std::string_view TagRules::with_variables(std::string_view text, std::size_t line,
+                                          std::shared_ptr<std::deque<std::string>>& kept) {
+  check_references(text, line);
+  if (text.starts_with("#EXT-X-DEFINE:")) return text;
+  auto replaced = substitute(text);
+  if (!replaced) return text;
+  if (!kept) kept = std::make_shared<std::deque<std::string>>();
+  return kept->emplace_back(std::move(*replaced));
+}
+
+void TagRules::check_references(std::string_view text, std::size_t line) {
   std::size_t at = 0;
   while ((at = text.find("{$", at)) != std::string_view::npos) {
     const auto end = text.find('}', at + 2);
@@ -76,6 +86,24 @@ void TagRules::on_text(std::string_view text, std::size_t line) {
                     line);
     at = end + 1;
   }
+}
+
+std::optional<std::string> TagRules::substitute(std::string_view text) const {
+  std::optional<std::string> out;
+  std::size_t copied = 0, at = 0;
+  while ((at = text.find("{$", at)) != std::string_view::npos) {
+    const auto end = text.find('}', at + 2);
+    if (end == std::string_view::npos) break;
+    const auto found = variables_.find(text.substr(at + 2, end - at - 2));
+    if (found != variables_.end() && found->second) {
+      if (!out) out.emplace();
+      out->append(text.substr(copied, at - copied)).append(*found->second);
+      copied = end + 1;
+    }
+    at = end + 1;
+  }
+  if (out) out->append(text.substr(copied));
+  return out;
 }
 
 void TagRules::require_version(unsigned version, std::string_view feature, std::size_t line) {

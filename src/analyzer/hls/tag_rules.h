@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string_view>
-#include <unordered_set>
+#include <string>
+#include <unordered_map>
 
 #include "analyzer/finding.h"
 #include "analyzer/hls/lines.h"
@@ -18,8 +21,12 @@ class TagRules {
 
   // Call for every line starting with '#EXT' before the parser's own handling.
   void on_tag(const Tag& tag, std::size_t line);
-  // Call for every line that may hold a {$variable} reference (tags and URI lines).
-  void on_text(std::string_view text, std::size_t line);
+  // Call for every line that may hold a {$variable} reference (tags and URI lines): reports the
+  // references no EXT-X-DEFINE before it defines, and gives the line with each one an EXT-X-DEFINE
+  // gave a VALUE replaced by that value (kept in `kept`; IMPORT and QUERYPARAM values are not
+  // known here, so their references stay as written). An EXT-X-DEFINE line is given unchanged.
+  std::string_view with_variables(std::string_view text, std::size_t line,
+                                  std::shared_ptr<std::deque<std::string>>& kept);
   // `feature` on `line` needs at least protocol version `version`.
   void require_version(unsigned version, std::string_view feature, std::size_t line);
   // Reports a version lower than required. Call once at the end.
@@ -35,7 +42,11 @@ class TagRules {
   std::string_view required_feature_;
   std::size_t required_line_ = 0;
   std::uint32_t seen_once_ = 0;  // bit per entry of the once-only tag list
-  std::unordered_set<std::string_view> variables_;  // a set: a playlist may define thousands
+  // Name -> VALUE (none for IMPORT and QUERYPARAM); hashed: a playlist may define thousands.
+  std::unordered_map<std::string_view, std::optional<std::string_view>> variables_;
+
+  void check_references(std::string_view text, std::size_t line);
+  std::optional<std::string> substitute(std::string_view text) const;
 };
 
 }  // namespace mtrace::analyzer::hls

@@ -237,6 +237,29 @@ TEST(Hls, VariableReferencesInCommentsAreText) {
   EXPECT_EQ(undefined.findings()[0].code, "hls_variable_undefined");
 }
 
+// A variable an EXT-X-DEFINE gave a value is replaced in URI lines and attribute values, so the
+// segments resolve (and are fetched) where a player fetches them; a copy of the playlist keeps
+// its replaced lines.
+TEST(Hls, DefinedVariablesAreReplacedWhereTheyAreUsed) {
+  auto a = run("#EXTM3U\n#EXT-X-VERSION:8\n#EXT-X-TARGETDURATION:4\n"
+               "#EXT-X-DEFINE:NAME=\"base\",VALUE=\"https://cdn.example.test/v\"\n"
+               "#EXT-X-DEFINE:QUERYPARAM=\"token\"\n"
+               "#EXT-X-MAP:URI=\"{$base}/init.mp4\"\n"
+               "#EXTINF:4,\n{$base}/s1.m4s\n#EXTINF:4,\n{$base}/s2.m4s?t={$token}\n#EXT-X-ENDLIST\n");
+  ASSERT_TRUE(a.ok());
+  for (const auto& finding : a.findings()) EXPECT_EQ(finding.level, Level::info) << finding.message;
+  const Analysis copy = a;
+  a = run("#EXTM3U\n");  // the original's lines are gone; the copy's views must still hold
+  const auto* playlist = copy.media_playlist();
+  ASSERT_NE(playlist, nullptr);
+  ASSERT_EQ(playlist->segments.size(), 2u);
+  EXPECT_EQ(playlist->segments[0].uri, "https://cdn.example.test/v/s1.m4s");
+  EXPECT_EQ(playlist->segments[1].uri, "https://cdn.example.test/v/s2.m4s?t={$token}");  // a query parameter: unknown here
+  ASSERT_TRUE(playlist->map.has_value());
+  EXPECT_EQ(playlist->map->uri, "https://cdn.example.test/v/init.mp4");
+  EXPECT_NE(copy.to_json().find("https://cdn.example.test/v/s1.m4s"), std::string::npos);
+}
+
 // An absurd EXTINF beside dates neither overflows (UBSan) nor invents a jump.
 TEST(Hls, AnAbsurdDurationBesideDatesStaysInRange) {
   const auto a = run("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00Z\n"

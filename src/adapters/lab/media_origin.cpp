@@ -102,16 +102,19 @@ void LabMediaOrigin::handle(http::Request& request, http::Exchange exchange) {
   }
 
   const auto fault = faults_.take(relative);
-  auto answer = [this, path = std::string(relative), head_only = request.method == "HEAD", fault,
-                 respond = std::move(exchange.respond)] {
-    if (fault && fault->status != 0) {
-      return respond(with_cors(http::Response::error(fault->status, "lab_fault", "failed on purpose by a lab fault rule")
-                                   .with_header("Cache-Control", "no-store")));
-    }
-    respond(serve_file(path, head_only));
-  };
-  if (fault && fault->delay_ms > 0) return delayed_.after(std::chrono::milliseconds(fault->delay_ms), std::move(answer));
-  answer();
+  // The file is read now, even for a delayed answer: FFmpeg deletes a segment soon after it leaves
+  // the playlist, and a delay of a few seconds must give a slow segment, not a missing one.
+  auto response = fault && fault->status != 0
+                      ? with_cors(http::Response::error(fault->status, "lab_fault", "failed on purpose by a lab fault rule")
+                                      .with_header("Cache-Control", "no-store"))
+                      : serve_file(relative, request.method == "HEAD");
+  if (fault && fault->delay_ms > 0) {
+    return delayed_.after(std::chrono::milliseconds(fault->delay_ms),
+                          [respond = std::move(exchange.respond), response = std::move(response)]() mutable {
+                            respond(std::move(response));
+                          });
+  }
+  exchange.respond(std::move(response));
 }
 
 http::Response LabMediaOrigin::serve_file(std::string_view relative_path, bool head_only) const {
@@ -136,6 +139,13 @@ http::Response LabMediaOrigin::serve_file(std::string_view relative_path, bool h
 
 http::Response LabMediaOrigin::handle_faults(const http::Request& request) {
   if (request.method == "GET") return http::Response::json(200, faults_.to_json());
+  // A page of another site must not change the lab's stream (a form or no-cors fetch would reach
+  // here unchecked): a browser's write comes from the lab's own pages, curl's has no Origin.
+  const auto origin = request.header("origin");
+  const auto host = std::string(request.header("host"));
+  if (!origin.empty() && origin != "http://" + host && origin != "https://" + host) {
+    return http::Response::error(403, "origin_not_allowed", "fault rules change only from the lab's own pages");
+  }
   if (request.method == "DELETE") {
     faults_.clear();
     http::Response cleared;

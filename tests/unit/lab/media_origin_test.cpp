@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "test_support.h"
 
 namespace mtrace::adapters::lab {
@@ -22,11 +24,13 @@ class MediaOriginTest : public ::testing::Test {
     media_.write("secret.txt", "not media");
   }
 
-  http::Response request(std::string method, std::string path, std::string body = {}) {
+  http::Response request(std::string method, std::string path, std::string body = {},
+                         std::vector<std::pair<std::string, std::string>> headers = {}) {
     http::Request request;
     request.method = std::move(method);
     request.path = std::move(path);
     request.body = std::move(body);
+    request.headers = std::move(headers);
     CapturedExchange captured;
     origin_.handle(request, captured.exchange());
     EXPECT_EQ(captured.future.wait_for(5s), std::future_status::ready);
@@ -140,6 +144,32 @@ TEST_F(MediaOriginTest, DelayedAnswerComesLaterWithoutHoldingTheCaller) {
   ASSERT_EQ(captured.future.wait_for(5s), std::future_status::ready);
   EXPECT_GE(std::chrono::steady_clock::now() - before, 300ms);
   EXPECT_EQ(captured.future.get().body, "<MPD/>");
+}
+
+// FFmpeg deletes a segment soon after it leaves the playlist: a delayed answer still holds it.
+TEST_F(MediaOriginTest, ADelayedAnswerHoldsTheFileAsItWasWhenAsked) {
+  ASSERT_EQ(request("POST", "/lab/faults", R"({"segment_pattern":"*.m4s","delay_ms":300,"count":1})").status, 201);
+  http::Request delayed;
+  delayed.method = "GET";
+  delayed.path = "/lab/hls/low/seg_00001.m4s";
+  CapturedExchange captured;
+  origin_.handle(delayed, captured.exchange());
+  std::filesystem::remove(media_.path() / "hls/low/seg_00001.m4s");
+  ASSERT_EQ(captured.future.wait_for(5s), std::future_status::ready);
+  const auto answer = captured.future.get();
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(answer.body, "fmp4-bytes");
+}
+
+// Another site's page cannot add or clear rules; the lab's own pages and curl (no Origin) can.
+TEST_F(MediaOriginTest, RulesChangeOnlyFromTheLabsOwnOrigin) {
+  const std::string rule = R"({"segment_pattern":"*.ts","status":500})";
+  const auto foreign = request("POST", "/lab/faults", rule, {{"origin", "https://evil.example"}, {"host", "localhost:8080"}});
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(request("DELETE", "/lab/faults", "", {{"origin", "https://evil.example"}, {"host", "localhost:8080"}}).status, 403);
+  EXPECT_EQ(request("GET", "/lab/faults").body, R"({"rules":[]})");
+  EXPECT_EQ(request("POST", "/lab/faults", rule, {{"origin", "http://localhost:8080"}, {"host", "localhost:8080"}}).status, 201);
+  EXPECT_EQ(request("DELETE", "/lab/faults").status, 204);
 }
 
 TEST_F(MediaOriginTest, ReleaseDelayedAnswersPendingRequestsAtOnce) {

@@ -1,6 +1,7 @@
 #include "adapters/lab/process_supervisor.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -162,6 +163,9 @@ std::optional<std::pair<pid_t, int>> ProcessSupervisor::spawn(const std::string&
     if (null_device >= 0) ::dup2(null_device, STDIN_FILENO);
     ::dup2(output[1], STDOUT_FILENO);
     ::dup2(output[1], STDERR_FILENO);
+    // Nothing else of the server's reaches FFmpeg (its listening socket and connections have no
+    // close-on-exec): a connection accepted meanwhile would otherwise stay open in FFmpeg.
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::execv(executable.c_str(), argv.data());
     const int failure = errno;
     [[maybe_unused]] auto written = ::write(exec_failure[1], &failure, sizeof failure);

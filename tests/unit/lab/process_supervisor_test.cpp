@@ -1,10 +1,14 @@
 #include "adapters/lab/process_supervisor.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "test_support.h"
@@ -63,6 +67,29 @@ TEST(ProcessSupervisor, RestartsAChildThatExitsAndKeepsItsLastError) {
   EXPECT_EQ(generations[0], 0);
   EXPECT_EQ(generations[1], 1);
   EXPECT_EQ(generations[2], 2);
+}
+
+// The server's descriptors (its sockets have no close-on-exec) do not reach the child.
+TEST(ProcessSupervisor, TheChildInheritsNoDescriptorOfTheServer) {
+  test::TempDir dir;
+  const int null_device = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(null_device, 0);
+  const int inherited = ::fcntl(null_device, F_DUPFD, 50);  // no FD_CLOEXEC, like a socket of Asio's
+  ASSERT_GE(inherited, 50);
+  const auto report = dir.path() / "fds";
+  auto options = fast_options(script(dir, "fake-ffmpeg",
+                                     "if [ -e /proc/$$/fd/" + std::to_string(inherited) + " ]; then echo open; else echo closed; fi > " +
+                                         report.string() + "\nexec sleep 30"));
+  ProcessSupervisor supervisor(options);
+  supervisor.start();
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(report) && std::filesystem::file_size(report) > 0; }));
+  supervisor.stop();
+  ::close(inherited);
+  ::close(null_device);
+  std::ifstream in(report);
+  std::string answer;
+  in >> answer;
+  EXPECT_EQ(answer, "closed");
 }
 
 TEST(ProcessSupervisor, ReportsARunningChildAndRestartsItWhenKilled) {

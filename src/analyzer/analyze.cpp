@@ -448,8 +448,14 @@ std::vector<cmaf::SegmentTarget> Analysis::cmaf_plan(std::size_t max_checks) con
       if (!m->map && !has_fmp4_extension(s.uri, false)) continue;
       media = cmaf::SegmentTarget{"media", std::string(s.uri), resolved(s.uri), std::nullopt,
                                   "media:line:" + std::to_string(s.line), "", ""};
-      if (s.byte_range && s.byte_range->offset)
+      if (s.byte_range && s.byte_range->offset) {
         media.range = cmaf::ByteSpan{*s.byte_range->offset, s.byte_range->length};
+      } else if (s.byte_range) {
+        // A sub-range whose start nothing before it gives: fetching the whole resource would read
+        // another segment's bytes (the reference skips it too).
+        media.skip_code = "hls_media_byterange_unsupported";
+        media.skip_message = "EXT-X-BYTERANGE without an offset that the playlist gives.";
+      }
       break;
     }
     plan.push_back(media);

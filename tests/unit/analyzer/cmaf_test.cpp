@@ -88,6 +88,25 @@ TEST(Cmaf, PlanOfAnHlsMediaPlaylist) {
   EXPECT_TRUE(ts.cmaf_plan().empty());
 }
 
+// A media sub-range with its offset is fetched as a range; one whose start nothing gives is not
+// fetched whole (it would read another segment's bytes).
+TEST(Cmaf, AMediaByteRangeIsFetchedOnlyWithItsOffset) {
+  const auto media_target = [](const std::string& byte_range) {
+    const auto plan = analyze("#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+                              "#EXT-X-BYTERANGE:" + byte_range + "\n#EXTINF:2,\nall.m4s\n#EXT-X-ENDLIST\n",
+                              InputInfo{"text", "", "http://h.example.test/v/i.m3u8"})
+                          .cmaf_plan();
+    return plan.at(1);
+  };
+  const auto ranged = media_target("1000@500");
+  EXPECT_TRUE(ranged.skip_code.empty());
+  ASSERT_TRUE(ranged.range.has_value());
+  EXPECT_EQ(ranged.range->offset, 500u);
+  const auto unknown = media_target("1000");
+  EXPECT_EQ(unknown.skip_code, "hls_media_byterange_unsupported");
+  EXPECT_FALSE(unknown.range.has_value());
+}
+
 // Without EXT-X-MAP, the first segment whose path ends in an fMP4 extension (any case, before a
 // query or fragment) is the media target; .mp4 counts only for DASH.
 TEST(Cmaf, AnHlsPlaylistWithoutMapIsFmp4ByItsSegmentsExtension) {

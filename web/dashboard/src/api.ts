@@ -101,16 +101,19 @@ export class ApiClient {
     return this.getJson(withQuery('/api/stream-sessions', { limit, ...filters, cursor }), { signal });
   }
 
-  getSession(id: string, eventsLimit = 1000, eventsCursor?: string, signal?: AbortSignal): Promise<SessionDetail> {
+  // `projectId` names the session's project: an admin token, which sees every project, must give
+  // it (the server answers 404 otherwise); a project token may omit it.
+  getSession(id: string, eventsLimit = 1000, eventsCursor?: string, signal?: AbortSignal, projectId?: string): Promise<SessionDetail> {
     const path = withQuery(`/api/stream-sessions/${encodeURIComponent(id)}`, {
+      project_id: projectId,
       events_limit: eventsLimit,
       events_cursor: eventsCursor,
     });
     return this.getJson(path, { signal });
   }
 
-  async deleteSession(id: string): Promise<void> {
-    await this.request(`/api/stream-sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  async deleteSession(id: string, projectId?: string): Promise<void> {
+    await this.request(withQuery(`/api/stream-sessions/${encodeURIComponent(id)}`, { project_id: projectId }), { method: 'DELETE' });
   }
 
   listEvents(filters: EventFilters = {}, cursor?: string, limit = 100, signal?: AbortSignal): Promise<EventPage> {
@@ -157,16 +160,23 @@ export interface LoadedSession {
   tailStart: number;
 }
 
+// A session named by id, with its project when known (needed with an admin token).
+export type SessionRef = string | { id: string; projectId?: string };
+
+function refParts(ref: SessionRef): { id: string; projectId?: string } {
+  return typeof ref === 'string' ? { id: ref } : ref;
+}
+
 // Reads a session and pages through its events with events_cursor, at most maxPages pages.
 export function loadSession(
-  api: ApiClient, id: string, pageSize = 1000, maxPages = 10, signal?: AbortSignal,
+  api: ApiClient, id: SessionRef, pageSize = 1000, maxPages = 10, signal?: AbortSignal,
 ): Promise<LoadedSession> {
   return readPages(api, id, null, undefined, pageSize, maxPages, signal);
 }
 
 // Reads the pages after the last one read (the "load more" of a long session).
 export function loadMoreEvents(
-  api: ApiClient, id: string, loaded: LoadedSession, pageSize = 1000, maxPages = 10, signal?: AbortSignal,
+  api: ApiClient, id: SessionRef, loaded: LoadedSession, pageSize = 1000, maxPages = 10, signal?: AbortSignal,
 ): Promise<LoadedSession> {
   if (!loaded.nextCursor) return Promise.resolve(loaded);
   return readPages(api, id, loaded, loaded.nextCursor, pageSize, maxPages, signal);
@@ -174,21 +184,22 @@ export function loadMoreEvents(
 
 // Re-reads the last page read and any page after it; the events before it are kept.
 export function refreshTail(
-  api: ApiClient, id: string, loaded: LoadedSession, pageSize = 1000, maxPages = 10, signal?: AbortSignal,
+  api: ApiClient, id: SessionRef, loaded: LoadedSession, pageSize = 1000, maxPages = 10, signal?: AbortSignal,
 ): Promise<LoadedSession> {
   const kept = { ...loaded, events: loaded.events.slice(0, loaded.tailStart) };
   return readPages(api, id, kept, loaded.tailCursor, pageSize, maxPages, signal);
 }
 
 async function readPages(
-  api: ApiClient, id: string, base: LoadedSession | null, cursor: string | undefined,
+  api: ApiClient, id: SessionRef, base: LoadedSession | null, cursor: string | undefined,
   pageSize: number, maxPages: number, signal?: AbortSignal,
 ): Promise<LoadedSession> {
   let result = base;
   let next = cursor;
   for (let page = 0; page < maxPages; page++) {
     const events = result?.events ?? [];
-    const detail = await api.getSession(id, pageSize, next, signal);
+    const { id: sessionId, projectId } = refParts(id);
+    const detail = await api.getSession(sessionId, pageSize, next, signal, projectId);
     result = {
       session: detail.session,
       events: events.concat(detail.events ?? []),

@@ -21,8 +21,8 @@ export function time(iso: string | undefined): HTMLElement {
   return h('time', { datetime: iso, title: isoTitle(iso) }, formatWhen(iso));
 }
 
-export function sessionLink(id: string, testid?: string): HTMLElement {
-  return h('a', { href: sessionPath(id), class: 'mono', 'data-testid': testid }, id);
+export function sessionLink(id: string, testid?: string, projectId?: string): HTMLElement {
+  return h('a', { href: sessionPath(id, projectId), class: 'mono', 'data-testid': testid }, id);
 }
 
 // A table with a caption for screen readers. A header given as [name, true] marks a column that

@@ -37,8 +37,10 @@ export function matchRoute(pathname: string): Route {
   return { name: 'not_found', path };
 }
 
-export function sessionPath(id: string): string {
-  return `/sessions/${encodeURIComponent(id)}`;
+// With the project (known to list rows) the page can read the session with an admin token too.
+export function sessionPath(id: string, projectId?: string): string {
+  const path = `/sessions/${encodeURIComponent(id)}`;
+  return projectId ? `${path}?project_id=${encodeURIComponent(projectId)}` : path;
 }
 
 // Paths the server answers itself; links to them leave the app.

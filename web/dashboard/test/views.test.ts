@@ -44,7 +44,7 @@ describe('sessions list', () => {
     live.dispatch({ event: 'session_updated', data: JSON.stringify(session('new', '2026-05-01T11:00:00Z')) });
     expect(rowIds()).toEqual(['new', 'old']);
 
-    live.dispatch({ id: '10', event: 'event_appended', data: JSON.stringify({ session_id: 'new', ingest_sequence: 10, event_name: 'x', server_received_at: '2026-05-01T11:05:00.000Z' }) });
+    live.dispatch({ id: '10', event: 'event_appended', data: JSON.stringify({ project_id: 'demo', session_id: 'new', ingest_sequence: 10, event_name: 'x', server_received_at: '2026-05-01T11:05:00.000Z' }) });
     expect(root.querySelector('[data-session-id="new"] [data-testid="session-event-count"]')!.textContent).toBe('2');
     expect(root.querySelector('[data-session-id="new"] [data-testid="session-last-event"] time')!.getAttribute('datetime')).toBe('2026-05-01T11:05:00.000Z');
 

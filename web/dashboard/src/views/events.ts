@@ -19,7 +19,7 @@ function eventRow(event: PlaybackEvent, errors: boolean): HTMLElement {
   const cells = [
     h('td', null, time(event.server_received_at)),
     h('td', null, h('span', { class: `tag tag-${categoryOf(event.event_name)}` }, categoryOf(event.event_name)), ' ', h('span', { class: 'event-name' }, event.event_name)),
-    h('td', null, sessionLink(event.session_id)),
+    h('td', null, sessionLink(event.session_id, undefined, event.project_id)),
   ];
   if (errors) {
     cells.push(

@@ -81,7 +81,7 @@ export const overviewView: View = (root, context) => {
     replaceChildren(recentArea, section('Recent sessions', recent.length === 0
       ? empty('No sessions yet. Open the demo page to record one.')
       : table('Recent sessions', ['Session', 'State', ['Content', true], 'Events', 'Last event'], recent.slice(0, 8).map((session) => h('tr', null,
-        h('td', null, sessionLink(session.session_id)),
+        h('td', null, sessionLink(session.session_id, undefined, session.project_id)),
         h('td', null, statePill(session.state)),
         h('td', { class: 'wide-only' }, session.dimensions?.content_title || session.dimensions?.content_id || '—'),
         h('td', { class: 'num' }, formatNumber(session.event_count)),

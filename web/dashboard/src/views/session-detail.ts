@@ -46,6 +46,9 @@ function seriesSummary(series: Series, format: (value: number) => string): strin
 
 export const sessionDetailView: View = (root, context) => {
   const id = context.route.name === 'session' ? context.route.id : '';
+  // Given by the links of the lists; an admin token cannot read the session without it.
+  const projectId = context.query.get('project_id') || undefined;
+  const ref = { id, projectId };
   context.setTitle(`Session ${id}`);
   let loaded: LoadedSession | null = null;
   let abort: AbortController | null = null;
@@ -241,19 +244,19 @@ export const sessionDetailView: View = (root, context) => {
     }
   }
 
-  const reload = () => run((signal) => loadSession(context.api, id, PAGE_SIZE, MAX_PAGES, signal));
-  const more = () => run((signal) => loadMoreEvents(context.api, id, loaded!, PAGE_SIZE, MAX_PAGES, signal));
+  const reload = () => run((signal) => loadSession(context.api, ref, PAGE_SIZE, MAX_PAGES, signal));
+  const more = () => run((signal) => loadMoreEvents(context.api, ref, loaded!, PAGE_SIZE, MAX_PAGES, signal));
   // New events go to the end: re-read only the last page, unless older pages are still unread.
   const follow = debounce(() => {
     if (!loaded) return;
-    if (loaded.nextCursor) void run(async (signal) => ({ ...loaded!, session: (await context.api.getSession(id, 1, undefined, signal)).session }));
-    else void run((signal) => refreshTail(context.api, id, loaded!, PAGE_SIZE, MAX_PAGES, signal));
+    if (loaded.nextCursor) void run(async (signal) => ({ ...loaded!, session: (await context.api.getSession(id, 1, undefined, signal, projectId)).session }));
+    else void run((signal) => refreshTail(context.api, ref, loaded!, PAGE_SIZE, MAX_PAGES, signal));
   }, 400);
 
   async function remove(): Promise<void> {
     if (!confirm(`Delete session ${id} and all its events? This cannot be undone.`)) return;
     try {
-      await context.api.deleteSession(id);
+      await context.api.deleteSession(id, projectId);
       context.navigate('/sessions');
     } catch (error) {
       replaceChildren(status, h('span', { class: 'bad', role: 'alert' }, error instanceof Error ? error.message : String(error)));
@@ -261,9 +264,9 @@ export const sessionDetailView: View = (root, context) => {
   }
 
   const unsubscribe = context.live.subscribe({
-    eventAppended: (event) => { if (event.session_id === id) follow(); },
+    eventAppended: (event) => { if (event.session_id === id && (!projectId || event.project_id === projectId)) follow(); },
     sessionUpdated: (session) => {
-      if (session.session_id !== id || !loaded) return;
+      if (session.session_id !== id || !loaded || session.project_id !== loaded.session.project_id) return;
       loaded = { ...loaded, session: { ...loaded.session, ...session } };
       renderSummary(loaded.session, loaded.events);
     },

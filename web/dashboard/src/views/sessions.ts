@@ -43,11 +43,16 @@ export function matchesFilters(session: StreamSession, filters: SessionFilters):
   return true;
 }
 
+// Rows are keyed by project and session: two projects may use the same session id.
+export function rowKey(session: { project_id?: string; session_id: string }): string {
+  return `${session.project_id ?? ''}\u0000${session.session_id}`;
+}
+
 function sessionRow(session: StreamSession): HTMLElement {
   const dims = session.dimensions ?? {};
   const errors = session.error_count ?? 0;
-  return h('tr', { 'data-testid': 'session-row', 'data-session-id': session.session_id, 'data-state': session.state },
-    h('td', null, sessionLink(session.session_id, 'session-link')),
+  return h('tr', { 'data-testid': 'session-row', 'data-session-id': session.session_id, 'data-project-id': session.project_id, 'data-state': session.state },
+    h('td', null, sessionLink(session.session_id, 'session-link', session.project_id)),
     h('td', null, statePill(session.state),
       session.end_source ? h('span', { class: 'muted small' }, ` via ${session.end_source}`) : null),
     h('td', { class: 'wide-only' }, session.project_id),
@@ -149,7 +154,7 @@ export const sessionsView: View = (root, context) => {
     replaceChildren(tbody);
     for (const session of sessions) {
       const tr = sessionRow(session);
-      rows.set(session.session_id, tr);
+      rows.set(rowKey(session), tr);
       tbody.appendChild(tr);
     }
     renderTable();
@@ -163,7 +168,7 @@ export const sessionsView: View = (root, context) => {
     try {
       const page = await context.api.listSessions(filters, append ? nextCursor : undefined, 100, controller.signal);
       const incoming = page.sessions ?? [];
-      sessions = append ? sessions.concat(incoming.filter((s) => !rows.has(s.session_id))) : incoming;
+      sessions = append ? sessions.concat(incoming.filter((s) => !rows.has(rowKey(s)))) : incoming;
       nextCursor = page.next_cursor;
       rebuildRows();
     } catch (error) {
@@ -174,12 +179,13 @@ export const sessionsView: View = (root, context) => {
 
   function upsert(session: StreamSession): void {
     if (!session || typeof session.session_id !== 'string') return;
-    const index = sessions.findIndex((s) => s.session_id === session.session_id);
-    const existing = rows.get(session.session_id);
+    const key = rowKey(session);
+    const index = sessions.findIndex((s) => rowKey(s) === key);
+    const existing = rows.get(key);
     if (!matchesFilters(session, filters)) {
       if (existing && index >= 0) {
         existing.remove();
-        rows.delete(session.session_id);
+        rows.delete(key);
         sessions.splice(index, 1);
         renderTable();
       }
@@ -198,21 +204,22 @@ export const sessionsView: View = (root, context) => {
         position = sessions.length;
       }
       sessions.splice(position, 0, session);
-      const before = position + 1 < sessions.length ? rows.get(sessions[position + 1].session_id) : undefined;
+      const before = position + 1 < sessions.length ? rows.get(rowKey(sessions[position + 1])) : undefined;
       tbody.insertBefore(tr, before ?? null);
     }
-    rows.set(session.session_id, tr);
+    rows.set(key, tr);
     renderTable();
   }
 
   const unsubscribe = context.live.subscribe({
     sessionUpdated: upsert,
     eventAppended: (event) => {
-      const session = sessions.find((s) => s.session_id === event.session_id);
+      const key = rowKey(event);
+      const session = sessions.find((s) => rowKey(s) === key);
       if (!session) return;
       session.event_count = (session.event_count ?? 0) + 1;
       if (event.server_received_at) session.last_event_at = event.server_received_at;
-      const row = rows.get(session.session_id);
+      const row = rows.get(key);
       const count = row?.querySelector('[data-testid="session-event-count"]');
       if (count) count.textContent = formatNumber(session.event_count);
       const last = row?.querySelector('[data-testid="session-last-event"]');

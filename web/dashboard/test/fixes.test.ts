@@ -52,3 +52,28 @@ describe('admin token: sessions of several projects', () => {
     cleanup?.();
   });
 });
+
+describe('live event counts of the sessions list', () => {
+  it('does not count again the events a session_updated frame already counted', async () => {
+    const { context, live } = makeContext(() => json({ sessions: [] }), '/sessions');
+    const cleanup = sessionsView(mount(), context);
+    await settle();
+    const at = '2026-05-01T11:00:05.000Z';
+    const count = () => root.querySelector('[data-session-id="s"] [data-testid="session-event-count"]')!.textContent;
+    const appended = (seq: number, receivedAt: string) => live.dispatch({ id: String(seq), event: 'event_appended', data: JSON.stringify({ project_id: 'p', session_id: 's', ingest_sequence: seq, event_name: 'x', server_received_at: receivedAt }) });
+    // A new session's first batch of 3: session_updated (event_count 3) then its 3 events.
+    live.dispatch({ event: 'session_updated', data: JSON.stringify(session('s', 'p', { event_count: 3, last_event_at: at })) });
+    appended(11, at);
+    appended(12, at);
+    appended(13, at);
+    expect(count()).toBe('3');
+    // A later batch without state change has no session_updated: its events are counted.
+    appended(14, '2026-05-01T11:00:06.000Z');
+    appended(15, '2026-05-01T11:00:06.000Z');
+    expect(count()).toBe('5');
+    // The same event again (no id, e.g. read twice around a backfill) is not counted twice.
+    live.dispatch({ event: 'event_appended', data: JSON.stringify({ project_id: 'p', session_id: 's', ingest_sequence: 15, event_name: 'x', server_received_at: '2026-05-01T11:00:06.000Z' }) });
+    expect(count()).toBe('5');
+    cleanup?.();
+  });
+});

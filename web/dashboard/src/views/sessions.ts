@@ -78,6 +78,17 @@ export const sessionsView: View = (root, context) => {
   let nextCursor: string | undefined;
   let abort: AbortController | null = null;
   const rows = new Map<string, HTMLElement>();
+  // Per row, what its event_count already includes: the events received up to the last_event_at
+  // of the snapshot it came from (a page or a session_updated frame; a batch's events share one
+  // server_received_at, and session_updated is sent before the batch's event_appended frames),
+  // and the highest ingest_sequence counted. event_appended frames at or below either are not
+  // counted again.
+  const counted = new Map<string, { snapshotAt: number; highest: number }>();
+  const noteSnapshot = (session: StreamSession) => {
+    const key = rowKey(session);
+    const at = Date.parse(session.last_event_at ?? '');
+    counted.set(key, { snapshotAt: Number.isNaN(at) ? -Infinity : at, highest: counted.get(key)?.highest ?? -Infinity });
+  };
 
   const tbody = h('tbody');
   const summary = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });
@@ -153,6 +164,7 @@ export const sessionsView: View = (root, context) => {
     rows.clear();
     replaceChildren(tbody);
     for (const session of sessions) {
+      if (!counted.has(rowKey(session))) noteSnapshot(session);
       const tr = sessionRow(session);
       rows.set(rowKey(session), tr);
       tbody.appendChild(tr);
@@ -168,7 +180,10 @@ export const sessionsView: View = (root, context) => {
     try {
       const page = await context.api.listSessions(filters, append ? nextCursor : undefined, 100, controller.signal);
       const incoming = page.sessions ?? [];
-      sessions = append ? sessions.concat(incoming.filter((s) => !rows.has(rowKey(s)))) : incoming;
+      const fresh = append ? incoming.filter((s) => !rows.has(rowKey(s))) : incoming;
+      if (!append) counted.clear();
+      for (const s of fresh) noteSnapshot(s);
+      sessions = append ? sessions.concat(fresh) : incoming;
       nextCursor = page.next_cursor;
       rebuildRows();
     } catch (error) {
@@ -191,6 +206,7 @@ export const sessionsView: View = (root, context) => {
       }
       return;
     }
+    noteSnapshot(session);
     const tr = sessionRow(session);
     if (existing && index >= 0) {
       existing.replaceWith(tr);
@@ -217,6 +233,16 @@ export const sessionsView: View = (root, context) => {
       const key = rowKey(event);
       const session = sessions.find((s) => rowKey(s) === key);
       if (!session) return;
+      const seen = counted.get(key) ?? { snapshotAt: -Infinity, highest: -Infinity };
+      counted.set(key, seen);
+      const sequence = Number(event.ingest_sequence);
+      if (Number.isFinite(sequence)) {
+        if (sequence <= seen.highest) return; // counted already (a frame seen twice)
+        seen.highest = sequence;
+      }
+      const received = Date.parse(event.server_received_at ?? '');
+      // Already in the snapshot's event_count (the batch a session_updated frame announced).
+      if (!Number.isNaN(received) && received <= seen.snapshotAt) return;
       session.event_count = (session.event_count ?? 0) + 1;
       if (event.server_received_at) session.last_event_at = event.server_received_at;
       const row = rows.get(key);

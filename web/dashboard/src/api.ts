@@ -3,7 +3,7 @@
 // for a token again, and rejects with UnauthorizedError.
 
 import type {
-  AppConfig, EventFilters, EventPage, Overview, PlaybackEvent, SessionDetail, SessionFilters,
+  AppConfig, EventFilters, EventPage, Overview, PlaybackEvent, QoeReport, SessionDetail, SessionFilters,
   SessionPage, Status, StreamSession,
 } from './types';
 
@@ -128,10 +128,10 @@ export class ApiClient {
     return this.getJson('/api/status', { signal });
   }
 
-  // null when the server does not have the endpoint (404).
-  async qoe(from: string, until: string, bucket: string, signal?: AbortSignal): Promise<Record<string, unknown> | null> {
+  // null when the server does not have the endpoint (404). `bucket` is in whole seconds.
+  async qoe(from: string, until: string, bucketSeconds: number, signal?: AbortSignal): Promise<QoeReport | null> {
     try {
-      return await this.getJson(withQuery('/api/qoe', { from, until, bucket }), { signal });
+      return await this.getJson(withQuery('/api/qoe', { from, until, bucket: bucketSeconds }), { signal });
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;

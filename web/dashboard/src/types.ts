@@ -122,6 +122,36 @@ export interface Overview {
   errors_last_hour_capped?: boolean; // more than errors_last_hour
 }
 
+// GET /api/qoe (app::to_json(QoeReport) on the server): figures of each bucket of sessions,
+// by started_at. Ratios and averages are null when there is nothing to divide by.
+export interface QoeFigures {
+  sessions?: number;
+  started?: number;
+  watch_ms?: number;
+  rebuffer_ms?: number;
+  rebuffer_ratio?: number | null;
+  failure_rate?: number | null;
+  exit_before_start_rate?: number | null;
+  startup_ms?: { p50?: number; p90?: number; p95?: number } | null;
+  startup_score_avg?: number | null;
+  smoothness_score_avg?: number | null;
+}
+
+export interface QoeBucket extends QoeFigures {
+  start: string;
+  groups?: (QoeFigures & { value: string | null })[];
+  other?: QoeFigures | null;
+}
+
+export interface QoeReport {
+  from?: string;
+  until?: string;
+  bucket_s?: number;
+  by?: string | null;
+  truncated?: boolean;
+  buckets?: QoeBucket[];
+}
+
 export interface Status {
   status?: string;
   version?: string;

@@ -67,7 +67,7 @@ describe('ApiClient', () => {
   it('treats a missing /api/qoe as no aggregate', async () => {
     const { fetch } = fakeFetch(() => json({ error: 'not_found', message: 'no route' }, 404));
     const api = new ApiClient({ fetch, token: () => 't' });
-    expect(await api.qoe('a', 'b', '1h')).toBeNull();
+    expect(await api.qoe('a', 'b', 3600)).toBeNull();
   });
 
   it('reports an unreachable health endpoint as status 0', async () => {

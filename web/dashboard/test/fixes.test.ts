@@ -77,3 +77,59 @@ describe('live event counts of the sessions list', () => {
     cleanup?.();
   });
 });
+
+describe('overview: server QoE aggregate', () => {
+  const report = {
+    from: '2026-05-01T00:00:00.000Z', until: '2026-05-02T00:00:00.000Z', bucket_s: 3600, by: null, truncated: false,
+    buckets: [
+      { start: '2026-05-01T00:00:00.000Z', sessions: 0, started: 0, watch_ms: 0, rebuffer_ms: 0, rebuffer_ratio: null, failure_rate: null, exit_before_start_rate: null, startup_ms: null, startup_score_avg: null, smoothness_score_avg: null },
+      { start: '2026-05-01T01:00:00.000Z', sessions: 4, started: 3, watch_ms: 90_000, rebuffer_ms: 9_000, rebuffer_ratio: 0.1, failure_rate: 0.25, exit_before_start_rate: 0, startup_ms: { p50: 800, p90: 1500, p95: 2100 }, startup_score_avg: 90, smoothness_score_avg: 80 },
+      { start: '2026-05-01T02:00:00.000Z', sessions: 1, started: 1, watch_ms: 10_000, rebuffer_ms: 1_000, rebuffer_ratio: 0.1, failure_rate: 0, exit_before_start_rate: 0, startup_ms: { p50: 500, p90: 500, p95: 500 }, startup_score_avg: 95, smoothness_score_avg: 90 },
+    ],
+  };
+  const sessions = [session('a', 'p', { qoe: { started: true, startup_ms: 900, watch_ms: 1000, rebuffer_ms: 0 } })];
+
+  it('asks for buckets in whole seconds and shows the report of buckets', async () => {
+    const { overviewView } = await import('../src/views/overview');
+    const { context, calls } = makeContext((url) => {
+      if (url === '/api/overview') return json({ sessions: {} });
+      if (url.startsWith('/api/qoe')) {
+        const bucket = new URL(url, 'http://x').searchParams.get('bucket');
+        return /^\d+$/.test(bucket ?? '') ? json(report) : json({ error: 'qoe_query_invalid', message: 'bucket: expected whole seconds, 1 to 31622400' }, 400);
+      }
+      return json({ sessions });
+    }, '/');
+    const cleanup = overviewView(mount(), context);
+    await settle(20);
+    const qoeCall = new URL(calls.find((call) => call.url.startsWith('/api/qoe'))!.url, 'http://x');
+    expect(qoeCall.searchParams.get('bucket')).toBe('3600');
+    const aggregate = root.querySelector('[data-testid="overview-qoe-aggregate"]')!;
+    expect(aggregate.textContent).toContain('5'); // sessions over all buckets
+    expect(aggregate.textContent).toContain('10'); // 10 000 / 100 000 ms rebuffered
+    expect(root.querySelectorAll('[data-testid="overview-qoe-bucket"]')).toHaveLength(2);
+    expect(root.querySelector('[data-testid="overview-qoe-error"]')).toBeNull();
+    cleanup?.();
+  });
+
+  it('adds the buckets up: rebuffer ratio from the totals, rates from counts', async () => {
+    const { qoeReportTotals } = await import('../src/views/overview');
+    const totals = qoeReportTotals(report);
+    expect(totals.sessions).toBe(5);
+    expect(totals.started).toBe(4);
+    expect(totals.rebufferRatio).toBeCloseTo(0.1);
+    expect(totals.failureRate).toBeCloseTo(0.2);
+  });
+
+  it('says so when the server refuses the request', async () => {
+    const { overviewView } = await import('../src/views/overview');
+    const { context } = makeContext((url) => {
+      if (url === '/api/overview') return json({ sessions: {} });
+      if (url.startsWith('/api/qoe')) return json({ error: 'qoe_query_invalid', message: 'bucket: the range holds more than 1000 buckets' }, 400);
+      return json({ sessions });
+    }, '/');
+    const cleanup = overviewView(mount(), context);
+    await settle(20);
+    expect(root.querySelector('[data-testid="overview-qoe-error"]')!.textContent).toContain('more than 1000 buckets');
+    cleanup?.();
+  });
+});

@@ -137,12 +137,6 @@ describe('overview QoE summary', () => {
 });
 
 describe('small view helpers', () => {
-  it('reads the numeric figures of an /api/qoe answer of unknown shape, two levels deep', async () => {
-    const { numericLeaves } = await import('../src/views/overview');
-    expect(numericLeaves({ sessions: 12, startup_ms: { p50: 800, p95: 2100, deep: { x: 1 } }, buckets: [{ a: 1 }], label: 'x' }))
-      .toEqual([['sessions', 12], ['startup ms p50', 800], ['startup ms p95', 2100]]);
-  });
-
   it('takes only the known session filters from the URL', async () => {
     const { filtersFromQuery } = await import('../src/views/sessions');
     expect(filtersFromQuery(new URLSearchParams('state=active&q=ab&bogus=1&content_id='))).toEqual({ state: 'active', q: 'ab' });

@@ -2,12 +2,13 @@
 
 import { keyValues, section, sessionLink, statePill, table, tile, time } from '../components';
 import { debounce, type View } from '../context';
-import { empty, errorBox, h, loading, replaceChildren } from '../dom';
-import { formatDuration, formatNumber, formatPercent } from '../format';
-import type { Overview, StreamSession } from '../types';
+import { empty, errorBox, h, loading, replaceChildren, type Child } from '../dom';
+import { formatDuration, formatNumber, formatPercent, formatTime } from '../format';
+import type { Overview, QoeReport, StreamSession } from '../types';
 
 const REFRESH_MS = 10_000;
 const DAY_MS = 24 * 3600 * 1000;
+const QOE_BUCKET_S = 3600; // the server takes whole seconds
 
 export interface QoeSummary {
   sessions: number;
@@ -36,12 +37,72 @@ export function summarizeQoe(sessions: StreamSession[]): QoeSummary {
   };
 }
 
-// The numeric leaves of the /api/qoe answer (two levels deep) as labelled values.
-export function numericLeaves(value: unknown, prefix = '', depth = 0): [string, number][] {
-  if (typeof value === 'number' && Number.isFinite(value)) return [[prefix, value]];
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || depth > 1) return [];
-  return Object.entries(value).flatMap(([key, child]) =>
-    numericLeaves(child, prefix ? `${prefix} ${key.replace(/_/g, ' ')}` : key.replace(/_/g, ' '), depth + 1));
+// Totals of an /api/qoe report over all its buckets. Percentiles do not add up, so startup is
+// given per bucket only; the rates are rebuilt from each bucket's counts.
+export interface QoeReportTotals {
+  sessions: number;
+  started: number;
+  watchMs: number;
+  rebufferMs: number;
+  rebufferRatio?: number;
+  failureRate?: number;
+  exitBeforeStartRate?: number;
+}
+
+export function qoeReportTotals(report: QoeReport): QoeReportTotals {
+  let sessions = 0;
+  let started = 0;
+  let watchMs = 0;
+  let rebufferMs = 0;
+  let failed = 0;
+  let exited = 0;
+  for (const bucket of report.buckets ?? []) {
+    const n = bucket.sessions ?? 0;
+    sessions += n;
+    started += bucket.started ?? 0;
+    watchMs += bucket.watch_ms ?? 0;
+    rebufferMs += bucket.rebuffer_ms ?? 0;
+    failed += Math.round((bucket.failure_rate ?? 0) * n);
+    exited += Math.round((bucket.exit_before_start_rate ?? 0) * n);
+  }
+  return {
+    sessions,
+    started,
+    watchMs,
+    rebufferMs,
+    rebufferRatio: watchMs > 0 ? rebufferMs / watchMs : undefined,
+    failureRate: sessions > 0 ? failed / sessions : undefined,
+    exitBeforeStartRate: sessions > 0 ? exited / sessions : undefined,
+  };
+}
+
+function renderServerQoe(report: QoeReport): Child[] {
+  const totals = qoeReportTotals(report);
+  const buckets = (report.buckets ?? []).filter((bucket) => (bucket.sessions ?? 0) > 0);
+  const span = report.bucket_s ?? 3600;
+  return [
+    h('h3', null, 'Last 24 hours (server aggregate)'),
+    report.truncated ? h('p', { class: 'muted small' }, 'More sessions than the server reads at once: the figures cover the first ones.') : null,
+    keyValues([
+      ['Sessions', formatNumber(totals.sessions)],
+      ['Started', formatNumber(totals.started)],
+      ['Watch time', formatDuration(totals.watchMs)],
+      ['Rebuffer ratio', formatPercent(totals.rebufferRatio)],
+      ['Failure rate', formatPercent(totals.failureRate)],
+      ['Exited before start', formatPercent(totals.exitBeforeStartRate)],
+    ], 'overview-qoe-aggregate'),
+    buckets.length
+      ? table(`Sessions per ${span % 3600 === 0 ? `${span / 3600} h` : `${span} s`}`,
+        ['Started from', 'Sessions', 'Startup p50', 'Startup p95', 'Rebuffer ratio', 'Failure rate'],
+        buckets.map((bucket) => h('tr', { 'data-testid': 'overview-qoe-bucket' },
+          h('td', null, formatTime(bucket.start)),
+          h('td', { class: 'num' }, formatNumber(bucket.sessions)),
+          h('td', { class: 'num' }, formatDuration(bucket.startup_ms?.p50)),
+          h('td', { class: 'num' }, formatDuration(bucket.startup_ms?.p95)),
+          h('td', { class: 'num' }, formatPercent(bucket.rebuffer_ratio)),
+          h('td', { class: 'num' }, formatPercent(bucket.failure_rate)))))
+      : empty('No session started in the last 24 hours.'),
+  ];
 }
 
 export const overviewView: View = (root, context) => {
@@ -61,9 +122,16 @@ export const overviewView: View = (root, context) => {
       tile('Errors, last hour', `${formatNumber(overview.errors_last_hour)}${overview.errors_last_hour_capped ? '+' : ''}`, { testid: 'overview-errors' })));
   }
 
-  function renderQoe(recent: StreamSession[], server: Record<string, unknown> | null): void {
+  // `server`: the report, null when the server has no /api/qoe, or the error it answered.
+  function renderQoe(recent: StreamSession[], server: QoeReport | null | { error: unknown }): void {
     const summary = summarizeQoe(recent);
-    const serverFigures = server ? numericLeaves(server).slice(0, 16) : [];
+    let serverPart: Child = null;
+    if (server && 'error' in server) {
+      const reason = server.error instanceof Error ? server.error.message : String(server.error);
+      serverPart = h('p', { class: 'bad small', role: 'alert', 'data-testid': 'overview-qoe-error' }, `Server QoE aggregate unavailable: ${reason}`);
+    } else if (server) {
+      serverPart = renderServerQoe(server);
+    }
     replaceChildren(qoeArea, section('Startup and rebuffering',
       summary.sessions === 0
         ? empty('No QoE figures yet: they appear once sessions report playback.')
@@ -74,7 +142,7 @@ export const overviewView: View = (root, context) => {
             tile('Sessions with stalls', formatNumber(summary.withStalls)),
             tile('Failed', formatNumber(summary.failed)),
             tile('Exited before start', formatNumber(summary.exitedBeforeStart)))],
-      serverFigures.length ? [h('h3', null, 'Last 24 hours (server aggregate)'), keyValues(serverFigures.map(([key, value]) => [key, formatNumber(value, 2)]), 'overview-qoe-aggregate')] : null));
+      serverPart));
   }
 
   function renderRecent(recent: StreamSession[]): void {
@@ -97,13 +165,13 @@ export const overviewView: View = (root, context) => {
     const [overview, sessions, qoe] = await Promise.allSettled([
       context.api.overview(controller.signal),
       context.api.listSessions({}, undefined, 100, controller.signal),
-      context.api.qoe(from.toISOString(), until.toISOString(), '1h', controller.signal),
+      context.api.qoe(from.toISOString(), until.toISOString(), QOE_BUCKET_S, controller.signal),
     ]);
     if (controller.signal.aborted) return;
     if (overview.status === 'fulfilled') renderTiles(overview.value);
     else replaceChildren(tilesArea, errorBox(overview.reason));
     if (sessions.status === 'fulfilled') {
-      renderQoe(sessions.value.sessions ?? [], qoe.status === 'fulfilled' ? qoe.value : null);
+      renderQoe(sessions.value.sessions ?? [], qoe.status === 'fulfilled' ? qoe.value : { error: qoe.reason });
       renderRecent(sessions.value.sessions ?? []);
     } else {
       replaceChildren(recentArea, errorBox(sessions.reason));

@@ -133,3 +133,34 @@ describe('overview: server QoE aggregate', () => {
     cleanup?.();
   });
 });
+
+describe('session page: load more and live updates', () => {
+  it('a live frame does not cancel "Load more events"', async () => {
+    const ev = (seq: number) => ({ event_name: 'segment_loaded', project_id: 'p', session_id: 's1', server_received_at: '2026-05-01T12:00:00Z', ingest_sequence: seq });
+    let release: () => void = () => {};
+    const { context, live } = makeContext((url, init) => {
+      // The first load reads 10 pages (its limit) of one event each, and leaves cursor P10.
+      const page = Number((new URL(url, 'http://x').searchParams.get('events_cursor') ?? 'P0').slice(1));
+      if (page < 10) return json({ session: session('s1', 'p'), events: [ev(page + 1)], next_cursor: `P${page + 1}` });
+      // The second page answers late, and gives up when its request is aborted.
+      return new Promise<Response>((resolve, reject) => {
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        release = () => resolve(json({ session: session('s1', 'p'), events: [ev(11), ev(12)] }));
+      });
+    }, '/sessions/s1?project_id=p');
+    const cleanup = sessionDetailView(mount(), context);
+    await settle(20);
+    const shown = () => root.querySelectorAll('[data-testid="timeline-event"]').length;
+    expect(shown()).toBe(10);
+    (root.querySelector('[data-testid="load-more-events"]') as HTMLButtonElement).click();
+    await settle();
+    live.dispatch({ id: '5', event: 'event_appended', data: JSON.stringify({ project_id: 'p', session_id: 's1', ingest_sequence: 5, event_name: 'x' }) });
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await settle(20);
+    release();
+    await settle(20);
+    expect(shown()).toBe(12);
+    expect(root.querySelector('[data-testid="load-more-events"]')).toBeNull();
+    cleanup?.();
+  });
+});

@@ -51,7 +51,11 @@ export const sessionDetailView: View = (root, context) => {
   const ref = { id, projectId };
   context.setTitle(`Session ${id}`);
   let loaded: LoadedSession | null = null;
+  // Reloads and live follow-ups share `abort`; "load more" has its own, so live frames do not
+  // cancel it, and follow-ups wait while it runs (`followSkipped` asks for one afterwards).
   let abort: AbortController | null = null;
+  let moreAbort: AbortController | null = null;
+  let followSkipped = false;
   let closed = false;
   const hiddenCategories = new Set<Category>();
   const rendered = new Map<number, HTMLElement>();
@@ -224,10 +228,16 @@ export const sessionDetailView: View = (root, context) => {
     replaceChildren(status, `${live}${next.events.length} events loaded${next.nextCursor ? '; more available' : ''}.`);
   }
 
-  async function run(task: (signal: AbortSignal) => Promise<LoadedSession>): Promise<void> {
-    abort?.abort();
+  async function run(task: (signal: AbortSignal) => Promise<LoadedSession>, kind: 'main' | 'more' = 'main'): Promise<void> {
     const controller = new AbortController();
-    abort = controller;
+    if (kind === 'more') {
+      moreAbort?.abort();
+      abort?.abort(); // a follow-up in flight would show the session without the new pages
+      moreAbort = controller;
+    } else {
+      abort?.abort();
+      abort = controller;
+    }
     try {
       show(await task(controller.signal));
     } catch (error) {
@@ -241,14 +251,30 @@ export const sessionDetailView: View = (root, context) => {
       }
       if (loaded) replaceChildren(status, h('span', { class: 'bad', role: 'alert' }, error instanceof Error ? error.message : String(error)));
       else replaceChildren(body, errorBox(error));
+    } finally {
+      if (kind === 'more' && moreAbort === controller) {
+        moreAbort = null;
+        if (followSkipped && !closed) {
+          followSkipped = false;
+          follow();
+        }
+      }
     }
   }
 
-  const reload = () => run((signal) => loadSession(context.api, ref, PAGE_SIZE, MAX_PAGES, signal));
-  const more = () => run((signal) => loadMoreEvents(context.api, ref, loaded!, PAGE_SIZE, MAX_PAGES, signal));
+  const reload = () => {
+    moreAbort?.abort();
+    moreAbort = null;
+    return run((signal) => loadSession(context.api, ref, PAGE_SIZE, MAX_PAGES, signal));
+  };
+  const more = () => run((signal) => loadMoreEvents(context.api, ref, loaded!, PAGE_SIZE, MAX_PAGES, signal), 'more');
   // New events go to the end: re-read only the last page, unless older pages are still unread.
   const follow = debounce(() => {
     if (!loaded) return;
+    if (moreAbort) {
+      followSkipped = true;
+      return;
+    }
     if (loaded.nextCursor) void run(async (signal) => ({ ...loaded!, session: (await context.api.getSession(id, 1, undefined, signal, projectId)).session }));
     else void run((signal) => refreshTail(context.api, ref, loaded!, PAGE_SIZE, MAX_PAGES, signal));
   }, 400);
@@ -283,6 +309,7 @@ export const sessionDetailView: View = (root, context) => {
   return () => {
     closed = true;
     abort?.abort();
+    moreAbort?.abort();
     follow.cancel();
     unsubscribe();
     clearInterval(poll);

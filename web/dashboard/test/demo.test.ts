@@ -118,4 +118,30 @@ describe('demo page outside the lab', () => {
     expect(root.querySelector('[data-testid="demo-hls-status"]')!.textContent).toBe('enter a stream URL first');
     cleanup?.();
   });
+
+  it('tears down a player that finishes starting after the page was left', async () => {
+    const sdk = installSdk();
+    HTMLMediaElement.prototype.play = () => Promise.resolve();
+    const { context } = makeContext(() => new Response(''), '/demo?autostart=1', {
+      lab: true, demo_token: 'demo-token', lab_streams: { hls: '/lab/hls/master.m3u8', dash: '/lab/dash/manifest.mpd' },
+    });
+    root = document.createElement('div');
+    document.body.appendChild(root);
+    const hlsBefore = hlsInstances.length;
+    const dashBefore = dashPlayers.length;
+    const cleanup = demoView(root, context);
+    // Left while both players are "starting…": the SDK is there, the player modules still load.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(root.querySelector('[data-testid="demo-hls-status"]')!.textContent).toBe('starting…');
+    cleanup?.();
+    await settle(30);
+    // Whatever was attached afterwards is torn down again, trackers ended.
+    const hlsNew = hlsInstances.slice(hlsBefore);
+    const dashNew = dashPlayers.slice(dashBefore);
+    expect([hlsNew.length, dashNew.length]).toEqual([1, 1]);
+    expect(hlsNew.every((hls) => hls.destroyed)).toBe(true);
+    expect(dashNew.every((player) => player.wasReset)).toBe(true);
+    expect(sdk.destroyed()).toBe(sdk.created.length);
+  });
 });

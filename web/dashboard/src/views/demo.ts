@@ -70,6 +70,8 @@ function playerPanel(options: PanelOptions) {
   const { kind } = options;
   let running: Running | null = null;
   let busy = false;
+  // Set when the page is left: a start still in progress tears down what it attaches.
+  let disposed = false;
 
   const video = h('video', {
     controls: true, muted: true, playsinline: true, preload: 'none',
@@ -134,8 +136,16 @@ function playerPanel(options: PanelOptions) {
     setStatus('starting…');
     try {
       const sdk = await loadSdk();
+      if (disposed) return;
       // Absolute, so players that resolve against the stream URL (dash.js CMCD) have a base.
-      running = await attach(sdk, new URL(urlInput.value.trim(), location.href).href);
+      const attached = await attach(sdk, new URL(urlInput.value.trim(), location.href).href);
+      if (disposed) {
+        attached.attachment.detach();
+        attached.teardown();
+        await attached.tracker.destroy().catch(() => {});
+        return;
+      }
+      running = attached;
       const id = running.tracker.sessionId;
       replaceChildren(linkArea, 'Recording session ',
         h('a', { href: sessionPath(id), class: 'mono break', 'data-testid': `demo-${kind}-session-link` }, id));
@@ -178,7 +188,12 @@ function playerPanel(options: PanelOptions) {
     h('div', { class: 'row' }, startButton, stopButton),
     statusText, linkArea);
 
-  return { element, start, stop };
+  function dispose(): Promise<void> {
+    disposed = true;
+    return stop();
+  }
+
+  return { element, start, stop, dispose };
 }
 
 export const demoView: View = (root, context) => {
@@ -204,7 +219,7 @@ export const demoView: View = (root, context) => {
   }
 
   return () => {
-    void hls.stop();
-    void dash.stop();
+    void hls.dispose();
+    void dash.dispose();
   };
 };

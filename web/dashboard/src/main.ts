@@ -106,7 +106,12 @@ function render(focus = false): void {
       live.stop();
       live.start();
       render(true);
-    }, readToken() ? () => { tokenRequest = null; render(true); } : undefined));
+    }, readToken() ? () => {
+      // The form stopped the live stream; the kept token reads it again.
+      tokenRequest = null;
+      live.start();
+      render(true);
+    } : undefined));
   } else if (route.name === 'not_found') {
     context.setTitle('Not found');
     replaceChildren(main, h('h1', null, 'Not found'), errorBox(`Nothing lives at ${route.path}.`));

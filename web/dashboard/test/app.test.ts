@@ -67,4 +67,22 @@ describe('dashboard bootstrap', () => {
     expect(document.querySelector('h1')!.textContent).toBe('Not found');
     vi.unstubAllGlobals();
   });
+
+  it('restarts the live stream when the token form is cancelled', async () => {
+    localStorage.setItem('mtrace.readToken', 't');
+    const calls = await boot((url) => (url === '/api/config' ? json({}) : url.startsWith('/api/stream-sessions') ? json({ sessions: [] }) : json({})), '/sessions');
+    const streams = () => calls.filter((call) => call.url === '/api/stream-sessions/stream').length;
+    expect(streams()).toBe(1);
+    const tokenButton = [...document.querySelectorAll('header button')].find((b) => b.textContent === 'Token') as HTMLButtonElement;
+    tokenButton.click();
+    await settle();
+    expect(document.querySelector('.live-badge')!.textContent).toBe('live: off');
+    const cancel = [...document.querySelectorAll('[data-testid="token-form"] button')].find((b) => b.textContent === 'Cancel') as HTMLButtonElement;
+    cancel.click();
+    await settle(20);
+    expect(document.querySelector('[data-testid="token-form"]')).toBeNull();
+    expect(streams()).toBe(2);
+    expect(document.querySelector('.live-badge')!.textContent).not.toBe('live: off');
+    vi.unstubAllGlobals();
+  });
 });

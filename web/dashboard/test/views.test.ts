@@ -121,17 +121,20 @@ describe('overview QoE summary', () => {
     const { summarizeQoe } = await import('../src/views/overview');
     const s = (qoe: StreamSession['qoe']) => session('x', '2026-05-01T11:00:00Z', 'ended', { qoe });
     const summary = summarizeQoe([
-      s({ started: true, startup_ms: 400, rebuffer_ratio: 0.1, rebuffer_count: 2 }),
-      s({ started: true, startup_ms: 1000, rebuffer_ratio: 0, rebuffer_count: 0 }),
-      s({ started: true, startup_ms: 700, rebuffer_ratio: 0.02, rebuffer_count: 1, failed: true }),
+      s({ started: true, startup_ms: 400, rebuffer_ratio: 0.1, rebuffer_count: 2, watch_ms: 10_000, rebuffer_ms: 1_000 }),
+      s({ started: true, startup_ms: 1000, rebuffer_ratio: 0, rebuffer_count: 0, watch_ms: 30_000, rebuffer_ms: 0 }),
+      s({ started: true, startup_ms: 700, rebuffer_ratio: 0.02, rebuffer_count: 1, failed: true, watch_ms: 10_000, rebuffer_ms: 200 }),
       s({ started: false, rebuffer_ratio: 0, exited_before_start: true }),
+      // Failed before its first frame: a failure, not an exit before start (as the server counts).
+      s({ started: false, exited_before_start: true, failed_before_start: true, failed: true }),
       session('no-qoe', '2026-05-01T11:00:00Z'),
     ]);
-    expect(summary.sessions).toBe(4);
+    expect(summary.sessions).toBe(5);
     expect(summary.medianStartupMs).toBe(700);
-    expect(summary.meanRebufferRatio).toBeCloseTo(0.04);
+    // Total rebuffering over total watch time: 1 200 / 50 000 ms, not the mean of the ratios (0.04).
+    expect(summary.meanRebufferRatio).toBeCloseTo(0.024);
     expect(summary.withStalls).toBe(2);
-    expect(summary.failed).toBe(1);
+    expect(summary.failed).toBe(2);
     expect(summary.exitedBeforeStart).toBe(1);
   });
 });

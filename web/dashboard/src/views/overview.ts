@@ -25,15 +25,20 @@ export function summarizeQoe(sessions: StreamSession[]): QoeSummary {
   // Rebuffering only means something for sessions that showed a first frame.
   const started = withQoe.filter((s) => s.qoe!.started !== false);
   const startups = withQoe.map((s) => s.qoe!.startup_ms).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-  const ratios = started.map((s) => s.qoe!.rebuffer_ratio).filter((v): v is number => typeof v === 'number');
+  // Time-weighted, as the server's aggregate: total rebuffering over total watch time (a mean of
+  // per-session ratios would weigh a 2-second session like a 2-hour one).
+  const nonNegative = (v: number | undefined) => (typeof v === 'number' && v > 0 ? v : 0);
+  const watchMs = started.reduce((sum, s) => sum + nonNegative(s.qoe!.watch_ms), 0);
+  const rebufferMs = started.reduce((sum, s) => sum + nonNegative(s.qoe!.rebuffer_ms), 0);
   const middle = Math.floor(startups.length / 2);
   return {
     sessions: withQoe.length,
     medianStartupMs: startups.length === 0 ? undefined : startups.length % 2 ? startups[middle] : (startups[middle - 1] + startups[middle]) / 2,
-    meanRebufferRatio: ratios.length ? ratios.reduce((a, b) => a + b, 0) / ratios.length : undefined,
+    meanRebufferRatio: watchMs > 0 ? rebufferMs / watchMs : undefined,
     withStalls: started.filter((s) => (s.qoe!.rebuffer_count ?? 0) > 0).length,
     failed: withQoe.filter((s) => s.qoe!.failed).length,
-    exitedBeforeStart: withQoe.filter((s) => s.qoe!.exited_before_start).length,
+    // A session that failed before its first frame counts as failed, not as exited.
+    exitedBeforeStart: withQoe.filter((s) => s.qoe!.exited_before_start && !s.qoe!.failed_before_start).length,
   };
 }
 

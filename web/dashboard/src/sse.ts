@@ -103,7 +103,13 @@ export interface LiveStreamOptions {
   backoff?: (attempt: number) => number;
   setTimer?: (callback: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  // A connection that brings no bytes for this long is taken as dead (a proxy or network that
+  // keeps it open silently): it is dropped and opened again with Last-Event-ID. The server sends
+  // ": heartbeat" every 15 s.
+  idleTimeoutMs?: number;
 }
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 45_000;
 
 export function defaultBackoff(attempt: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.min(attempt - 1, 5));
@@ -175,6 +181,8 @@ export class LiveStream {
     const token = this.options.token();
     if (token) headers[TOKEN_HEADER] = token;
     if (this.lastEventId !== undefined) headers['Last-Event-ID'] = this.lastEventId;
+    let watchdog: ReturnType<typeof setTimeout> | null = null;
+    let idle = false;
     try {
       const response = await this.fetchImpl(this.options.url ?? '/api/stream-sessions/stream', {
         headers, cache: 'no-store', signal: abort.signal,
@@ -191,13 +199,35 @@ export class LiveStream {
       this.lastError = '';
       if (this.everConnected) for (const listener of [...this.listeners]) listener.reconnected?.();
       this.everConnected = true;
-      await this.read(response.body);
-      this.lastError = 'the server closed the live stream';
+      const reader = response.body.getReader();
+      const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+      const arm = () => {
+        if (watchdog !== null) clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          watchdog = null;
+          idle = true;
+          abort.abort();
+          reader.cancel().catch(() => {});
+        }, idleMs);
+      };
+      // stop() ends the read too (and the watchdog with it), whatever the body does.
+      abort.signal.addEventListener('abort', () => {
+        if (idle) return;
+        if (watchdog !== null) clearTimeout(watchdog);
+        watchdog = null;
+        reader.cancel().catch(() => {});
+      });
+      arm();
+      await this.read(reader, () => { if (!abort.signal.aborted) arm(); });
+      this.lastError = idle ? `no data for ${Math.round(idleMs / 1000)} s` : 'the server closed the live stream';
     } catch (error) {
-      if (abort.signal.aborted) return;
-      this.lastError = error instanceof Error ? error.message : String(error);
+      if (abort.signal.aborted && !idle) return;
+      this.lastError = idle ? `no data for ${Math.round((this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) / 1000)} s` : error instanceof Error ? error.message : String(error);
+    } finally {
+      if (watchdog !== null) clearTimeout(watchdog);
+      watchdog = null;
     }
-    if (abort.signal.aborted || this.abort !== abort) return;
+    if ((abort.signal.aborted && !idle) || this.abort !== abort) return;
     this.scheduleReconnect();
   }
 
@@ -208,13 +238,14 @@ export class LiveStream {
     this.timer = this.setTimer(() => void this.connect(), delay);
   }
 
-  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = body.getReader();
+  // `onBytes` is called on every chunk (heartbeats included).
+  private async read(reader: ReadableStreamDefaultReader<Uint8Array>, onBytes: () => void): Promise<void> {
     const decoder = new TextDecoder();
     const parser = new SseParser();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
+      onBytes();
       for (const frame of parser.feed(decoder.decode(value, { stream: true }))) this.dispatch(frame);
     }
   }

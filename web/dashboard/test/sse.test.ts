@@ -145,3 +145,47 @@ describe('LiveStream', () => {
     expect(seen).toEqual([1234]);
   });
 });
+
+describe('LiveStream heartbeat timeout', () => {
+  const frame = 'id: 7\nevent: event_appended\ndata: {"session_id":"s1","ingest_sequence":7,"event_name":"a"}\n\n';
+
+  it('drops a connection that brings no bytes and reconnects with Last-Event-ID', async () => {
+    let connection = 0;
+    const { fetch, calls } = fakeFetch(() => {
+      if (connection++ > 0) return new Promise<Response>(() => {});
+      // One frame, then silence with the connection left open.
+      return new Response(new ReadableStream<Uint8Array>({ start(controller) { controller.enqueue(new TextEncoder().encode(frame)); } }), { status: 200 });
+    });
+    const timers: (() => void)[] = [];
+    const live = new LiveStream({ fetch, token: () => 'tok', idleTimeoutMs: 40, setTimer: (callback) => timers.push(callback), clearTimer: () => {} });
+    live.start();
+    await settle();
+    expect(live.state).toBe('connected');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
+    expect(live.state).toBe('reconnecting');
+    expect(timers).toHaveLength(1);
+    timers[0]();
+    await settle();
+    expect(calls).toHaveLength(2);
+    expect(calls[1].headers['Last-Event-ID']).toBe('7');
+    live.stop();
+  });
+
+  it('keeps a connection whose heartbeats arrive', async () => {
+    let beat: ReturnType<typeof setInterval> | undefined;
+    const { fetch, calls } = fakeFetch(() => new Response(new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(frame));
+        beat = setInterval(() => controller.enqueue(new TextEncoder().encode(': heartbeat\n\n')), 10);
+      },
+    }), { status: 200 }));
+    const live = new LiveStream({ fetch, token: () => 'tok', idleTimeoutMs: 40, setTimer: () => 0, clearTimer: () => {} });
+    live.start();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(live.state).toBe('connected');
+    expect(calls).toHaveLength(1);
+    live.stop();
+    clearInterval(beat);
+  });
+});

@@ -164,3 +164,26 @@ describe('session page: load more and live updates', () => {
     cleanup?.();
   });
 });
+
+describe('live growth of the sessions list', () => {
+  it('keeps at most the rows loaded plus a page, newest first', async () => {
+    const { context, live, calls } = makeContext(() => json({ sessions: [session('old-1', 'p', { started_at: '2026-05-01T10:00:01Z' }), session('old-2', 'p', { started_at: '2026-05-01T10:00:00Z' })] }), '/sessions');
+    const cleanup = sessionsView(mount(), context);
+    await settle();
+    for (let i = 0; i < 150; i++) {
+      const started = new Date(Date.parse('2026-05-01T11:00:00Z') + i * 1000).toISOString();
+      live.dispatch({ event: 'session_updated', data: JSON.stringify(session(`new-${i}`, 'p', { started_at: started })) });
+    }
+    const ids = [...root.querySelectorAll('[data-testid="session-row"]')].map((row) => row.getAttribute('data-session-id'));
+    expect(ids).toHaveLength(102);
+    expect(ids[0]).toBe('new-149');
+    expect(ids.at(-1)).toBe('new-48');
+    // The dropped rows can be had again: "Load more" reads the list from the start.
+    expect(root.textContent).toContain('(more available)');
+    calls.length = 0;
+    ([...root.querySelectorAll('button')].find((b) => b.textContent === 'Load more') as HTMLButtonElement).click();
+    await settle();
+    expect(calls[0].url).toBe('/api/stream-sessions?limit=100');
+    cleanup?.();
+  });
+});

@@ -16,6 +16,7 @@ const TEXT_FILTERS: [keyof SessionFilters, string][] = [
 ];
 
 const POLL_MS = 5000;
+const PAGE_SIZE = 100;
 
 const FILTER_KEYS: (keyof SessionFilters)[] = ['state', 'project_id', 'content_id', 'player_name', 'error_code', 'q', 'from', 'until'];
 
@@ -76,6 +77,11 @@ export const sessionsView: View = (root, context) => {
   let filters = filtersFromQuery(context.query);
   let sessions: StreamSession[] = [];
   let nextCursor: string | undefined;
+  // Sessions pushed live are added at the top; the list keeps at most the rows loaded plus a
+  // page, the oldest go. Once some went, "Load more" reads the list again from the start (the
+  // cursor would skip them) and older live sessions are not added at the bottom.
+  let loadedCount = 0;
+  let trimmed = false;
   let abort: AbortController | null = null;
   const rows = new Map<string, HTMLElement>();
   // Per row, what its event_count already includes: the events received up to the last_event_at
@@ -93,7 +99,7 @@ export const sessionsView: View = (root, context) => {
   const tbody = h('tbody');
   const summary = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });
   const body = h('div');
-  const more = h('button', { type: 'button', on: { click: () => void load(true) } }, 'Load more');
+  const more = h('button', { type: 'button', on: { click: () => void load(!trimmed) } }, 'Load more');
 
   const inputs = new Map<keyof SessionFilters, HTMLInputElement | HTMLSelectElement>();
   const stateSelect = h('select', { id: 'filter-state', name: 'state', 'data-testid': 'filter-state' },
@@ -155,9 +161,9 @@ export const sessionsView: View = (root, context) => {
           h('caption', { class: 'visually-hidden' }, 'Sessions, newest first'),
           h('thead', null, h('tr', null, COLUMNS.map(([name, wideOnly]) => h('th', { scope: 'col', class: wideOnly ? 'wide-only' : undefined }, name)))),
           tbody)),
-      nextCursor ? more : null);
+      nextCursor || trimmed ? more : null);
     }
-    replaceChildren(summary, `${sessions.length} session${sessions.length === 1 ? '' : 's'} shown${nextCursor ? ' (more available)' : ''}`);
+    replaceChildren(summary, `${sessions.length} session${sessions.length === 1 ? '' : 's'} shown${nextCursor || trimmed ? ' (more available)' : ''}`);
   }
 
   function rebuildRows(): void {
@@ -178,13 +184,15 @@ export const sessionsView: View = (root, context) => {
     abort = controller;
     if (!append) replaceChildren(body, loading('Loading sessions…'));
     try {
-      const page = await context.api.listSessions(filters, append ? nextCursor : undefined, 100, controller.signal);
+      const page = await context.api.listSessions(filters, append ? nextCursor : undefined, PAGE_SIZE, controller.signal);
       const incoming = page.sessions ?? [];
       const fresh = append ? incoming.filter((s) => !rows.has(rowKey(s))) : incoming;
       if (!append) counted.clear();
       for (const s of fresh) noteSnapshot(s);
       sessions = append ? sessions.concat(fresh) : incoming;
       nextCursor = page.next_cursor;
+      loadedCount = sessions.length;
+      trimmed = false;
       rebuildRows();
     } catch (error) {
       if (controller.signal.aborted) return;
@@ -216,7 +224,7 @@ export const sessionsView: View = (root, context) => {
       let position = sessions.findIndex((s) => Date.parse(s.started_at) < started);
       if (position < 0) {
         // Older than everything shown: it belongs to a later page unless this is the last one.
-        if (nextCursor) return;
+        if (nextCursor || trimmed) return;
         position = sessions.length;
       }
       sessions.splice(position, 0, session);
@@ -224,7 +232,20 @@ export const sessionsView: View = (root, context) => {
       tbody.insertBefore(tr, before ?? null);
     }
     rows.set(key, tr);
+    trim();
     renderTable();
+  }
+
+  function trim(): void {
+    const cap = loadedCount + PAGE_SIZE;
+    while (sessions.length > cap) {
+      const dropped = sessions.pop()!;
+      const key = rowKey(dropped);
+      rows.get(key)?.remove();
+      rows.delete(key);
+      counted.delete(key);
+      trimmed = true;
+    }
   }
 
   const unsubscribe = context.live.subscribe({

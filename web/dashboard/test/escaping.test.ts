@@ -59,9 +59,10 @@ describe('attacker-controlled values render as text', () => {
     live.dispatch({ event: 'session_updated', data: JSON.stringify({ ...evilSession, session_id: SCRIPT }) });
     expect(root.querySelectorAll('[data-testid="session-row"]').length).toBe(2);
     assertInert(root);
-    // The link keeps the id inside one path segment.
+    // The link keeps the id inside one path segment, and the project inside its query value.
     const link = row.querySelector('a')!;
-    expect(link.getAttribute('href')).toBe(`/sessions/${encodeURIComponent(IMG)}`);
+    expect(link.getAttribute('href')).toBe(`/sessions/${encodeURIComponent(IMG)}?project_id=${encodeURIComponent(SCRIPT)}`);
+    expect(new URL(link.getAttribute('href')!, 'http://x').searchParams.get('project_id')).toBe(SCRIPT);
     cleanup?.();
   });
 

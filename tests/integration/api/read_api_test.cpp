@@ -202,13 +202,21 @@ TEST_F(ReadApiTest, AnswersHealthAndUnknownRoutes) {
   EXPECT_EQ(server_.request("PUT", "/api/stream-sessions").status, 405);
 }
 
+// Two projects, demo and shop (each token reads and writes its own), and an admin token.
+class TwoProjectsTest : public ::testing::Test {
+ protected:
+  static std::filesystem::path projects_file(const TempDir& dir) {
+    const auto path = dir.path() / "projects.json";
+    std::ofstream(path) << R"([{"id":"demo","ingest_tokens":["demo-token"],"read_tokens":["demo-token"]},)"
+                        << R"({"id":"shop","ingest_tokens":["shop-token"],"read_tokens":["shop-token"]}])";
+    return path;
+  }
+  TempDir dir_;
+  ServerProcess server{dir_.path(), {"--projects", projects_file(dir_).string(), "--admin-token", "admin-token-for-tests"}};
+};
+
 // The overview's rate is the token's project's own; the admin token's is every project's.
-TEST(ReadApiOverview, CountsEventsPerSecondForTheTokensProjectOnly) {
-  TempDir dir;
-  const auto projects = dir.path() / "projects.json";
-  std::ofstream(projects) << R"([{"id":"demo","ingest_tokens":["demo-token"],"read_tokens":["demo-token"]},)"
-                          << R"({"id":"shop","ingest_tokens":["shop-token"],"read_tokens":["shop-token"]}])";
-  ServerProcess server(dir.path(), {"--projects", projects.string(), "--admin-token", "admin-token-for-tests"});
+TEST_F(TwoProjectsTest, TheOverviewCountsEventsPerSecondForTheTokensProjectOnly) {
   ASSERT_EQ(server.post_events(batch_json("s-rate", 6)).status, 202);
   const auto rate = [&](const std::string& token) {
     const auto overview = server.get("/api/overview", token);
@@ -221,12 +229,7 @@ TEST(ReadApiOverview, CountsEventsPerSecondForTheTokensProjectOnly) {
 }
 
 // The admin token pages through every project's sessions, each once.
-TEST(ReadApiAdmin, PagesThroughEveryProjectsSessionsOnce) {
-  TempDir dir;
-  const auto projects = dir.path() / "projects.json";
-  std::ofstream(projects) << R"([{"id":"demo","ingest_tokens":["demo-token"],"read_tokens":["demo-token"]},)"
-                          << R"({"id":"shop","ingest_tokens":["shop-token"],"read_tokens":["shop-token"]}])";
-  ServerProcess server(dir.path(), {"--projects", projects.string(), "--admin-token", "admin-token-for-tests"});
+TEST_F(TwoProjectsTest, TheAdminTokenPagesThroughEveryProjectsSessionsOnce) {
   auto shop_batch = batch_json("s-shop", 1);
   shop_batch.replace(shop_batch.find(R"("project_id":"demo")"), 19, R"("project_id":"shop")");
   ASSERT_EQ(server.post_events(batch_json("s-demo-1", 1)).status, 202);

@@ -37,6 +37,16 @@ class MediaOriginTest : public ::testing::Test {
     return captured.future.get();
   }
 
+  // Asks for `path` and returns the answer to come: a delayed one arrives after handle() returned.
+  std::future<http::Response> get_later(std::string path) {
+    http::Request request;
+    request.method = "GET";
+    request.path = std::move(path);
+    CapturedExchange captured;
+    origin_.handle(request, captured.exchange());
+    return std::move(captured.future);
+  }
+
   test::TempDir media_;
   LabMediaOrigin origin_;
 };
@@ -133,30 +143,22 @@ TEST_F(MediaOriginTest, BadRulesAreRefusedWithAClearError) {
 
 TEST_F(MediaOriginTest, DelayedAnswerComesLaterWithoutHoldingTheCaller) {
   ASSERT_EQ(request("POST", "/lab/faults", R"({"segment_pattern":"*.mpd","delay_ms":300,"count":1})").status, 201);
-  http::Request delayed;
-  delayed.method = "GET";
-  delayed.path = "/lab/dash/manifest.mpd";
-  CapturedExchange captured;
   const auto before = std::chrono::steady_clock::now();
-  origin_.handle(delayed, captured.exchange());
+  auto answer = get_later("/lab/dash/manifest.mpd");
   // handle() returned without an answer: the timer thread answers later.
-  EXPECT_EQ(captured.future.wait_for(0ms), std::future_status::timeout);
-  ASSERT_EQ(captured.future.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(answer.wait_for(0ms), std::future_status::timeout);
+  ASSERT_EQ(answer.wait_for(5s), std::future_status::ready);
   EXPECT_GE(std::chrono::steady_clock::now() - before, 300ms);
-  EXPECT_EQ(captured.future.get().body, "<MPD/>");
+  EXPECT_EQ(answer.get().body, "<MPD/>");
 }
 
 // FFmpeg deletes a segment soon after it leaves the playlist: a delayed answer still holds it.
 TEST_F(MediaOriginTest, ADelayedAnswerHoldsTheFileAsItWasWhenAsked) {
   ASSERT_EQ(request("POST", "/lab/faults", R"({"segment_pattern":"*.m4s","delay_ms":300,"count":1})").status, 201);
-  http::Request delayed;
-  delayed.method = "GET";
-  delayed.path = "/lab/hls/low/seg_00001.m4s";
-  CapturedExchange captured;
-  origin_.handle(delayed, captured.exchange());
+  auto later = get_later("/lab/hls/low/seg_00001.m4s");
   std::filesystem::remove(media_.path() / "hls/low/seg_00001.m4s");
-  ASSERT_EQ(captured.future.wait_for(5s), std::future_status::ready);
-  const auto answer = captured.future.get();
+  ASSERT_EQ(later.wait_for(5s), std::future_status::ready);
+  const auto answer = later.get();
   EXPECT_EQ(answer.status, 200);
   EXPECT_EQ(answer.body, "fmp4-bytes");
 }
@@ -174,15 +176,11 @@ TEST_F(MediaOriginTest, RulesChangeOnlyFromTheLabsOwnOrigin) {
 
 TEST_F(MediaOriginTest, ReleaseDelayedAnswersPendingRequestsAtOnce) {
   ASSERT_EQ(request("POST", "/lab/faults", R"({"segment_pattern":"*.mpd","delay_ms":60000})").status, 201);
-  http::Request delayed;
-  delayed.method = "GET";
-  delayed.path = "/lab/dash/manifest.mpd";
-  CapturedExchange captured;
-  origin_.handle(delayed, captured.exchange());
-  EXPECT_EQ(captured.future.wait_for(0ms), std::future_status::timeout);
+  auto answer = get_later("/lab/dash/manifest.mpd");
+  EXPECT_EQ(answer.wait_for(0ms), std::future_status::timeout);
   origin_.release_delayed();
-  ASSERT_EQ(captured.future.wait_for(0ms), std::future_status::ready);
-  EXPECT_EQ(captured.future.get().status, 200);
+  ASSERT_EQ(answer.wait_for(0ms), std::future_status::ready);
+  EXPECT_EQ(answer.get().status, 200);
 }
 
 }  // namespace

@@ -34,9 +34,14 @@ AttributeList::AttributeList(std::string_view text) {
   }
 }
 
-std::optional<std::string_view> AttributeList::get(std::string_view key) const {
+const Attribute* AttributeList::find(std::string_view key) const {
   for (auto it = items_.rbegin(); it != items_.rend(); ++it)
-    if (it->key == key) return it->value;
+    if (it->key == key) return &*it;
+  return nullptr;
+}
+
+std::optional<std::string_view> AttributeList::get(std::string_view key) const {
+  if (const auto* attribute = find(key)) return attribute->value;
   return std::nullopt;
 }
 

@@ -21,7 +21,9 @@ class AttributeList {
   // runs to the end, a key without '=' gets an empty value, an empty key is skipped.
   explicit AttributeList(std::string_view text);
 
-  // The value of the last attribute named `key` (duplicate keys: the last one wins).
+  // The last attribute named `key` (duplicate keys: the last one wins), or null.
+  const Attribute* find(std::string_view key) const;
+  // Its value.
   std::optional<std::string_view> get(std::string_view key) const;
   bool has(std::string_view key) const { return get(key).has_value(); }
   const std::vector<Attribute>& all() const { return items_; }

@@ -127,7 +127,10 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
       v.audio = a.get("AUDIO").value_or("");
       v.video = a.get("VIDEO").value_or("");
       v.subtitles = a.get("SUBTITLES").value_or("");
-      v.closed_captions = a.get("CLOSED-CAPTIONS").value_or("");
+      if (const auto* captions = a.find("CLOSED-CAPTIONS")) {
+        v.closed_captions = captions->value;
+        v.no_closed_captions = !captions->quoted && captions->value == "NONE";
+      }
       pending = std::move(v);
     } else if (tag.name == "#EXT-X-MEDIA") {
       const AttributeList a(tag.value);
@@ -206,7 +209,7 @@ MultivariantPlaylist parse_multivariant(std::string_view text, const UrlResolver
         {"AUDIO", v.audio}, {"VIDEO", v.video}, {"SUBTITLES", v.subtitles},
         {"CLOSED-CAPTIONS", v.closed_captions}};
     for (const auto& [type, id] : refs) {
-      if (id.empty() || (type == "CLOSED-CAPTIONS" && id == "NONE") || group_exists(type, id)) continue;
+      if (id.empty() || (type == "CLOSED-CAPTIONS" && v.no_closed_captions) || group_exists(type, id)) continue;
       findings.add(codes::variant_group_undefined,
                    "Variant #" + std::to_string(i + 1) + on_line(v.line) + " refers to " +
                        std::string(type) + "=" + quote(id) + " but no EXT-X-MEDIA group of that TYPE has it.",

@@ -34,6 +34,7 @@ struct Variant {
   std::vector<std::string_view> codecs;
   std::optional<double> frame_rate;
   std::string_view audio, video, subtitles, closed_captions;
+  bool no_closed_captions = false;  // CLOSED-CAPTIONS=NONE, unquoted ("NONE" quoted names a group)
   std::string_view uri;
   std::size_t line = 0;      // the EXT-X-STREAM-INF line
   std::size_t uri_line = 0;

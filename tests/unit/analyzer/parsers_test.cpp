@@ -260,6 +260,18 @@ TEST(Hls, DefinedVariablesAreReplacedWhereTheyAreUsed) {
   EXPECT_NE(copy.to_json().find("https://cdn.example.test/v/s1.m4s"), std::string::npos);
 }
 
+// CLOSED-CAPTIONS=NONE (an enumerated value) says there are none; "NONE" quoted is a group id,
+// which a rendition group must then define.
+TEST(Hls, ClosedCaptionsNoneIsAGroupOnlyWhenQuoted) {
+  const auto captions = [](const std::string& value) {
+    return run("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000,CODECS=\"avc1.42c01e\",CLOSED-CAPTIONS=" + value + "\nv.m3u8\n");
+  };
+  EXPECT_TRUE(captions("NONE").findings().empty()) << captions("NONE").to_json();
+  const auto quoted = captions("\"NONE\"");
+  ASSERT_EQ(quoted.findings().size(), 1u) << quoted.to_json();
+  EXPECT_EQ(quoted.findings()[0].code, "variant_group_undefined");
+}
+
 // An absurd EXTINF beside dates neither overflows (UBSan) nor invents a jump.
 TEST(Hls, AnAbsurdDurationBesideDatesStaysInRange) {
   const auto a = run("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00Z\n"

@@ -17,7 +17,8 @@ void add(std::vector<Finding>& out, const FindingKind& kind, std::string message
 LiveSnapshot LiveSnapshot::of(const MediaPlaylist& p) {
   LiveSnapshot s;
   s.target_duration = p.target_duration.value_or(0);
-  s.media_sequence = p.media_sequence + p.skipped_segments;
+  s.media_sequence = p.media_sequence;
+  s.skipped = p.skipped_segments;
   s.discontinuity_sequence = p.discontinuity_sequence;
   s.playlist_type = std::string(p.playlist_type);
   s.end_list = p.end_list;
@@ -43,7 +44,7 @@ std::vector<Finding> compare_reloads(const LiveSnapshot& before, const LiveSnaps
     return out;
   }
   const std::uint64_t removed = after.media_sequence - before.media_sequence;
-  const bool changed = removed > 0 || after.segments.size() != before.segments.size() ||
+  const bool changed = removed > 0 || after.segment_count() != before.segment_count() ||
                        after.end_list != before.end_list;
   if (changed && (before.end_list || before.playlist_type == "VOD"))
     add(out, codes::live_playlist_type_violated,
@@ -51,26 +52,29 @@ std::vector<Finding> compare_reloads(const LiveSnapshot& before, const LiveSnaps
   if (removed > 0 && before.playlist_type == "EVENT")
     add(out, codes::live_playlist_type_violated,
         "An EVENT playlist removed " + seq(removed) + " segments; it may only append.");
-  if (removed <= before.segments.size()) {
-    // Segments present in both must be the same; a shifted list shows a wrong sequence number.
-    for (std::uint64_t i = removed; i < before.segments.size(); ++i) {
-      const std::uint64_t j = i - removed;
-      if (j >= after.segments.size()) break;
-      const auto& old_segment = before.segments[i];
-      const auto& new_segment = after.segments[j];
-      if (old_segment.uri != new_segment.uri) {
-        add(out, codes::live_media_sequence_mismatch,
-            "Segment #" + seq(before.media_sequence + i) + " was " + old_segment.uri + " and is now " +
-                new_segment.uri + ": EXT-X-MEDIA-SEQUENCE did not grow by the number of segments removed.");
-        break;
-      }
-      if (std::fabs(old_segment.duration - new_segment.duration) > 1e-3) {
-        add(out, codes::live_segment_changed,
-            "Segment #" + seq(before.media_sequence + i) + " (" + new_segment.uri +
-                ") changed its duration between reloads.");
-        break;
-      }
+  // Segments listed in both must be the same; a shifted list shows a wrong sequence number. (A
+  // delta update lists its segments from first_listed(): those it skipped cannot be compared.)
+  for (std::uint64_t i = 0; i < before.segments.size(); ++i) {
+    const std::uint64_t sequence = before.first_listed() + i;
+    if (sequence < after.first_listed()) continue;
+    const std::uint64_t j = sequence - after.first_listed();
+    if (j >= after.segments.size()) break;
+    const auto& old_segment = before.segments[i];
+    const auto& new_segment = after.segments[j];
+    if (old_segment.uri != new_segment.uri) {
+      add(out, codes::live_media_sequence_mismatch,
+          "Segment #" + seq(sequence) + " was " + old_segment.uri + " and is now " + new_segment.uri +
+              ": EXT-X-MEDIA-SEQUENCE did not grow by the number of segments removed.");
+      break;
     }
+    if (std::fabs(old_segment.duration - new_segment.duration) > 1e-3) {
+      add(out, codes::live_segment_changed,
+          "Segment #" + seq(sequence) + " (" + new_segment.uri + ") changed its duration between reloads.");
+      break;
+    }
+  }
+  // The discontinuities removed are known when `before` listed every removed segment.
+  if (before.skipped == 0 && removed <= before.segments.size()) {
     std::uint64_t removed_discontinuities = 0;
     for (std::uint64_t i = 0; i < removed; ++i) removed_discontinuities += before.segments[i].discontinuity;
     const std::uint64_t expected = before.discontinuity_sequence + removed_discontinuities;
@@ -80,7 +84,8 @@ std::vector<Finding> compare_reloads(const LiveSnapshot& before, const LiveSnaps
               seq(expected) + " was expected after removing " + seq(removed_discontinuities) +
               " discontinuities.");
   }
-  if (removed > 0 && after.target_duration > 0 &&
+  // A delta update skips only when the playlist is long (CAN-SKIP-UNTIL is six target durations).
+  if (removed > 0 && after.skipped == 0 && after.target_duration > 0 &&
       after.total_duration < 3.0 * static_cast<double>(after.target_duration))
     add(out, codes::live_window_too_short,
         "Segments were removed although only " + text::format_fixed3(after.total_duration) +

@@ -19,7 +19,8 @@ struct LiveSnapshot {
     bool discontinuity = false;
   };
   std::uint64_t target_duration = 0;
-  std::uint64_t media_sequence = 0;
+  std::uint64_t media_sequence = 0;  // of the playlist's first segment, listed or skipped
+  std::uint64_t skipped = 0;         // segments a delta update (EXT-X-SKIP) left out, before `segments`
   std::uint64_t discontinuity_sequence = 0;
   std::string playlist_type;
   bool end_list = false;
@@ -27,7 +28,9 @@ struct LiveSnapshot {
   double total_duration = 0;
 
   static LiveSnapshot of(const MediaPlaylist& playlist);
-  std::uint64_t next_sequence() const { return media_sequence + segments.size(); }
+  std::uint64_t first_listed() const { return media_sequence + skipped; }
+  std::uint64_t segment_count() const { return skipped + segments.size(); }
+  std::uint64_t next_sequence() const { return first_listed() + segments.size(); }
 };
 
 // Findings about the change from `before` to `after` (live_* codes).

@@ -46,6 +46,26 @@ TEST(Live, DiscontinuitySequenceCountsRemovedDiscontinuities) {
             std::vector<std::string_view>{"live_discontinuity_sequence_mismatch"});
 }
 
+// A delta update (EXT-X-SKIP) leaves out its oldest segments: they are not removed, and what it
+// lists is compared by sequence number with what the full reload listed.
+TEST(Live, ADeltaUpdateIsComparedByTheSegmentsItLists) {
+  auto full = snapshot(0, {"a", "!b", "c", "d", "e", "f"}, 0, "EVENT");
+  auto delta = snapshot(0, {"e", "f", "g"}, 0, "EVENT");
+  delta.skipped = 4;
+  EXPECT_TRUE(compare_reloads(full, delta).empty()) << compare_reloads(full, delta)[0].message;
+  auto shifted = snapshot(0, {"f", "g", "h"}, 0, "EVENT");
+  shifted.skipped = 4;
+  EXPECT_EQ(codes(compare_reloads(full, shifted)), std::vector<std::string_view>{"live_media_sequence_mismatch"});
+  // A sliding window's delta: one segment removed, three skipped, the discontinuity it removed
+  // unknown to a delta `before`, and a short listed tail that is no short window.
+  auto window_delta = snapshot(11, {"e", "f", "g"}, 0);
+  window_delta.skipped = 3;  // b, c, d
+  EXPECT_TRUE(compare_reloads(snapshot(10, {"a", "!b", "c", "d", "e", "f"}, 0), window_delta).empty());
+  auto next_delta = snapshot(12, {"f", "g", "h"}, 1);  // b and its discontinuity removed, unseen
+  next_delta.skipped = 3;
+  EXPECT_TRUE(compare_reloads(window_delta, next_delta).empty());
+}
+
 TEST(Live, WindowTypeAndTargetRules) {
   EXPECT_EQ(codes(compare_reloads(snapshot(10, {"a", "b", "c"}), snapshot(11, {"b", "c"}))),
             std::vector<std::string_view>{"live_window_too_short"});

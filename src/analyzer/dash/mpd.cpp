@@ -74,17 +74,12 @@ struct SegmentElements {
     for (auto c = level.first_child(); c; c = c.next_sibling()) {
       if (c.type() != pugi::node_element) continue;
       const auto name = local_name(c);
-      auto& slot = name == "SegmentTemplate" ? found.segment_template
-                   : name == "SegmentList"   ? found.segment_list
-                   : name == "SegmentBase"   ? found.segment_base
-                                             : found.unused_;
-      if (!slot) slot = c;
+      if (name == "SegmentTemplate" && !found.segment_template) found.segment_template = c;
+      else if (name == "SegmentList" && !found.segment_list) found.segment_list = c;
+      else if (name == "SegmentBase" && !found.segment_base) found.segment_base = c;
     }
     return found;
   }
-
- private:
-  pugi::xml_node unused_;
 };
 
 struct Levels {
@@ -375,8 +370,9 @@ class MpdReader {
     // without one, it counts once. 0: none (a valid @d is positive).
     std::uint64_t open_duration = 0;
     bool reported_gap = false, reported_overlap = false, reported_invalid = false;
-    std::size_t index = 0;
+    std::size_t next_index = 0;
     for_children(timeline, "S", [&](const pugi::xml_node& s) {
+      const std::size_t index = next_index++;
       const auto s_path = [&] { return path + "/S[" + std::to_string(index) + "]"; };
       const auto d = text::parse_uint(attr(s, "d"));
       std::optional<std::uint64_t> t;
@@ -394,7 +390,6 @@ class MpdReader {
           findings_.add_at(codes::dash_timeline_invalid,
                            "SegmentTimeline S needs a positive integer @d and integer @t/@r.", s_path());
         reported_invalid = true;
-        ++index;
         return;
       }
       if (open_duration > 0) {
@@ -418,7 +413,6 @@ class MpdReader {
         now = *t;
       }
       if (!first) first = now;
-      ++index;
       if (repeat < 0) {
         open_duration = *d;
         return;

@@ -65,45 +65,30 @@ void TagRules::on_tag(const Tag& tag, std::size_t line) {
 
 std::string_view TagRules::with_variables(std::string_view text, std::size_t line,
                                           std::shared_ptr<std::deque<std::string>>& kept) {
-  check_references(text, line);
-  if (text.starts_with("#EXT-X-DEFINE:")) return text;
-  auto replaced = substitute(text);
-  if (!replaced) return text;
-  if (!kept) kept = std::make_shared<std::deque<std::string>>();
-  return kept->emplace_back(std::move(*replaced));
-}
-
-void TagRules::check_references(std::string_view text, std::size_t line) {
-  std::size_t at = 0;
-  while ((at = text.find("{$", at)) != std::string_view::npos) {
-    const auto end = text.find('}', at + 2);
-    if (end == std::string_view::npos) return;
-    const auto name = text.substr(at + 2, end - at - 2);
-    if (!variables_.contains(name))
-      findings_.add(codes::hls_variable_undefined,
-                    "Variable reference {$" + std::string(name) + "}" + line_text(line) +
-                        " has no EXT-X-DEFINE before it.",
-                    line);
-    at = end + 1;
-  }
-}
-
-std::optional<std::string> TagRules::substitute(std::string_view text) const {
-  std::optional<std::string> out;
+  const bool replaces = !text.starts_with("#EXT-X-DEFINE:");
+  std::optional<std::string> replaced;
   std::size_t copied = 0, at = 0;
   while ((at = text.find("{$", at)) != std::string_view::npos) {
     const auto end = text.find('}', at + 2);
     if (end == std::string_view::npos) break;
-    const auto found = variables_.find(text.substr(at + 2, end - at - 2));
-    if (found != variables_.end() && found->second) {
-      if (!out) out.emplace();
-      out->append(text.substr(copied, at - copied)).append(*found->second);
+    const auto name = text.substr(at + 2, end - at - 2);
+    const auto found = variables_.find(name);
+    if (found == variables_.end()) {
+      findings_.add(codes::hls_variable_undefined,
+                    "Variable reference {$" + std::string(name) + "}" + line_text(line) +
+                        " has no EXT-X-DEFINE before it.",
+                    line);
+    } else if (found->second && replaces) {
+      if (!replaced) replaced.emplace();
+      replaced->append(text.substr(copied, at - copied)).append(*found->second);
       copied = end + 1;
     }
     at = end + 1;
   }
-  if (out) out->append(text.substr(copied));
-  return out;
+  if (!replaced) return text;
+  replaced->append(text.substr(copied));
+  if (!kept) kept = std::make_shared<std::deque<std::string>>();
+  return kept->emplace_back(std::move(*replaced));
 }
 
 void TagRules::require_version(unsigned version, std::string_view feature, std::size_t line) {

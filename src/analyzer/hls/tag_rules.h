@@ -45,8 +45,6 @@ class TagRules {
   // Name -> VALUE (none for IMPORT and QUERYPARAM); hashed: a playlist may define thousands.
   std::unordered_map<std::string_view, std::optional<std::string_view>> variables_;
 
-  void check_references(std::string_view text, std::size_t line);
-  std::optional<std::string> substitute(std::string_view text) const;
 };
 
 }  // namespace mtrace::analyzer::hls

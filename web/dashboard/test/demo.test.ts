@@ -59,15 +59,21 @@ afterEach(() => {
   delete (window as unknown as { MTrace?: unknown }).MTrace;
 });
 
+// The lab's demo page asked to start both players at once, mounted in a fresh root.
+function autostartedLab() {
+  const made = makeContext(() => new Response(''), '/demo?autostart=1', {
+    lab: true, demo_token: 'demo-token', lab_streams: { hls: '/lab/hls/master.m3u8', dash: '/lab/dash/manifest.mpd' },
+  });
+  root = document.createElement('div');
+  document.body.appendChild(root);
+  return made;
+}
+
 describe('demo page', () => {
   it('autostarts both players with the SDK attached and links their sessions', async () => {
     const sdk = installSdk();
     HTMLMediaElement.prototype.play = () => Promise.resolve();
-    const { context } = makeContext(() => new Response(''), '/demo?autostart=1', {
-      lab: true, demo_token: 'demo-token', lab_streams: { hls: '/lab/hls/master.m3u8', dash: '/lab/dash/manifest.mpd' },
-    });
-    root = document.createElement('div');
-    document.body.appendChild(root);
+    const { context } = autostartedLab();
     const cleanup = demoView(root, context);
     await settle(30);
 
@@ -122,11 +128,7 @@ describe('demo page outside the lab', () => {
   it('tears down a player that finishes starting after the page was left', async () => {
     const sdk = installSdk();
     HTMLMediaElement.prototype.play = () => Promise.resolve();
-    const { context } = makeContext(() => new Response(''), '/demo?autostart=1', {
-      lab: true, demo_token: 'demo-token', lab_streams: { hls: '/lab/hls/master.m3u8', dash: '/lab/dash/manifest.mpd' },
-    });
-    root = document.createElement('div');
-    document.body.appendChild(root);
+    const { context } = autostartedLab();
     const hlsBefore = hlsInstances.length;
     const dashBefore = dashPlayers.length;
     const cleanup = demoView(root, context);
